@@ -1,0 +1,56 @@
+/**
+ * Every failure the user can meet is one of these classes. The `name` survives
+ * the worker boundary (see src/pipeline/transferErrors.ts) and the message says
+ * what to do, not only what went wrong.
+ */
+export class LlmzError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The bytes are not an llmz archive at all (wrong magic). */
+export class NotAnArchiveError extends LlmzError {}
+
+/** An archive from a newer llmz: update the app to open it. */
+export class UnsupportedVersionError extends LlmzError {
+  constructor(readonly version: number, readonly supported: number) {
+    super(
+      `This archive uses format version ${version}; this llmz reads version ${supported}. ` +
+        `Open it with a newer llmz.`,
+    );
+  }
+}
+
+/** The archive ends before its header or payload says it should. */
+export class TruncatedArchiveError extends LlmzError {}
+
+/** Checksums or structure do not add up: the archive was damaged. */
+export class CorruptArchiveError extends LlmzError {}
+
+/** The archive needs a model other than the one loaded. */
+export class WrongModelError extends LlmzError {
+  constructor(readonly needed: string, readonly loaded: string, detail: string) {
+    super(`This archive was made with model "${needed}" (${detail}); the loaded model is "${loaded}". Load "${needed}" to open it.`);
+  }
+}
+
+/** A share link whose fragment is missing or mangled. */
+export class DamagedLinkError extends LlmzError {}
+
+/** The archive is valid but too big for a share link. */
+export class TooLargeForLinkError extends LlmzError {}
+
+/** The user (or a timeout) cancelled the operation. */
+export class CancelledError extends LlmzError {
+  constructor(message = 'Cancelled.') {
+    super(message);
+  }
+}
+
+/** A model file that cannot be read or does not match its description. */
+export class ModelLoadError extends LlmzError {}
+
+/** Invalid arguments from a caller (CLI flags, API options). */
+export class UsageError extends LlmzError {}

@@ -1,0 +1,175 @@
+/**
+ * The `.llmz` container, format version 1. Byte layout: docs/format.md.
+ * The reader never trusts a length before checking it against the bytes
+ * present, and every failure is a typed LlmzError.
+ */
+import { crc32 } from '../codec/crc32.js';
+import { CorruptArchiveError, NotAnArchiveError, UnsupportedVersionError, WrongModelError } from '../codec/errors.js';
+import { ByteReader, ByteWriter } from './bytes.js';
+
+export const MAGIC = [0x4c, 0x5a] as const; // "LZ"
+export const FORMAT_VERSION = 1;
+const FLAG_EXTENSION = 1;
+const KNOWN_FLAGS = FLAG_EXTENSION;
+export const MODEL_FINGERPRINT_BYTES = 8;
+export const TOKENIZER_FINGERPRINT_BYTES = 4;
+const MAX_NAME_BYTES = 64;
+const MAX_ORIGINAL_LENGTH = 2 ** 48;
+
+/** What an archive says about the model that coded it. */
+export interface ModelStamp {
+  name: string;
+  /** First 8 bytes of the SHA-256 of the model file. */
+  fingerprint: Uint8Array;
+  /** First 4 bytes of the SHA-256 of tokenizer.json. */
+  tokenizerFingerprint: Uint8Array;
+  /** Which integer arithmetic (docs/numerics.md) or engine produced the probabilities. */
+  numericsId: number;
+}
+
+export type ChunkKind = 'model' | 'stored';
+
+export interface ChunkEntry {
+  kind: ChunkKind;
+  /** Tokens coded (model chunks) or bytes stored (stored chunks). */
+  count: number;
+  payloadLength: number;
+  /** CRC-32 of the chunk's original bytes. */
+  crc32: number;
+}
+
+export interface ArchiveHeader {
+  version: number;
+  model: ModelStamp;
+  chunkTokens: number;
+  originalLength: number;
+  chunks: ChunkEntry[];
+  /** CRC-32 of the whole original. */
+  crc32: number;
+  /** Engine-specific metadata (e.g. hub models' backend); absent for the exact engine. */
+  extension?: Uint8Array;
+}
+
+export interface ParsedArchive {
+  header: ArchiveHeader;
+  headerLength: number;
+  /** Payload of chunk i. */
+  payload(i: number): Uint8Array;
+}
+
+export function writeArchive(header: Omit<ArchiveHeader, 'version'>, payloads: Uint8Array[]): Uint8Array {
+  if (payloads.length !== header.chunks.length) throw new RangeError('one payload per chunk');
+  const w = new ByteWriter();
+  w.u8(MAGIC[0]).u8(MAGIC[1]).u8(FORMAT_VERSION).u8(header.extension ? FLAG_EXTENSION : 0);
+  const name = new TextEncoder().encode(header.model.name);
+  if (name.length > MAX_NAME_BYTES) throw new RangeError('model name too long');
+  if (header.model.fingerprint.length !== MODEL_FINGERPRINT_BYTES) throw new RangeError('model fingerprint must be 8 bytes');
+  if (header.model.tokenizerFingerprint.length !== TOKENIZER_FINGERPRINT_BYTES) throw new RangeError('tokenizer fingerprint must be 4 bytes');
+  w.u8(name.length).bytes(name).bytes(header.model.fingerprint).bytes(header.model.tokenizerFingerprint);
+  w.varint(header.model.numericsId).varint(header.chunkTokens).varint(header.originalLength).varint(header.chunks.length);
+  header.chunks.forEach((c, i) => {
+    if (payloads[i]!.length !== c.payloadLength) throw new RangeError(`chunk ${i}: payload length mismatch`);
+    w.varint(c.count * 2 + (c.kind === 'stored' ? 1 : 0)).varint(c.payloadLength).u32(c.crc32);
+  });
+  if (header.chunks.length !== 1) w.u32(header.crc32);
+  if (header.extension) w.varint(header.extension.length).bytes(header.extension);
+  const headerBytes = w.finish();
+  w.u8(crc32(headerBytes) & 0xff).u8((crc32(headerBytes) >>> 8) & 0xff);
+  for (const p of payloads) w.bytes(p);
+  return w.finish();
+}
+
+/** True when the bytes start like an llmz archive (for routing dropped files). */
+export function looksLikeArchive(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && bytes[0] === MAGIC[0] && bytes[1] === MAGIC[1];
+}
+
+export function readArchive(bytes: Uint8Array): ParsedArchive {
+  if (bytes.length < 2 || bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1]) {
+    throw new NotAnArchiveError('This is not an llmz archive (it does not start with the llmz signature). Pick a .llmz file or link made by llmz.');
+  }
+  const r = new ByteReader(bytes);
+  r.bytes(2);
+  const version = r.u8();
+  if (version !== FORMAT_VERSION) throw new UnsupportedVersionError(version, FORMAT_VERSION);
+  const flags = r.u8();
+  if (flags & ~KNOWN_FLAGS) throw new UnsupportedVersionError(version * 1000 + flags, FORMAT_VERSION);
+  const nameLength = r.u8();
+  if (nameLength > MAX_NAME_BYTES) throw new CorruptArchiveError('Damaged archive: model name too long.');
+  let name: string;
+  try {
+    name = new TextDecoder('utf-8', { fatal: true }).decode(r.bytes(nameLength));
+  } catch (e) {
+    if (e instanceof TypeError) throw new CorruptArchiveError('Damaged archive: model name is not text.');
+    throw e;
+  }
+  const fingerprint = r.bytes(MODEL_FINGERPRINT_BYTES).slice();
+  const tokenizerFingerprint = r.bytes(TOKENIZER_FINGERPRINT_BYTES).slice();
+  const numericsId = r.varint(32);
+  const chunkTokens = r.varint(32);
+  const originalLength = r.varint(49);
+  if (originalLength > MAX_ORIGINAL_LENGTH) throw new CorruptArchiveError('Damaged archive: impossible original length.');
+  const chunkCount = r.varint(40);
+  // Each entry takes at least 6 bytes: refuse counts the remaining bytes cannot hold.
+  if (chunkCount * 6 > r.remaining) throw new CorruptArchiveError('Damaged or truncated archive: chunk table larger than the file.');
+  const chunks: ChunkEntry[] = [];
+  let payloadTotal = 0;
+  let storedTotal = 0;
+  for (let i = 0; i < chunkCount; i++) {
+    const v = r.varint(50);
+    const count = Math.floor(v / 2);
+    const kind: ChunkKind = v % 2 ? 'stored' : 'model';
+    const payloadLength = r.varint(49);
+    const c = r.u32();
+    if (kind === 'stored' && payloadLength !== count) throw new CorruptArchiveError(`Damaged archive: stored chunk ${i} has inconsistent lengths.`);
+    if (kind === 'model' && count === 0) throw new CorruptArchiveError(`Damaged archive: chunk ${i} codes no tokens.`);
+    if (kind === 'stored') storedTotal += count;
+    payloadTotal += payloadLength;
+    chunks.push({ kind, count, payloadLength, crc32: c });
+  }
+  if (storedTotal > originalLength) throw new CorruptArchiveError('Damaged archive: stored chunks exceed the original length.');
+  const whole = chunkCount === 1 ? chunks[0]!.crc32 : r.u32();
+  let extension: Uint8Array | undefined;
+  if (flags & FLAG_EXTENSION) {
+    const n = r.varint(24);
+    extension = r.bytes(n).slice();
+  }
+  const check = crc32(bytes.subarray(0, r.pos)) & 0xffff;
+  const stored = r.u8() | (r.u8() << 8);
+  if (check !== stored) throw new CorruptArchiveError('The archive header is damaged (checksum mismatch). Get the file or link again.');
+  const headerLength = r.pos;
+  if (headerLength + payloadTotal > bytes.length) {
+    throw new CorruptArchiveError(`The archive is incomplete: ${bytes.length - headerLength} of ${payloadTotal} payload bytes present. Get the complete file or link again.`);
+  }
+  if (headerLength + payloadTotal < bytes.length) {
+    throw new CorruptArchiveError(`The archive has ${bytes.length - headerLength - payloadTotal} unexpected trailing byte(s): it was damaged or joined with other data.`);
+  }
+  const offsets: number[] = [];
+  let off = headerLength;
+  for (const c of chunks) {
+    offsets.push(off);
+    off += c.payloadLength;
+  }
+  return {
+    header: { version, model: { name, fingerprint, tokenizerFingerprint, numericsId }, chunkTokens, originalLength, chunks, crc32: whole, extension },
+    headerLength,
+    payload: (i) => bytes.subarray(offsets[i]!, offsets[i]! + chunks[i]!.payloadLength),
+  };
+}
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+/** Throws WrongModelError when the archive needs a model other than `loaded` (only if it has model-coded chunks). */
+export function checkModel(header: ArchiveHeader, loaded: ModelStamp): void {
+  if (!header.chunks.some((c) => c.kind === 'model')) return;
+  const need = header.model;
+  const same =
+    need.numericsId === loaded.numericsId &&
+    hex(need.fingerprint) === hex(loaded.fingerprint) &&
+    hex(need.tokenizerFingerprint) === hex(loaded.tokenizerFingerprint);
+  if (!same) {
+    throw new WrongModelError(need.name, loaded.name, `weights ${hex(need.fingerprint)}, tokenizer ${hex(need.tokenizerFingerprint)}, numerics ${need.numericsId}`);
+  }
+}
+
+export { hex as toHex };

@@ -1,0 +1,105 @@
+/**
+ * The exact engine's model file (docs/model-format.md): "LLMZMODL", u32
+ * version, u32 JSON length, JSON header, zero padding to 64, then tensors,
+ * each at a 64-byte-aligned offset from the start of the data area.
+ */
+import { ModelLoadError } from '../../codec/errors.js';
+import type { ModelConfig } from '../types.js';
+
+export const MODEL_MAGIC = 'LLMZMODL';
+export const MODEL_FORMAT_VERSION = 1;
+export const NUMERICS_V1 = 1;
+
+type DType = 'i8' | 'i16' | 'i32';
+export type IntArray = Int8Array | Int16Array | Int32Array;
+
+export interface TensorEntry {
+  dtype: DType;
+  shape: number[];
+  offset: number;
+}
+
+export interface ModelHeader {
+  format: number;
+  numerics: number;
+  name: string;
+  config: ModelConfig;
+  tokenizer_sha256: string;
+  tensors: Record<string, TensorEntry>;
+  scalars: Record<string, number>;
+}
+
+export interface ModelFile {
+  header: ModelHeader;
+  tensor(name: string): IntArray;
+  scalar(name: string): number;
+}
+
+const CTOR = { i8: Int8Array, i16: Int16Array, i32: Int32Array } as const;
+const SIZE = { i8: 1, i16: 2, i32: 4 } as const;
+const align = (n: number, a: number) => Math.ceil(n / a) * a;
+
+export function parseModelFile(bytes: Uint8Array): ModelFile {
+  const magic = new TextDecoder().decode(bytes.subarray(0, 8));
+  if (bytes.length < 16 || magic !== MODEL_MAGIC) throw new ModelLoadError('Not an llmz model file (bad signature). Check the model path.');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = dv.getUint32(8, true);
+  if (version !== MODEL_FORMAT_VERSION) throw new ModelLoadError(`Model file format ${version} is not supported (this llmz reads ${MODEL_FORMAT_VERSION}). Update llmz.`);
+  const jsonLength = dv.getUint32(12, true);
+  if (16 + jsonLength > bytes.length) throw new ModelLoadError('Model file is truncated (header). Download it again.');
+  let header: ModelHeader;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + jsonLength)));
+  } catch {
+    throw new ModelLoadError('Model file header is damaged. Download it again.');
+  }
+  if (header.numerics !== NUMERICS_V1) throw new ModelLoadError(`Model uses numerics ${header.numerics}; this llmz implements ${NUMERICS_V1}.`);
+  const dataStart = align(16 + jsonLength, 64);
+  // Copy into an aligned buffer so typed views of any width are legal.
+  const data = bytes.slice(dataStart);
+  const cache = new Map<string, IntArray>();
+  return {
+    header,
+    tensor(name) {
+      const hit = cache.get(name);
+      if (hit) return hit;
+      const e = header.tensors[name];
+      if (!e) throw new ModelLoadError(`Model file lacks tensor "${name}".`);
+      const count = e.shape.reduce((a, b) => a * b, 1);
+      if (e.offset % 64 !== 0 || e.offset + count * SIZE[e.dtype] > data.length) throw new ModelLoadError(`Model file is truncated or damaged (tensor "${name}").`);
+      const arr = new CTOR[e.dtype](data.buffer, data.byteOffset + e.offset, count);
+      cache.set(name, arr);
+      return arr;
+    },
+    scalar(name) {
+      const v = header.scalars[name];
+      if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new ModelLoadError(`Model file lacks scalar "${name}".`);
+      return v;
+    },
+  };
+}
+
+/** Serialise a model (used by tests to build random models; Python writes the real ones). */
+export function writeModelFile(
+  meta: Omit<ModelHeader, 'tensors' | 'format'>,
+  tensors: Record<string, { dtype: DType; shape: number[]; data: IntArray }>,
+): Uint8Array {
+  const entries: Record<string, TensorEntry> = {};
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    entries[name] = { dtype: t.dtype, shape: t.shape, offset };
+    offset = align(offset + t.data.byteLength, 64);
+  }
+  const json = new TextEncoder().encode(JSON.stringify({ format: MODEL_FORMAT_VERSION, ...meta, tensors: entries }));
+  const dataStart = align(16 + json.length, 64);
+  const out = new Uint8Array(dataStart + offset);
+  out.set(new TextEncoder().encode(MODEL_MAGIC), 0);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(8, MODEL_FORMAT_VERSION, true);
+  dv.setUint32(12, json.length, true);
+  out.set(json, 16);
+  for (const [name, t] of Object.entries(tensors)) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), dataStart + entries[name]!.offset);
+  }
+  return out;
+}

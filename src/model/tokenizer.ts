@@ -1,0 +1,133 @@
+/**
+ * Lossless tokenization of arbitrary bytes with the model's byte-level BPE
+ * (tokenizer.json, read by @huggingface/tokenizers, the library under
+ * @huggingface/transformers).
+ *
+ * - The input is cut into segments after the first blank line ("\n\n") at or
+ *   beyond every SEGMENT_BYTES, so memory stays bounded on big inputs.
+ * - Within a segment, valid UTF-8 runs go through the BPE; each byte that is
+ *   not valid UTF-8 becomes its byte-level token directly.
+ * - Decoding is a table lookup: token id -> bytes.
+ * training/tokenize.py implements the same rules; a test compares the two.
+ */
+import { Tokenizer } from '@huggingface/tokenizers';
+import { ModelLoadError } from '../codec/errors.js';
+import { utf8Runs } from './utf8.js';
+
+export const SEGMENT_BYTES = 1 << 16;
+const EMPTY = new Uint8Array(0);
+
+/** GPT-2's byte -> printable character map (ByteLevel pre-tokenizer). */
+export function bytesToUnicode(): string[] {
+  const bs: number[] = [];
+  for (let b = 33; b <= 126; b++) bs.push(b);
+  for (let b = 161; b <= 172; b++) bs.push(b);
+  for (let b = 174; b <= 255; b++) bs.push(b);
+  const map: string[] = new Array(256);
+  for (const b of bs) map[b] = String.fromCharCode(b);
+  let n = 0;
+  for (let b = 0; b < 256; b++) if (map[b] === undefined) map[b] = String.fromCharCode(256 + n++);
+  return map;
+}
+
+interface TokenizerJson {
+  model: { vocab: Record<string, number> };
+  added_tokens?: { id: number; content: string }[];
+}
+
+export class ByteTokenizer {
+  readonly vocabSize: number;
+  /** Bytes of each token (special tokens: their literal text, so nothing is lost). */
+  readonly tokenBytes: Uint8Array[];
+  private readonly byteToken: Int32Array;
+  private readonly bpe: Tokenizer;
+  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+  constructor(json: TokenizerJson) {
+    try {
+      this.bpe = new Tokenizer(json, {});
+    } catch (e) {
+      throw new ModelLoadError(`The tokenizer could not be read: ${(e as Error).message}`);
+    }
+    const charToByte = new Map<string, number>();
+    bytesToUnicode().forEach((ch, b) => charToByte.set(ch, b));
+    const vocab = json.model.vocab;
+    let size = 0;
+    for (const id of Object.values(vocab)) size = Math.max(size, id + 1);
+    for (const t of json.added_tokens ?? []) size = Math.max(size, t.id + 1);
+    this.vocabSize = size;
+    this.tokenBytes = new Array(size).fill(new Uint8Array(0));
+    const enc = new TextEncoder();
+    for (const [s, id] of Object.entries(vocab)) {
+      const bytes: number[] = [];
+      for (const ch of s) {
+        const b = charToByte.get(ch);
+        if (b === undefined) {
+          bytes.length = 0;
+          bytes.push(...enc.encode(s));
+          break;
+        }
+        bytes.push(b);
+      }
+      this.tokenBytes[id] = Uint8Array.from(bytes);
+    }
+    for (const t of json.added_tokens ?? []) this.tokenBytes[t.id] = enc.encode(t.content);
+    this.byteToken = new Int32Array(256).fill(-1);
+    bytesToUnicode().forEach((ch, b) => {
+      const id = vocab[ch];
+      if (id !== undefined) this.byteToken[b] = id;
+    });
+    if (this.byteToken.some((x) => x < 0)) throw new ModelLoadError('The tokenizer lacks byte-level tokens; llmz needs a byte-level BPE.');
+  }
+
+  /** Segment boundaries of the spec above: [start, end) pairs. */
+  static segments(bytes: Uint8Array): [number, number][] {
+    const out: [number, number][] = [];
+    let start = 0;
+    while (start < bytes.length) {
+      let end = bytes.length;
+      for (let i = start + SEGMENT_BYTES; i + 1 < bytes.length; i++) {
+        if (bytes[i] === 10 && bytes[i + 1] === 10) {
+          end = i + 2;
+          break;
+        }
+      }
+      out.push([start, end]);
+      start = end;
+    }
+    return out;
+  }
+
+  encodeSegment(bytes: Uint8Array): number[] {
+    const ids: number[] = [];
+    for (const run of utf8Runs(bytes)) {
+      if (!run.valid) {
+        ids.push(this.byteToken[bytes[run.start]!]!);
+        continue;
+      }
+      const text = this.decoder.decode(bytes.subarray(run.start, run.end));
+      const enc = this.bpe.encode(text, { add_special_tokens: false });
+      for (const id of enc.ids) ids.push(id);
+    }
+    return ids;
+  }
+
+  encode(bytes: Uint8Array): Int32Array {
+    const ids: number[] = [];
+    for (const [s, e] of ByteTokenizer.segments(bytes)) for (const id of this.encodeSegment(bytes.subarray(s, e))) ids.push(id);
+    return Int32Array.from(ids);
+  }
+
+  decode(ids: ArrayLike<number>): Uint8Array {
+    let n = 0;
+    for (let i = 0; i < ids.length; i++) n += (this.tokenBytes[ids[i]!] ?? EMPTY).length;
+    const out = new Uint8Array(n);
+    let o = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const b = this.tokenBytes[ids[i]!] ?? EMPTY;
+      out.set(b, o);
+      o += b.length;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * What the pipeline needs from a model. Engines return integer logits (units
+ * of 1/256 bit) so the frequency table is a pure function of them; see
+ * docs/numerics.md.
+ */
+import type { ModelStamp } from '../format/container.js';
+
+export interface ModelConfig {
+  vocab: number;
+  dim: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  ffn: number;
+  maxPos: number;
+  bos: number;
+}
+
+export interface ModelIdentity {
+  name: string;
+  /** Hex SHA-256 of the model file. */
+  sha256: string;
+  /** Hex SHA-256 of the tokenizer.json the model was trained with. */
+  tokenizerSha256: string;
+  numericsId: number;
+  config: ModelConfig;
+}
+
+/** One decoding stream (one chunk) with its KV cache. */
+export interface StreamHandle {
+  readonly id: number;
+}
+
+export interface Engine {
+  readonly identity: ModelIdentity;
+  /** Which implementation runs the kernels ("ts", "wasm", "webgpu", …). */
+  readonly backend: string;
+  /**
+   * Logits for every position of every sequence: result[b] has
+   * seqs[b].length * vocab entries; row p predicts the token after seqs[b][p].
+   */
+  prefill(seqs: Int32Array[]): Promise<Int32Array[]>;
+  newStream(): StreamHandle;
+  /** Feed one token to each stream; returns each stream's logits for the next position. */
+  step(streams: StreamHandle[], tokens: Int32Array): Promise<Int32Array[]>;
+  freeStream(stream: StreamHandle): void;
+  dispose(): void;
+}
+
+export function stampOf(identity: ModelIdentity): ModelStamp {
+  const bytes = (hex: string, n: number) => Uint8Array.from({ length: n }, (_, i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16));
+  return {
+    name: identity.name,
+    fingerprint: bytes(identity.sha256, 8),
+    tokenizerFingerprint: bytes(identity.tokenizerSha256, 4),
+    numericsId: identity.numericsId,
+  };
+}

@@ -1,0 +1,17 @@
+/** Progress of a long operation, as one typed union (also sent across the worker boundary). */
+export type Progress =
+  | { stage: 'loading-model'; loaded: number; total: number }
+  | { stage: 'tokenizing'; bytesDone: number; bytesTotal: number }
+  | {
+      stage: 'coding';
+      direction: 'compress' | 'decompress';
+      bytesDone: number;
+      bytesTotal: number;
+      tokensPerSecond: number;
+      etaSeconds: number;
+      /** Bits per input byte so far. */
+      bitsPerByte: number;
+    }
+  | { stage: 'done'; bytesIn: number; bytesOut: number; seconds: number };
+
+export type ProgressListener = (p: Progress) => void;

@@ -1,0 +1,148 @@
+"""The llmz model family in float PyTorch: a Llama-style decoder.
+
+Exactly the architecture the integer engine runs (docs/numerics.md): token
+embedding tied to the output head, N blocks of RMSNorm -> causal multi-head
+attention with rotary positions (rotate-half pairing, optional grouped KV
+heads) -> residual, RMSNorm -> SwiGLU MLP -> residual, final RMSNorm, head.
+No biases.  Sequences start with <|bos|> (id 0) at position 0.
+"""
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class Config:
+    vocab: int = 8192
+    dim: int = 256
+    layers: int = 6
+    heads: int = 4
+    kv_heads: int = 4
+    ffn: int = 640
+    max_pos: int = 2048
+    rope_theta: float = 10000.0
+    norm_eps: float = 1e-5
+
+    @property
+    def head_dim(self):
+        return self.dim // self.heads
+
+    def to_dict(self):
+        return asdict(self)
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim, eps):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x):
+        xf = x.float()
+        y = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
+        return (y * self.weight).type_as(x)
+
+
+def rope_tables(cfg: Config):
+    hd = cfg.head_dim
+    inv = 1.0 / (cfg.rope_theta ** (torch.arange(0, hd // 2, dtype=torch.float64) * 2 / hd))
+    ang = torch.arange(cfg.max_pos, dtype=torch.float64)[:, None] * inv[None, :]
+    return torch.cos(ang), torch.sin(ang)  # [max_pos, hd/2], float64
+
+
+def apply_rope(x, cos, sin):
+    # x: [B, H, T, hd]; pairs (i, i + hd/2) rotate together (Llama's rotate_half).
+    h = x.shape[-1] // 2
+    x1, x2 = x[..., :h], x[..., h:]
+    return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg: Config):
+        super().__init__()
+        self.cfg = cfg
+        hd = cfg.head_dim
+        self.q = nn.Linear(cfg.dim, cfg.heads * hd, bias=False)
+        self.k = nn.Linear(cfg.dim, cfg.kv_heads * hd, bias=False)
+        self.v = nn.Linear(cfg.dim, cfg.kv_heads * hd, bias=False)
+        self.o = nn.Linear(cfg.heads * hd, cfg.dim, bias=False)
+
+    def forward(self, x, cos, sin):
+        B, T, _ = x.shape
+        c = self.cfg
+        hd = c.head_dim
+        q = self.q(x).view(B, T, c.heads, hd).transpose(1, 2)
+        k = self.k(x).view(B, T, c.kv_heads, hd).transpose(1, 2)
+        v = self.v(x).view(B, T, c.kv_heads, hd).transpose(1, 2)
+        q = apply_rope(q, cos, sin)
+        k = apply_rope(k, cos, sin)
+        if c.kv_heads != c.heads:
+            rep = c.heads // c.kv_heads
+            k = k.repeat_interleave(rep, dim=1)
+            v = v.repeat_interleave(rep, dim=1)
+        att = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
+        mask = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
+        att = att.masked_fill(mask, float("-inf"))
+        att = torch.softmax(att.float(), dim=-1).type_as(v)
+        y = (att @ v).transpose(1, 2).reshape(B, T, c.heads * hd)
+        return self.o(y)
+
+
+class MLP(nn.Module):
+    def __init__(self, cfg: Config):
+        super().__init__()
+        self.gate = nn.Linear(cfg.dim, cfg.ffn, bias=False)
+        self.up = nn.Linear(cfg.dim, cfg.ffn, bias=False)
+        self.down = nn.Linear(cfg.ffn, cfg.dim, bias=False)
+
+    def forward(self, x):
+        return self.down(F.silu(self.gate(x)) * self.up(x))
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: Config):
+        super().__init__()
+        self.attn_norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.attn = Attention(cfg)
+        self.mlp_norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.mlp = MLP(cfg)
+
+    def forward(self, x, cos, sin):
+        x = x + self.attn(self.attn_norm(x), cos, sin)
+        return x + self.mlp(self.mlp_norm(x))
+
+
+class LM(nn.Module):
+    def __init__(self, cfg: Config):
+        super().__init__()
+        self.cfg = cfg
+        self.embed = nn.Embedding(cfg.vocab, cfg.dim)
+        self.blocks = nn.ModuleList([Block(cfg) for _ in range(cfg.layers)])
+        self.norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        cos, sin = rope_tables(cfg)
+        self.register_buffer("cos", cos.float(), persistent=False)
+        self.register_buffer("sin", sin.float(), persistent=False)
+        self.apply(self._init)
+        for b in self.blocks:  # scaled init of the residual writers (GPT-2)
+            nn.init.normal_(b.attn.o.weight, std=0.02 / math.sqrt(2 * cfg.layers))
+            nn.init.normal_(b.mlp.down.weight, std=0.02 / math.sqrt(2 * cfg.layers))
+
+    @staticmethod
+    def _init(m):
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, std=0.02)
+
+    def forward(self, ids):
+        T = ids.shape[1]
+        cos, sin = self.cos[:T], self.sin[:T]
+        x = self.embed(ids)
+        for b in self.blocks:
+            x = b(x, cos, sin)
+        return F.linear(self.norm(x), self.embed.weight)  # logits in nats
+
+
+def param_count(model):
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,157 @@
+"""Train (or resume) the float model.  CPU only, resumable, logs JSON lines.
+
+Learning rate: linear warmup, then constant; `--decay-steps N` makes the last
+N steps before `--steps` a linear decay to 10% (warmup-stable-decay), so a run
+can be extended across sessions and cooled down only when it is exported.
+
+  /usr/bin/python3 training/train.py --data /work/data --state /work/llmz-state/base \
+      --tokenizer public/models/llmz-base/tokenizer.json --steps 20000
+"""
+import argparse
+import json
+import math
+import os
+import signal
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from common import load_dev, token_bytes
+from model import LM, Config, param_count
+
+BOS = 0
+
+
+def batch(data, rng, bsz, T):
+    starts = rng.integers(0, len(data) - T, size=bsz)
+    y = np.stack([data[s:s + T] for s in starts]).astype(np.int64)
+    x = np.concatenate([np.full((bsz, 1), BOS, dtype=np.int64), y[:, :-1]], axis=1)
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+@torch.no_grad()
+def dev_bpb(model, dev, tbytes, T, chunks_per_file=24):
+    """bits per byte on the first chunks of each dev file, chunked as the compressor does."""
+    model.eval()
+    res = {}
+    for name, ids in dev.items():
+        n = min(chunks_per_file, len(ids) // T)
+        y = torch.from_numpy(ids[: n * T].astype(np.int64)).view(n, T)
+        x = torch.cat([torch.full((n, 1), BOS, dtype=torch.long), y[:, :-1]], dim=1)
+        bits = 0.0
+        for i in range(0, n, 8):
+            logits = model(x[i:i + 8]).float()
+            bits += F.cross_entropy(logits.view(-1, logits.shape[-1]), y[i:i + 8].reshape(-1), reduction="sum").item() / math.log(2)
+        nbytes = sum(len(tbytes[t]) for t in ids[: n * T])
+        res[name] = bits / nbytes
+    model.train()
+    return res
+
+
+def lr_at(step, a):
+    if step < a.warmup:
+        return a.lr * (step + 1) / a.warmup
+    decay_start = a.steps - a.decay_steps
+    if a.decay_steps and step >= decay_start:
+        return a.lr * (1 - 0.9 * (step - decay_start) / a.decay_steps)
+    return a.lr
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--state", required=True)
+    ap.add_argument("--tokenizer", required=True)
+    ap.add_argument("--steps", type=int, default=20000)
+    ap.add_argument("--decay-steps", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--seq", type=int, default=512)
+    ap.add_argument("--lr", type=float, default=1.5e-3)
+    ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--wd", type=float, default=0.1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--ckpt-minutes", type=float, default=10)
+    ap.add_argument("--config", default="{}", help="JSON overrides of model.Config")
+    a = ap.parse_args()
+
+    torch.set_num_threads(a.threads)
+    os.makedirs(a.state, exist_ok=True)
+    ckpt_path = os.path.join(a.state, "ckpt.pt")
+    log = open(os.path.join(a.state, "train.log"), "a")
+
+    data = np.memmap(os.path.join(a.data, "train.u16"), dtype=np.uint16, mode="r")
+    dev = load_dev(a.data)
+    tbytes = token_bytes(a.tokenizer)
+
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path)
+        cfg = Config(**ck["config"])
+    else:
+        ck = None
+        cfg = Config(**json.loads(a.config))
+    torch.manual_seed(0)
+    model = LM(cfg)
+    decay, no_decay = [], []
+    for n, p in model.named_parameters():
+        (decay if p.dim() >= 2 else no_decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.wd}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
+    step, tokens = 0, 0
+    rng = np.random.default_rng(1234)
+    if ck:
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step, tokens = ck["step"], ck["tokens"]
+        rng.bit_generator.state = ck["rng"]
+        print(f"resumed at step {step}", flush=True)
+    print(f"params {param_count(model)} config {cfg.to_dict()}", flush=True)
+
+    def save():
+        tmp = ckpt_path + ".tmp"
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "tokens": tokens,
+                    "rng": rng.bit_generator.state, "config": cfg.to_dict()}, tmp)
+        os.replace(tmp, ckpt_path)
+
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__("now", True))
+    signal.signal(signal.SIGINT, lambda *_: stop.__setitem__("now", True))
+
+    last_ckpt = time.time()
+    t0, tok0, losses = time.time(), tokens, []
+    while step < a.steps and not stop["now"]:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, a)
+        x, y = batch(data, rng, a.batch, a.seq)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logits = model(x)
+        loss = F.cross_entropy(logits.float().view(-1, cfg.vocab), y.view(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        tokens += x.numel()
+        losses.append(loss.item())
+        if step % 50 == 0:
+            dt = time.time() - t0
+            rec = {"step": step, "tokens": tokens, "loss": sum(losses) / len(losses), "lr": lr_at(step, a),
+                   "tok_s": (tokens - tok0) / dt, "time": time.time()}
+            losses = []
+            t0, tok0 = time.time(), tokens
+            if step % a.eval_every == 0:
+                rec["dev_bpb"] = dev_bpb(model, dev, tbytes, a.seq)
+            print(json.dumps(rec), flush=True)
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+        if time.time() - last_ckpt > a.ckpt_minutes * 60:
+            save()
+            last_ckpt = time.time()
+    save()
+    print(f"saved at step {step}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
