@@ -9,7 +9,7 @@ import { RangeDecoder, RangeEncoder } from '../codec/rangeCoder.js';
 import { checkModel, readArchive, writeArchive, type ChunkEntry } from '../format/container.js';
 import type { LoadedModel } from '../model/loadedModel.js';
 import { stampOf } from '../model/types.js';
-import { looksBinary, planChunks } from './chunking.js';
+import { looksBinary, planChunks, type ChunkPlan } from './chunking.js';
 import type { ProgressListener } from './progress.js';
 
 export interface CodingOptions {
@@ -19,6 +19,8 @@ export interface CodingOptions {
   batch?: number;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
+  /** Keep chunks the model cannot shrink as raw bytes (default true). */
+  storeIncompressible?: boolean;
 }
 
 function throwIfAborted(signal?: AbortSignal): void {
@@ -82,7 +84,9 @@ export async function compress(input: Uint8Array, model: LoadedModel, opts: Codi
   };
 
   const modelChunks: number[] = [];
-  plans.forEach((p, i) => (looksBinary(input.subarray(p.byteStart, p.byteEnd)) ? store(i) : modelChunks.push(i)));
+  plans.forEach((p, i) =>
+    opts.storeIncompressible !== false && looksBinary(input.subarray(p.byteStart, p.byteEnd)) ? store(i) : modelChunks.push(i),
+  );
 
   for (let b = 0; b < modelChunks.length; b += batch) {
     throwIfAborted(opts.signal);
@@ -105,7 +109,7 @@ export async function compress(input: Uint8Array, model: LoadedModel, opts: Codi
       }
       const payload = enc.finish();
       const raw = input.subarray(p.byteStart, p.byteEnd);
-      if (payload.length >= raw.length) store(i);
+      if (payload.length >= raw.length && opts.storeIncompressible !== false) store(i);
       else {
         entries[i] = { kind: 'model', count: p.tokenEnd - p.tokenStart, payloadLength: payload.length, crc32: crc32(raw) };
         payloads[i] = payload;
@@ -117,12 +121,33 @@ export async function compress(input: Uint8Array, model: LoadedModel, opts: Codi
     meter.report(bytesDone, bits);
   }
   meter.report(input.length, bits, true);
+  const merged = mergeStoredRuns(plans, entries, payloads, input);
   const archive = writeArchive(
-    { model: stampOf(model.identity), chunkTokens, originalLength: input.length, chunks: entries, crc32: crc32(input) },
-    payloads,
+    { model: stampOf(model.identity), chunkTokens, originalLength: input.length, chunks: merged.entries, crc32: crc32(input) },
+    merged.payloads,
   );
   opts.onProgress?.({ stage: 'done', bytesIn: input.length, bytesOut: archive.length, seconds: meter.seconds });
   return archive;
+}
+
+/** Neighbouring stored chunks become one, so binary data pays one entry, not one per chunk. */
+function mergeStoredRuns(plans: ChunkPlan[], entries: ChunkEntry[], payloads: Uint8Array[], input: Uint8Array) {
+  const outEntries: ChunkEntry[] = [];
+  const outPayloads: Uint8Array[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    if (entries[i]!.kind !== 'stored') {
+      outEntries.push(entries[i]!);
+      outPayloads.push(payloads[i]!);
+      continue;
+    }
+    let j = i;
+    while (j + 1 < entries.length && entries[j + 1]!.kind === 'stored') j++;
+    const raw = input.subarray(plans[i]!.byteStart, plans[j]!.byteEnd);
+    outEntries.push({ kind: 'stored', count: raw.length, payloadLength: raw.length, crc32: crc32(raw) });
+    outPayloads.push(raw);
+    i = j;
+  }
+  return { entries: outEntries, payloads: outPayloads };
 }
 
 export async function decompress(archive: Uint8Array, model: LoadedModel | null, opts: CodingOptions = {}): Promise<Uint8Array> {

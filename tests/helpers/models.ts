@@ -1,0 +1,9 @@
+/** Loaded tiny models for pipeline tests. */
+import { loadExactModel, sha256Hex, type LoadedModel } from '../../src/model/loadedModel.js';
+import { randomModel, tinyTokenizerJson, type RandomModelOptions } from './fixtures.js';
+
+export async function tinyModel(o: RandomModelOptions = {}): Promise<LoadedModel> {
+  const tok = tinyTokenizerJson();
+  const sha = await sha256Hex(new TextEncoder().encode(tok));
+  return loadExactModel(randomModel({ ...o, tokenizerSha256: sha }), tok);
+}

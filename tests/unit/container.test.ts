@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CorruptArchiveError,
+  LlmzError,
+  NotAnArchiveError,
+  TruncatedArchiveError,
+  UnsupportedVersionError,
+  WrongModelError,
+} from '../../src/codec/errors.js';
+import { checkModel, readArchive, writeArchive, type ModelStamp } from '../../src/format/container.js';
+
+const stamp: ModelStamp = {
+  name: 'llmz-test',
+  fingerprint: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]),
+  tokenizerFingerprint: Uint8Array.from([9, 10, 11, 12]),
+  numericsId: 1,
+};
+
+function sample(chunks = 2): Uint8Array {
+  const payloads = Array.from({ length: chunks }, (_, i) => Uint8Array.from({ length: 5 + i }, (_, j) => (i * 31 + j) & 255));
+  return writeArchive(
+    {
+      model: stamp,
+      chunkTokens: 512,
+      originalLength: 1000,
+      chunks: payloads.map((p, i) => ({ kind: 'model' as const, count: 100 + i, payloadLength: p.length, crc32: 0xdeadbeef - i })),
+      crc32: 0x12345678,
+    },
+    payloads,
+  );
+}
+
+describe('.llmz container v1', () => {
+  it('round-trips the header and payloads', () => {
+    const a = readArchive(sample(3));
+    expect(a.header.model.name).toBe('llmz-test');
+    expect(Array.from(a.header.model.fingerprint)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(a.header.chunks.map((c) => c.count)).toEqual([100, 101, 102]);
+    expect(a.header.crc32).toBe(0x12345678);
+    expect(a.header.chunkTokens).toBe(512);
+    expect(Array.from(a.payload(1))).toEqual([31, 32, 33, 34, 35, 36]);
+  });
+
+  it('keeps a one-chunk header small', () => {
+    expect(sample(1).length - 5).toBeLessThanOrEqual(44);
+  });
+
+  it('names each kind of damage with its own error', () => {
+    const good = sample();
+    expect(() => readArchive(new TextEncoder().encode('PK\x03\x04 a zip file'))).toThrow(NotAnArchiveError);
+    expect(() => readArchive(new Uint8Array(0))).toThrow(NotAnArchiveError);
+    const v2 = good.slice();
+    v2[2] = 2;
+    expect(() => readArchive(v2)).toThrow(UnsupportedVersionError);
+    expect(() => readArchive(good.subarray(0, 12))).toThrow(TruncatedArchiveError);
+    expect(() => readArchive(good.subarray(0, good.length - 1))).toThrow(CorruptArchiveError);
+    const flipped = good.slice();
+    flipped[8] ^= 0x10;
+    expect(() => readArchive(flipped)).toThrow(CorruptArchiveError);
+    const extra = new Uint8Array(good.length + 1);
+    extra.set(good);
+    expect(() => readArchive(extra)).toThrow(/trailing/);
+  });
+
+  it('says which model an archive needs', () => {
+    const { header } = readArchive(sample());
+    const other = { ...stamp, name: 'other', fingerprint: new Uint8Array(8) };
+    expect(() => checkModel(header, other)).toThrow(WrongModelError);
+    expect(() => checkModel(header, other)).toThrow(/llmz-test/);
+    expect(() => checkModel(header, stamp)).not.toThrow();
+  });
+
+  it('errors are LlmzErrors with their class name', () => {
+    try {
+      readArchive(new Uint8Array([1, 2, 3]));
+    } catch (e) {
+      expect(e).toBeInstanceOf(LlmzError);
+      expect((e as Error).name).toBe('NotAnArchiveError');
+    }
+  });
+});

@@ -1,0 +1,61 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LlmzError } from '../../src/codec/errors.js';
+import type { LoadedModel } from '../../src/model/loadedModel.js';
+import { compress, decompress } from '../../src/pipeline/compressor.js';
+import { rng } from '../helpers/fixtures.js';
+import { tinyModel } from '../helpers/models.js';
+
+const CASES = 10_000;
+
+/** Damage of the kinds files and links meet: bit flips, cuts, insertions, overwrites. */
+function mutate(a: Uint8Array, r: () => number): Uint8Array {
+  const pick = (n: number) => Math.floor(r() * n);
+  const kind = pick(6);
+  if (kind === 0) return a.subarray(0, pick(a.length)); // truncated
+  const b = a.slice();
+  if (kind === 1) b[pick(b.length)] ^= 1 << pick(8);
+  else if (kind === 2) for (let i = 0, n = 1 + pick(4); i < n; i++) b[pick(b.length)] ^= 1 << pick(8);
+  else if (kind === 3) b[pick(b.length)] = pick(256);
+  else if (kind === 4) {
+    const at = pick(b.length + 1);
+    return Uint8Array.from([...b.subarray(0, at), pick(256), ...b.subarray(at)]);
+  } else {
+    const at = pick(b.length);
+    return Uint8Array.from([...b.subarray(0, at), ...b.subarray(at + 1)]);
+  }
+  return b;
+}
+
+let model: LoadedModel;
+let original: Uint8Array;
+let archive: Uint8Array;
+
+beforeAll(async () => {
+  model = await tinyModel({ seed: 8, dim: 16, layers: 1, heads: 2, ffn: 16, maxPos: 64 });
+  original = new Uint8Array([...new TextEncoder().encode('the thin theory in the other; '.repeat(4)), 0, 1, 2, 3, 0xff, 0xfe, 0, 0, 9]);
+  archive = await compress(original, model, { chunkTokens: 24, storeIncompressible: false });
+});
+
+describe('decoder fuzz', () => {
+  it(`every one of ${CASES} damaged archives ends in a typed error or the exact original`, async () => {
+    const r = rng(2024);
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < CASES; i++) {
+      const bad = mutate(archive, r);
+      let outcome: string;
+      try {
+        const out = await decompress(bad, model);
+        expect(out).toEqual(original);
+        outcome = 'original';
+      } catch (e) {
+        if (!(e instanceof LlmzError)) throw new Error(`case ${i}: untyped ${String(e)}`);
+        outcome = e.name;
+      }
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+    // Each damage kind was met, and most damage is caught before it reaches the model.
+    expect(outcomes.get('CorruptArchiveError')).toBeGreaterThan(CASES / 10);
+    expect(outcomes.get('TruncatedArchiveError') ?? 0).toBeGreaterThan(0);
+    console.log(Object.fromEntries(outcomes));
+  });
+});
