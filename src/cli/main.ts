@@ -1,0 +1,99 @@
+/**
+ * The `llmz` command line: the same pipeline as the web app, on files.
+ * Errors are one line on stderr and a non-zero exit code.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { LlmzError, UsageError } from '../codec/errors.js';
+import { readArchive, toHex } from '../format/container.js';
+import { compress, decompress } from '../pipeline/compressor.js';
+import type { Progress } from '../pipeline/progress.js';
+import { intFlag, parseArgs } from './args.js';
+import { DEFAULT_MODEL, loadModelFromDisk } from './modelStore.js';
+
+const HELP = `llmz — text compression with a language model
+
+  llmz compress IN [-o OUT] [--model NAME|PATH] [--chunk TOKENS] [--batch N] [--verify]
+  llmz decompress IN [-o OUT] [--model NAME|PATH]
+  llmz info IN
+
+IN or OUT may be "-" for stdin/stdout. compress writes IN.llmz by default;
+decompress writes IN without ".llmz". The default model is ${DEFAULT_MODEL}.`;
+
+function readInput(path: string): Uint8Array {
+  return new Uint8Array(path === '-' ? readFileSync(0) : readFileSync(path));
+}
+
+function writeOutput(path: string, bytes: Uint8Array): void {
+  if (path === '-') process.stdout.write(bytes);
+  else writeFileSync(path, bytes);
+}
+
+function progressPrinter(): ((p: Progress) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (p) => {
+    if (p.stage === 'coding') {
+      const pct = p.bytesTotal ? ((100 * p.bytesDone) / p.bytesTotal).toFixed(1) : '100';
+      const eta = Number.isFinite(p.etaSeconds) ? `${Math.ceil(p.etaSeconds)}s left` : '';
+      process.stderr.write(`\r${p.direction} ${pct}%  ${p.tokensPerSecond.toFixed(0)} tok/s  ${eta}   `);
+    } else if (p.stage === 'done') process.stderr.write('\r\x1b[K');
+  };
+}
+
+async function run(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const spec = {
+    output: { value: true, alias: 'o' },
+    model: { value: true, alias: 'm' },
+    chunk: { value: true },
+    batch: { value: true },
+    verify: { value: false },
+  };
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(HELP + '\n');
+    return;
+  }
+  const args = parseArgs(rest, spec);
+  const [input, extra] = args.positional;
+  if (!input || extra !== undefined) throw new UsageError(`llmz ${command} takes one input file. Run "llmz help".`);
+  const out = args.flags.get('output');
+  if (out === true) throw new UsageError('-o needs a file name.');
+
+  if (command === 'compress') {
+    const model = await loadModelFromDisk(args.flags.get('model') as string | undefined);
+    const data = readInput(input);
+    const opts = { chunkTokens: intFlag(args, 'chunk', 1, 1 << 20), batch: intFlag(args, 'batch', 1, 4096), onProgress: progressPrinter() };
+    const archive = await compress(data, model, opts);
+    if (args.flags.has('verify')) {
+      const back = await decompress(archive, model, { batch: opts.batch });
+      if (back.length !== data.length || !back.every((b, i) => b === data[i])) throw new LlmzError('Verification failed: the archive does not decode to the input. Please report this.');
+    }
+    writeOutput(out ?? (input === '-' ? '-' : input + '.llmz'), archive);
+  } else if (command === 'decompress') {
+    const archive = readInput(input);
+    const { header } = readArchive(archive);
+    const needsModel = header.chunks.some((c) => c.kind === 'model');
+    const model = needsModel ? await loadModelFromDisk((args.flags.get('model') as string | undefined) ?? header.model.name) : null;
+    const data = await decompress(archive, model, { batch: intFlag(args, 'batch', 1, 4096), onProgress: progressPrinter() });
+    writeOutput(out ?? (input === '-' ? '-' : input.endsWith('.llmz') ? input.slice(0, -5) : input + '.out'), data);
+  } else if (command === 'info') {
+    const archive = readInput(input);
+    const { header, headerLength } = readArchive(archive);
+    const h = header;
+    const lines = [
+      `format version   ${h.version}`,
+      `model            ${h.model.name} (weights ${toHex(h.model.fingerprint)}…, tokenizer ${toHex(h.model.tokenizerFingerprint)}…, numerics ${h.model.numericsId})`,
+      `original size    ${h.originalLength} bytes, CRC-32 ${h.crc32.toString(16).padStart(8, '0')}`,
+      `archive size     ${archive.length} bytes (header ${headerLength}), ${h.originalLength ? ((archive.length * 8) / h.originalLength).toFixed(3) : '-'} bits/byte`,
+      `chunks           ${h.chunks.length} of up to ${h.chunkTokens} tokens (${h.chunks.filter((c) => c.kind === 'stored').length} stored)`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  } else {
+    throw new UsageError(`Unknown command "${command}". Run "llmz help".`);
+  }
+}
+
+run(process.argv.slice(2)).catch((e: unknown) => {
+  const msg = e instanceof Error ? `${e.name === 'Error' ? 'error' : e.name}: ${e.message}` : String(e);
+  process.stderr.write(`llmz: ${msg.replace(/\s*\n\s*/g, ' ')}\n`);
+  process.exitCode = e instanceof UsageError ? 2 : e instanceof LlmzError ? 1 : 70;
+});

@@ -1,0 +1,63 @@
+/**
+ * The main thread's handle on the codec worker. Every call takes an
+ * AbortSignal; aborting terminates the worker (the only way to stop a busy
+ * one at once) and the next call starts a fresh one.
+ */
+import * as Comlink from 'comlink';
+import type { CodecApi } from '../../workers/codec.worker.js';
+import { CancelledError } from '../codec/errors.js';
+import type { ProgressListener } from './progress.js';
+import { reviveError } from './transferErrors.js';
+
+export class CodecClient {
+  private worker: Worker | null = null;
+  private api: Comlink.Remote<CodecApi> | null = null;
+
+  constructor(private readonly modelUrl: string) {}
+
+  private remote(): Comlink.Remote<CodecApi> {
+    if (!this.api) {
+      this.worker = new Worker(new URL('../../workers/codec.worker.ts', import.meta.url), { type: 'module' });
+      this.api = Comlink.wrap<CodecApi>(this.worker);
+    }
+    return this.api;
+  }
+
+  private reset(): void {
+    this.worker?.terminate();
+    this.worker = null;
+    this.api = null;
+  }
+
+  private async call<T>(signal: AbortSignal | undefined, run: (api: Comlink.Remote<CodecApi>) => Promise<T>): Promise<T> {
+    if (signal?.aborted) throw new CancelledError();
+    const api = this.remote();
+    let onAbort: () => void = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        this.reset();
+        reject(new CancelledError());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([run(api), aborted]);
+    } catch (e) {
+      throw reviveError(e);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  loadModel(signal?: AbortSignal, onProgress?: ProgressListener) {
+    return this.call(signal, (api) => api.loadModel(this.modelUrl, onProgress && Comlink.proxy(onProgress)));
+  }
+
+  compress(input: Uint8Array, signal?: AbortSignal, onProgress?: ProgressListener): Promise<Uint8Array> {
+    return this.call(signal, (api) => api.compress(this.modelUrl, input, onProgress && Comlink.proxy(onProgress)));
+  }
+
+  decompress(archive: Uint8Array, signal?: AbortSignal, onProgress?: ProgressListener): Promise<Uint8Array> {
+    return this.call(signal, (api) => api.decompress(this.modelUrl, archive, onProgress && Comlink.proxy(onProgress)));
+  }
+}

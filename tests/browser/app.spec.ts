@@ -1,0 +1,57 @@
+import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+
+const SAMPLE =
+  'The quick brown fox jumps over the lazy dog. It was the best of times, it was the worst of times; ' +
+  'it was the age of wisdom, it was the age of foolishness. Ünïcödé ✓ and a second line.\n' +
+  'The committee will meet again on Thursday to discuss the budget for the coming year.\n';
+
+async function compressText(page: Page, text: string) {
+  await page.goto('/');
+  await page.getByLabel(/Paste or type text/).fill(text);
+  await page.getByRole('button', { name: 'Compress', exact: true }).click();
+  await expect(page.getByRole('button', { name: 'Download .llmz' })).toBeVisible({ timeout: 90_000 });
+}
+
+test('paste → compress → download → drop the file → same text', async ({ page }) => {
+  await compressText(page, SAMPLE);
+  await expect(page.getByText(/bits per byte/)).toBeVisible();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download .llmz' }).click()]);
+  expect(download.suggestedFilename()).toMatch(/\.llmz$/);
+  const archive = readFileSync((await download.path())!);
+  expect(archive.length).toBeLessThan(Buffer.byteLength(SAMPLE));
+
+  await page.getByRole('button', { name: 'Compress something else' }).click();
+  await page.locator('input[type=file]').setInputFiles({ name: 'note.txt.llmz', mimeType: 'application/octet-stream', buffer: archive });
+  await expect(page.getByRole('textbox', { name: 'Decompressed text' })).toHaveValue(SAMPLE, { timeout: 90_000 });
+});
+
+test('copy link → open it in a new context → same text', async ({ page, browser }) => {
+  await compressText(page, SAMPLE);
+  await page.getByRole('button', { name: 'Copy share link' }).click();
+  await expect(page.getByRole('button', { name: 'Link copied' })).toBeVisible();
+  const link = page.url();
+  expect(link).toContain('#z=');
+
+  const other = await browser.newContext();
+  const p2 = await other.newPage();
+  await p2.goto(link);
+  await expect(p2.getByRole('textbox', { name: 'Decompressed text' })).toHaveValue(SAMPLE, { timeout: 90_000 });
+  await other.close();
+});
+
+test('a damaged link shows what to do, not a crash', async ({ page }) => {
+  await page.goto('/#z=TFoBAAhsbG16LWJhc2$$$');
+  await expect(page.getByRole('alert')).toContainText(/link is damaged/i);
+  await page.goto('/');
+  await page.goto('/#z=TFoBAAhsbG16LWJhc2Vl');
+  await expect(page.getByRole('alert')).toContainText(/cut short|damaged|Get the complete/i);
+  // the page still works afterwards
+  await expect(page.getByRole('button', { name: 'Compress', exact: true })).toBeVisible();
+});
+
+test('a foreign file with the llmz signature is refused with a message', async ({ page }) => {
+  await page.goto('/');
+  await page.locator('input[type=file]').setInputFiles({ name: 'fake.llmz', mimeType: 'application/octet-stream', buffer: Buffer.from('LZ\x07 not really an archive') });
+  await expect(page.getByRole('alert')).toContainText(/version|damaged/i);
+});
