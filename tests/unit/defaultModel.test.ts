@@ -1,0 +1,83 @@
+/**
+ * The shipped default model, checked against the training side: same token
+ * ids as training/tokenize.py on the dev texts, same integer logits as
+ * training/intsim.py, and a CLI round trip.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadModelFromDisk, resolveModelDir } from '../../src/cli/modelStore.js';
+import type { LoadedModel } from '../../src/model/loadedModel.js';
+import { intsimLogits, PYTHON } from '../helpers/intsim.js';
+
+const DEV = join(process.cwd(), '../shared/corpus/dev');
+const devFiles = existsSync(DEV)
+  ? [...readdirSync(DEV).filter((f) => f.endsWith('.txt')).map((f) => join(DEV, f)), ...readdirSync(join(DEV, 'messages')).map((f) => join(DEV, 'messages', f))]
+  : [];
+const dir = resolveModelDir();
+const tokenizerPath = join(dir, 'tokenizer.json');
+
+let model: LoadedModel;
+beforeAll(async () => {
+  model = await loadModelFromDisk();
+});
+
+describe('default model', () => {
+  it('has the dev corpus to check against', () => {
+    expect(devFiles.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('tokenizes the dev texts exactly as the training side does', () => {
+    for (const f of devFiles) {
+      const ts = model.tokenizer.encode(readFileSync(f));
+      const py = execFileSync(PYTHON, ['training/tokenize.py', tokenizerPath, f], { maxBuffer: 1 << 28 })
+        .toString()
+        .trim()
+        .split(' ')
+        .map(Number);
+      expect(ts.length, f).toBe(py.length);
+      let diff = 0;
+      for (let i = 0; i < ts.length; i++) if (ts[i] !== py[i]) diff++;
+      expect(diff, f).toBe(0);
+      expect(Buffer.from(model.tokenizer.decode(ts)).equals(readFileSync(f))).toBe(true);
+    }
+  });
+
+  it('computes the same integer logits as the training side, logit for logit', async () => {
+    const text = readFileSync(join(DEV, 'messages', 'wiki_0_512.txt'));
+    const ids = model.tokenizer.encode(text);
+    const seqs = [Int32Array.from([0, ...ids.subarray(0, 47)]), Int32Array.from([0, ...ids.subarray(50, 80)])];
+    const ts = await model.engine.prefill(seqs);
+    const py = intsimLogits(join(dir, 'model.bin'), seqs.map((s) => Array.from(s)));
+    let o = 0;
+    let diff = 0;
+    for (const row of ts) for (let i = 0; i < row.length; i++) if (row[i] !== py[o++]) diff++;
+    expect(o).toBe(py.length);
+    expect(diff).toBe(0);
+  });
+
+  it('compresses and decompresses a message through the CLI', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'llmz-cli-'));
+    const src = join(DEV, 'messages', 'prose_0_1024.txt');
+    const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/llmz.mjs', ...args], { encoding: 'utf8' });
+    let r = cli('compress', src, '-o', join(tmp, 'm.llmz'));
+    expect(r.status, r.stderr).toBe(0);
+    const size = readFileSync(join(tmp, 'm.llmz')).length;
+    expect(size).toBeLessThan(readFileSync(src).length / 2);
+    r = cli('decompress', join(tmp, 'm.llmz'), '-o', join(tmp, 'm.txt'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(tmp, 'm.txt')).equals(readFileSync(src))).toBe(true);
+    r = cli('info', join(tmp, 'm.llmz'));
+    expect(r.stdout).toContain('llmz-base');
+    // errors: one line on stderr, non-zero exit
+    writeFileSync(join(tmp, 'bad.llmz'), 'not an archive');
+    r = cli('decompress', join(tmp, 'bad.llmz'));
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('NotAnArchiveError');
+    r = cli('compress');
+    expect(r.status).toBe(2);
+  });
+});
