@@ -55,7 +55,7 @@ describe('.llmz container v1', () => {
     expect(() => readArchive(good.subarray(0, 12))).toThrow(TruncatedArchiveError);
     expect(() => readArchive(good.subarray(0, good.length - 1))).toThrow(CorruptArchiveError);
     const flipped = good.slice();
-    flipped[8] ^= 0x10;
+    flipped[8] = flipped[8]! ^ 0x10;
     expect(() => readArchive(flipped)).toThrow(CorruptArchiveError);
     const extra = new Uint8Array(good.length + 1);
     extra.set(good);

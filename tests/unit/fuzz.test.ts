@@ -13,8 +13,8 @@ function mutate(a: Uint8Array, r: () => number): Uint8Array {
   const kind = pick(6);
   if (kind === 0) return a.subarray(0, pick(a.length)); // truncated
   const b = a.slice();
-  if (kind === 1) b[pick(b.length)] ^= 1 << pick(8);
-  else if (kind === 2) for (let i = 0, n = 1 + pick(4); i < n; i++) b[pick(b.length)] ^= 1 << pick(8);
+  if (kind === 1) { const at = pick(b.length); b[at] = b[at]! ^ (1 << pick(8)); }
+  else if (kind === 2) for (let i = 0, n = 1 + pick(4); i < n; i++) { const at = pick(b.length); b[at] = b[at]! ^ (1 << pick(8)); }
   else if (kind === 3) b[pick(b.length)] = pick(256);
   else if (kind === 4) {
     const at = pick(b.length + 1);
