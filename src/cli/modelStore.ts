@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelLoadError } from '../codec/errors.js';
-import { loadExactModel, type LoadedModel } from '../model/loadedModel.js';
+import { loadExactModel, type LoadedModel, type LoadOptions } from '../model/loadedModel.js';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const MODELS_DIR = join(PACKAGE_ROOT, 'public/models');
@@ -18,12 +18,17 @@ export function resolveModelDir(nameOrPath: string = DEFAULT_MODEL): string {
   throw new ModelLoadError(`Model "${nameOrPath}" not found (looked in ${MODELS_DIR} and at ${p}).`);
 }
 
-export async function loadModelFromDisk(nameOrPath?: string): Promise<LoadedModel> {
+export const WASM_KERNELS = join(PACKAGE_ROOT, 'src/model/exact/wasm/kernels.wasm');
+
+export async function loadModelFromDisk(nameOrPath?: string, backend: LoadOptions['backend'] = 'auto'): Promise<LoadedModel> {
   const dir = resolveModelDir(nameOrPath);
   const modelPath = join(dir, 'model.bin');
   const tokPath = join(dir, 'tokenizer.json');
   if (!existsSync(modelPath) || !existsSync(tokPath)) {
     throw new ModelLoadError(`Model folder ${dir} needs model.bin and tokenizer.json.`);
   }
-  return loadExactModel(new Uint8Array(readFileSync(modelPath)), readFileSync(tokPath, 'utf8'));
+  return loadExactModel(new Uint8Array(readFileSync(modelPath)), readFileSync(tokPath, 'utf8'), {
+    backend,
+    wasmBytes: async () => readFileSync(WASM_KERNELS),
+  });
 }

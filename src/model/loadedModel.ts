@@ -5,6 +5,10 @@ import type { Engine, ModelIdentity } from './types.js';
 import { parseModelFile } from './exact/modelFile.js';
 import { weightsOf } from './exact/weights.js';
 import { ReferenceEngine } from './exact/reference.js';
+import { FastEngine } from './exact/fastEngine.js';
+import { TsKernels } from './exact/kernels.js';
+import { WasmKernels } from './exact/wasmKernels.js';
+import { backendOrder, type BackendChoice } from '../capabilities.js';
 
 export interface LoadedModel {
   identity: ModelIdentity;
@@ -19,8 +23,33 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+export interface LoadOptions {
+  /** 'auto' (default) picks the best available; 'reference' is the line-by-line spec engine. */
+  backend?: BackendChoice | 'reference';
+  /** The compiled kernels (src/model/exact/wasm/kernels.wasm), needed for the wasm backend. */
+  wasmBytes?: () => Promise<BufferSource>;
+}
+
+async function createEngine(identity: ModelIdentity, weights: ReturnType<typeof weightsOf>, opts: LoadOptions) {
+  const choice = opts.backend ?? 'auto';
+  if (choice === 'reference') return new ReferenceEngine(identity, weights);
+  let lastError: unknown;
+  for (const backend of backendOrder(choice)) {
+    try {
+      if (backend === 'wasm') {
+        if (!opts.wasmBytes) throw new ModelLoadError('The wasm kernels were not provided.');
+        return new FastEngine(identity, weights, await WasmKernels.create(await opts.wasmBytes()));
+      }
+      return new FastEngine(identity, weights, new TsKernels());
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  throw lastError instanceof Error ? lastError : new ModelLoadError('No engine backend could start.');
+}
+
 /** Build the exact engine's model from its two files. */
-export async function loadExactModel(modelBytes: Uint8Array, tokenizerText: string): Promise<LoadedModel> {
+export async function loadExactModel(modelBytes: Uint8Array, tokenizerText: string, opts: LoadOptions = {}): Promise<LoadedModel> {
   const file = parseModelFile(modelBytes);
   const tokenizerSha256 = await sha256Hex(new TextEncoder().encode(tokenizerText));
   if (file.header.tokenizer_sha256 && file.header.tokenizer_sha256 !== tokenizerSha256) {
@@ -36,7 +65,7 @@ export async function loadExactModel(modelBytes: Uint8Array, tokenizerText: stri
     numericsId: file.header.numerics,
     config,
   };
-  const engine = new ReferenceEngine(identity, weightsOf(file));
+  const engine = await createEngine(identity, weightsOf(file), opts);
   const trained = file.header.scalars['train_context'];
   return { identity, engine, tokenizer, contextTokens: Math.min(config.maxPos - 1, trained ?? config.maxPos - 1) };
 }

@@ -40,7 +40,8 @@ export interface Engine {
    * seqs[b].length * vocab entries; row p predicts the token after seqs[b][p].
    */
   prefill(seqs: Int32Array[]): Promise<Int32Array[]>;
-  newStream(): StreamHandle;
+  /** A fresh stream; `maxTokens` bounds its KV cache (default: the model's maximum). */
+  newStream(maxTokens?: number): StreamHandle;
   /** Feed one token to each stream; returns each stream's logits for the next position. */
   step(streams: StreamHandle[], tokens: Int32Array): Promise<Int32Array[]>;
   freeStream(stream: StreamHandle): void;

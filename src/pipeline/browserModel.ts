@@ -31,5 +31,7 @@ async function fetchBytes(url: string, onProgress?: ProgressListener): Promise<U
 export async function loadModelFromUrl(baseUrl: string, onProgress?: ProgressListener): Promise<LoadedModel> {
   const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
   const [model, tokenizer] = await Promise.all([fetchBytes(base + 'model.bin', onProgress), fetchBytes(base + 'tokenizer.json')]);
-  return loadExactModel(model, new TextDecoder().decode(tokenizer));
+  return loadExactModel(model, new TextDecoder().decode(tokenizer), {
+    wasmBytes: () => fetchBytes(new URL('../model/exact/wasm/kernels.wasm', import.meta.url).href) as Promise<BufferSource>,
+  });
 }

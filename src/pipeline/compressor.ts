@@ -184,7 +184,7 @@ export async function decompress(archive: Uint8Array, model: LoadedModel | null,
       const group = modelChunks.slice(b, b + batch);
       const decoders = group.map((i) => new RangeDecoder(parsed.payload(i)));
       const outIds = group.map((i) => new Int32Array(header.chunks[i]!.count));
-      const streams = group.map(() => engine.newStream());
+      const streams = group.map((i) => engine.newStream(header.chunks[i]!.count));
       let live = group.map((_, g) => g);
       let next = new Int32Array(group.length).fill(model.identity.config.bos);
       try {

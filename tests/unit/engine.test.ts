@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseModelFile } from '../../src/model/exact/modelFile.js';
+import { readFileSync } from 'node:fs';
+import { FastEngine } from '../../src/model/exact/fastEngine.js';
+import { TsKernels, type Kernels } from '../../src/model/exact/kernels.js';
 import { ReferenceEngine } from '../../src/model/exact/reference.js';
+import { WasmKernels } from '../../src/model/exact/wasmKernels.js';
+import { WASM_KERNELS } from '../../src/cli/modelStore.js';
 import { weightsOf } from '../../src/model/exact/weights.js';
 import type { ModelIdentity } from '../../src/model/types.js';
 import { randomModel, rng, type RandomModelOptions } from '../helpers/fixtures.js';
@@ -77,5 +82,36 @@ describe('exact engine', () => {
       // the logits are informative, not saturated constants
       expect(new Set(flat).size).toBeGreaterThan(flat.length / 4);
     });
+  }
+
+  const backends: [string, () => Promise<Kernels>][] = [
+    ['ts kernels', async () => new TsKernels()],
+    ['wasm kernels', () => WasmKernels.create(readFileSync(WASM_KERNELS))],
+  ];
+  for (const [name, make] of backends) {
+    for (const shape of SHAPES) {
+      const tag = `${name}, d${shape.dim} h${shape.heads}/${shape.kvHeads} L${shape.layers}`;
+      it(`${tag}: batched prefill and lockstep steps equal the reference engine`, async () => {
+        const bytes = randomModel(shape);
+        const file = parseModelFile(bytes);
+        const id = { config: file.header.config } as ModelIdentity;
+        const ref = new ReferenceEngine(id, weightsOf(file));
+        const fast = new FastEngine(id, weightsOf(file), await make());
+        const V = id.config.vocab;
+        const seqs = randomSeqs(5, 33, V, shape.seed! + 10);
+        const want = await ref.prefill(seqs);
+        // prefill of several sequences at once
+        expect(await fast.prefill(seqs)).toEqual(want);
+        // all streams in lockstep, some finishing early (batch composition changes)
+        const streams = seqs.map((q) => fast.newStream(q.length));
+        let live = seqs.map((_, i) => i);
+        for (let t = 0; live.length; t++) {
+          const out = await fast.step(live.map((i) => streams[i]!), Int32Array.from(live, (i) => seqs[i]![t]!));
+          live.forEach((i, k) => expect(out[k]).toEqual(want[i]!.subarray(t * V, (t + 1) * V)));
+          live = live.filter((i) => t + 1 < seqs[i]!.length);
+        }
+        streams.forEach((s) => fast.freeStream(s));
+      });
+    }
   }
 });

@@ -67,7 +67,7 @@ export class ReferenceEngine implements Engine {
     private readonly W: ExactWeights,
   ) {}
 
-  newStream(): Stream {
+  newStream(_maxTokens?: number): Stream {
     const c = this.W.config;
     const size = c.maxPos * c.kvHeads * this.W.headDim;
     return {

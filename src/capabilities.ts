@@ -1,0 +1,32 @@
+/**
+ * The one place that looks at what this runtime can do and picks the exact
+ * engine's backend, in priority order: WebGPU (when its kernels land),
+ * wasm SIMD, then plain TypeScript.
+ */
+import { wasmSimdSupported } from './model/exact/wasmKernels.js';
+
+export type BackendName = 'wasm' | 'ts';
+export type BackendChoice = BackendName | 'auto';
+
+export interface Capabilities {
+  wasmSimd: boolean;
+  webgpu: boolean;
+  crossOriginIsolated: boolean;
+  threads: number;
+}
+
+export function detectCapabilities(): Capabilities {
+  const g = globalThis as { navigator?: { gpu?: unknown; hardwareConcurrency?: number }; crossOriginIsolated?: boolean };
+  return {
+    wasmSimd: wasmSimdSupported(),
+    webgpu: !!g.navigator?.gpu,
+    crossOriginIsolated: !!g.crossOriginIsolated,
+    threads: g.navigator?.hardwareConcurrency ?? 1,
+  };
+}
+
+/** The backends to try, best first. */
+export function backendOrder(choice: BackendChoice, caps: Capabilities = detectCapabilities()): BackendName[] {
+  if (choice !== 'auto') return [choice];
+  return caps.wasmSimd ? ['wasm', 'ts'] : ['ts'];
+}

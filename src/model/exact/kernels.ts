@@ -1,0 +1,123 @@
+/**
+ * The inner loops of the exact engine behind one interface, over one linear
+ * memory addressed by byte offsets: plain TypeScript, or AssemblyScript SIMD
+ * compiled to wasm (wasm/assembly/kernels.ts). All integer, so both give
+ * identical results; tests check that they do.
+ */
+
+export interface Kernels {
+  readonly name: string;
+  /** Current memory; re-read after every alloc (wasm memory may grow). */
+  buffer(): ArrayBuffer;
+  alloc(bytes: number): number;
+  free(ptr: number): void;
+  /** acc[r][o] = sum_i w[o][i] * x[r][i] (int8 in, int32 out). */
+  matmul(w: number, outN: number, inN: number, x: number, rows: number, acc: number): void;
+  /** out[j] = sum_c q[c] * k[j*stride + c], j < n. */
+  attnDots(q: number, k: number, n: number, hd: number, stride: number, out: number): void;
+  /** out[c] = sum_j w[j] * v[j*stride + c], c < hd (w int32, v int8). */
+  attnMix(w: number, v: number, n: number, hd: number, stride: number, out: number): void;
+}
+
+/** First-fit allocator with exact-size reuse; blocks are 64-byte aligned. */
+export class Arena {
+  private top: number;
+  private readonly sizes = new Map<number, number>();
+  private readonly freeBySize = new Map<number, number[]>();
+
+  constructor(
+    base: number,
+    private readonly ensure: (end: number) => void,
+  ) {
+    this.top = Math.ceil(base / 64) * 64;
+  }
+
+  alloc(bytes: number): number {
+    const size = Math.max(64, Math.ceil(bytes / 64) * 64);
+    const reuse = this.freeBySize.get(size)?.pop();
+    if (reuse !== undefined) {
+      this.sizes.set(reuse, size);
+      return reuse;
+    }
+    const ptr = this.top;
+    this.ensure(ptr + size);
+    this.top = ptr + size;
+    this.sizes.set(ptr, size);
+    return ptr;
+  }
+
+  free(ptr: number): void {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) throw new Error(`double free at ${ptr}`);
+    this.sizes.delete(ptr);
+    const list = this.freeBySize.get(size) ?? [];
+    list.push(ptr);
+    this.freeBySize.set(size, list);
+  }
+}
+
+/** The kernels in plain TypeScript, on a growable ArrayBuffer. */
+export class TsKernels implements Kernels {
+  readonly name = 'ts';
+  private buf = new ArrayBuffer(1 << 20);
+  private i8 = new Int8Array(this.buf);
+  private i32 = new Int32Array(this.buf);
+  private readonly arena = new Arena(64, (end) => {
+    if (end <= this.buf.byteLength) return;
+    let size = this.buf.byteLength;
+    while (size < end) size *= 2;
+    const next = new ArrayBuffer(size);
+    new Uint8Array(next).set(new Uint8Array(this.buf));
+    this.buf = next;
+    this.i8 = new Int8Array(next);
+    this.i32 = new Int32Array(next);
+  });
+
+  buffer(): ArrayBuffer {
+    return this.buf;
+  }
+  alloc(bytes: number): number {
+    return this.arena.alloc(bytes);
+  }
+  free(ptr: number): void {
+    this.arena.free(ptr);
+  }
+
+  matmul(w: number, outN: number, inN: number, x: number, rows: number, acc: number): void {
+    const m = this.i8;
+    const a = this.i32;
+    for (let r = 0; r < rows; r++) {
+      const xr = x + r * inN;
+      const ar = (acc >> 2) + r * outN;
+      for (let o = 0; o < outN; o++) {
+        const wr = w + o * inN;
+        let s = 0;
+        for (let i = 0; i < inN; i++) s += m[wr + i]! * m[xr + i]!;
+        a[ar + o] = s;
+      }
+    }
+  }
+
+  attnDots(q: number, k: number, n: number, hd: number, stride: number, out: number): void {
+    const m = this.i8;
+    for (let j = 0; j < n; j++) {
+      const kr = k + j * stride;
+      let s = 0;
+      for (let c = 0; c < hd; c++) s += m[q + c]! * m[kr + c]!;
+      this.i32[(out >> 2) + j] = s;
+    }
+  }
+
+  attnMix(w: number, v: number, n: number, hd: number, stride: number, out: number): void {
+    const m = this.i8;
+    const a = this.i32;
+    const o = out >> 2;
+    for (let c = 0; c < hd; c++) a[o + c] = 0;
+    for (let j = 0; j < n; j++) {
+      const wj = a[(w >> 2) + j]!;
+      if (wj === 0) continue;
+      const vr = v + j * stride;
+      for (let c = 0; c < hd; c++) a[o + c] = a[o + c]! + wj * m[vr + c]!;
+    }
+  }
+}

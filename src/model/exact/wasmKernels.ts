@@ -1,0 +1,57 @@
+/** The kernels as wasm SIMD (AssemblyScript source in wasm/assembly/kernels.ts). */
+import { Arena, type Kernels } from './kernels.js';
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  matmul(w: number, outN: number, inN: number, x: number, rows: number, acc: number): void;
+  attnDots(q: number, k: number, n: number, hd: number, stride: number, out: number): void;
+  attnMix(w: number, v: number, n: number, hd: number, stride: number, out: number): void;
+}
+
+export class WasmKernels implements Kernels {
+  readonly name = 'wasm';
+  private readonly arena: Arena;
+
+  private constructor(private readonly ex: KernelExports) {
+    const mem = ex.memory;
+    // Leave the module's own first 64 KiB (stack/static data) alone.
+    this.arena = new Arena(1 << 16, (end) => {
+      const need = end - mem.buffer.byteLength;
+      if (need > 0) mem.grow(Math.ceil(need / 65536));
+    });
+  }
+
+  static async create(wasmBytes: BufferSource): Promise<WasmKernels> {
+    const { instance } = await WebAssembly.instantiate(wasmBytes, { env: { abort: () => { throw new Error('wasm kernel abort'); } } });
+    return new WasmKernels(instance.exports as unknown as KernelExports);
+  }
+
+  buffer(): ArrayBuffer {
+    return this.ex.memory.buffer;
+  }
+  alloc(bytes: number): number {
+    return this.arena.alloc(bytes);
+  }
+  free(ptr: number): void {
+    this.arena.free(ptr);
+  }
+  matmul(w: number, outN: number, inN: number, x: number, rows: number, acc: number): void {
+    this.ex.matmul(w, outN, inN, x, rows, acc);
+  }
+  attnDots(q: number, k: number, n: number, hd: number, stride: number, out: number): void {
+    this.ex.attnDots(q, k, n, hd, stride, out);
+  }
+  attnMix(w: number, v: number, n: number, hd: number, stride: number, out: number): void {
+    this.ex.attnMix(w, v, n, hd, stride, out);
+  }
+}
+
+/** Whether this JS engine runs wasm SIMD (the kernels need it). */
+export function wasmSimdSupported(): boolean {
+  try {
+    // (module (func (result v128) i32.const 0 i8x16.splat))
+    return WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 11]));
+  } catch {
+    return false;
+  }
+}
