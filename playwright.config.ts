@@ -8,7 +8,7 @@ export default defineConfig({
   workers: 1,
   reporter: [['list']],
   use: {
-    baseURL: 'http://127.0.0.1:4173/',
+    baseURL: 'http://127.0.0.1:4791/',
     launchOptions: {
       executablePath: '/usr/bin/chromium',
       args: [
@@ -24,8 +24,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: 'npx vite preview --host 127.0.0.1 --port 4173 --strictPort',
-    url: 'http://127.0.0.1:4173/',
+    command: 'npx vite preview --host 127.0.0.1 --port 4791 --strictPort',
+    url: 'http://127.0.0.1:4791/',
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,
   },

@@ -7,13 +7,37 @@ import { LlmzError, UsageError } from '../codec/errors.js';
 import { readArchive, toHex } from '../format/container.js';
 import { compress, decompress } from '../pipeline/compressor.js';
 import type { Progress } from '../pipeline/progress.js';
-import { intFlag, parseArgs } from './args.js';
+import { intFlag, parseArgs, type ParsedArgs } from './args.js';
+import { availableParallelism } from 'node:os';
 import { DEFAULT_MODEL, loadModelFromDisk } from './modelStore.js';
+import { createNodePool } from '../pipeline/nodePool.js';
+import type { BackendChoice } from '../capabilities.js';
+import type { LoadedModel } from '../model/loadedModel.js';
+import type { ChunkRunner } from '../pipeline/runner.js';
+
+function backendFlag(v: string | true | undefined): BackendChoice {
+  if (v === undefined) return 'auto';
+  if (v === 'auto' || v === 'wasm' || v === 'ts') return v;
+  throw new UsageError('--backend must be auto, wasm or ts.');
+}
+
+/** Runs `job` with chunks coded on N worker threads (N = --threads, default: all cores), or inline for 1. */
+async function withRunner<T>(args: ParsedArgs, modelName: string | undefined, model: LoadedModel, job: (runner?: ChunkRunner) => Promise<T>): Promise<T> {
+  const threads = intFlag(args, 'threads', 1, 256) ?? Math.min(availableParallelism(), 8);
+  if (threads <= 1) return job();
+  const pool = await createNodePool({ model: modelName ?? model.identity.name, backend: backendFlag(args.flags.get('backend')), threads, batch: intFlag(args, 'batch', 1, 4096) });
+  try {
+    return await job(pool.runner);
+  } finally {
+    await pool.close();
+  }
+}
 
 const HELP = `llmz — text compression with a language model
 
-  llmz compress IN [-o OUT] [--model NAME|PATH] [--chunk TOKENS] [--batch N] [--verify]
-  llmz decompress IN [-o OUT] [--model NAME|PATH]
+  llmz compress IN [-o OUT] [--model NAME|PATH] [--backend auto|wasm|ts] [--threads N]
+                 [--chunk TOKENS] [--batch N] [--verify]
+  llmz decompress IN [-o OUT] [--model NAME|PATH] [--backend …] [--threads N]
   llmz info IN
 
 IN or OUT may be "-" for stdin/stdout. compress writes IN.llmz by default;
@@ -45,6 +69,8 @@ async function run(argv: string[]): Promise<void> {
     output: { value: true, alias: 'o' },
     model: { value: true, alias: 'm' },
     chunk: { value: true },
+    backend: { value: true },
+    threads: { value: true },
     batch: { value: true },
     verify: { value: false },
   };
@@ -59,12 +85,16 @@ async function run(argv: string[]): Promise<void> {
   if (out === true) throw new UsageError('-o needs a file name.');
 
   if (command === 'compress') {
-    const model = await loadModelFromDisk(args.flags.get('model') as string | undefined);
+    const modelName = args.flags.get('model') as string | undefined;
+    const model = await loadModelFromDisk(modelName, backendFlag(args.flags.get('backend')));
     const data = readInput(input);
     const opts = { chunkTokens: intFlag(args, 'chunk', 1, 1 << 20), batch: intFlag(args, 'batch', 1, 4096), onProgress: progressPrinter() };
-    const archive = await compress(data, model, opts);
-    if (args.flags.has('verify')) {
-      const back = await decompress(archive, model, { batch: opts.batch });
+    const { archive, back } = await withRunner(args, modelName, model, async (runner) => {
+      const archive = await compress(data, model, { ...opts, runner });
+      const back = args.flags.has('verify') ? await decompress(archive, model, { batch: opts.batch, runner }) : null;
+      return { archive, back };
+    });
+    if (back) {
       if (back.length !== data.length || !back.every((b, i) => b === data[i])) throw new LlmzError('Verification failed: the archive does not decode to the input. Please report this.');
     }
     writeOutput(out ?? (input === '-' ? '-' : input + '.llmz'), archive);
@@ -72,8 +102,12 @@ async function run(argv: string[]): Promise<void> {
     const archive = readInput(input);
     const { header } = readArchive(archive);
     const needsModel = header.chunks.some((c) => c.kind === 'model');
-    const model = needsModel ? await loadModelFromDisk((args.flags.get('model') as string | undefined) ?? header.model.name) : null;
-    const data = await decompress(archive, model, { batch: intFlag(args, 'batch', 1, 4096), onProgress: progressPrinter() });
+    const modelName = (args.flags.get('model') as string | undefined) ?? header.model.name;
+    const model = needsModel ? await loadModelFromDisk(modelName, backendFlag(args.flags.get('backend'))) : null;
+    const opts = { batch: intFlag(args, 'batch', 1, 4096), onProgress: progressPrinter() };
+    const data = model
+      ? await withRunner(args, modelName, model, (runner) => decompress(archive, model, { ...opts, runner }))
+      : await decompress(archive, null, opts);
     writeOutput(out ?? (input === '-' ? '-' : input.endsWith('.llmz') ? input.slice(0, -5) : input + '.out'), data);
   } else if (command === 'info') {
     const archive = readInput(input);

@@ -1,22 +1,23 @@
 /**
- * Compression and decompression on one thread: tokenize, chunk, run the
- * engine, range-code. The worker pool and the CLI both drive these.
+ * Compression and decompression: tokenize, chunk, code the chunks (on this
+ * thread or a worker pool, see runner.ts), assemble the container.
  */
 import { CancelledError, CorruptArchiveError, UsageError } from '../codec/errors.js';
 import { crc32 } from '../codec/crc32.js';
-import { logitsToTable } from '../codec/logitsToFrequencies.js';
-import { RangeDecoder, RangeEncoder } from '../codec/rangeCoder.js';
 import { checkModel, readArchive, writeArchive, type ChunkEntry } from '../format/container.js';
 import type { LoadedModel } from '../model/loadedModel.js';
 import { stampOf } from '../model/types.js';
 import { looksBinary, planChunks, type ChunkPlan } from './chunking.js';
 import type { ProgressListener } from './progress.js';
+import { localRunner, type ChunkRunner } from './runner.js';
 
 export interface CodingOptions {
   /** Tokens per chunk (default: the model's training context). */
   chunkTokens?: number;
-  /** Chunks run through the engine together. */
+  /** Chunks run through the engine together (local runner). */
   batch?: number;
+  /** Where chunks are coded (default: this thread). */
+  runner?: ChunkRunner;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
   /** Keep chunks the model cannot shrink as raw bytes (default true). */
@@ -27,6 +28,7 @@ function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new CancelledError();
 }
 
+/** Sends coding progress at most every 100 ms. */
 class Meter {
   private readonly t0 = performance.now();
   private last = 0;
@@ -58,58 +60,47 @@ class Meter {
   }
 }
 
+/** Groups of chunks handed to the runner between progress reports. */
+const REPORT_GROUP = 16;
+
 export async function compress(input: Uint8Array, model: LoadedModel, opts: CodingOptions = {}): Promise<Uint8Array> {
   const chunkTokens = opts.chunkTokens ?? model.contextTokens;
   if (!Number.isInteger(chunkTokens) || chunkTokens < 1 || chunkTokens > model.identity.config.maxPos - 1) {
     throw new UsageError(`Chunk size must be 1..${model.identity.config.maxPos - 1} tokens for this model.`);
   }
-  const batch = Math.max(1, opts.batch ?? 8);
+  const runner = opts.runner ?? localRunner(model, opts.batch ?? 8);
+  const store = opts.storeIncompressible !== false;
   opts.onProgress?.({ stage: 'tokenizing', bytesDone: 0, bytesTotal: input.length });
   const ids = model.tokenizer.encode(input);
   throwIfAborted(opts.signal);
   const plans = planChunks(ids, model.tokenizer.tokenBytes, chunkTokens);
+  const bytesOf = (p: ChunkPlan) => input.subarray(p.byteStart, p.byteEnd);
   const entries: ChunkEntry[] = new Array(plans.length);
   const payloads: Uint8Array[] = new Array(plans.length);
   const meter = new Meter('compress', input.length, opts.onProgress);
   let bytesDone = 0;
   let bits = 0;
-  const bos = model.identity.config.bos;
-  const V = model.identity.config.vocab;
 
-  const store = (i: number) => {
-    const p = plans[i]!;
-    const raw = input.subarray(p.byteStart, p.byteEnd);
+  const storeChunk = (i: number) => {
+    const raw = bytesOf(plans[i]!);
     entries[i] = { kind: 'stored', count: raw.length, payloadLength: raw.length, crc32: crc32(raw) };
     payloads[i] = raw;
   };
-
   const modelChunks: number[] = [];
-  plans.forEach((p, i) =>
-    opts.storeIncompressible !== false && looksBinary(input.subarray(p.byteStart, p.byteEnd)) ? store(i) : modelChunks.push(i),
-  );
+  plans.forEach((p, i) => (store && looksBinary(bytesOf(p)) ? storeChunk(i) : modelChunks.push(i)));
 
-  for (let b = 0; b < modelChunks.length; b += batch) {
+  for (let g = 0; g < modelChunks.length; g += REPORT_GROUP) {
     throwIfAborted(opts.signal);
-    const group = modelChunks.slice(b, b + batch);
-    const seqs = group.map((i) => {
+    const group = modelChunks.slice(g, g + REPORT_GROUP);
+    const coded = await runner.encode(
+      group.map((i) => ids.subarray(plans[i]!.tokenStart, plans[i]!.tokenEnd)),
+      opts.signal,
+    );
+    group.forEach((i, k) => {
       const p = plans[i]!;
-      const seq = new Int32Array(p.tokenEnd - p.tokenStart);
-      seq[0] = bos;
-      seq.set(ids.subarray(p.tokenStart, p.tokenEnd - 1), 1);
-      return seq;
-    });
-    const logits = await model.engine.prefill(seqs);
-    group.forEach((i, g) => {
-      const p = plans[i]!;
-      const enc = new RangeEncoder();
-      const rows = logits[g]!;
-      for (let t = p.tokenStart; t < p.tokenEnd; t++) {
-        const row = t - p.tokenStart;
-        enc.encode(logitsToTable(rows.subarray(row * V, (row + 1) * V)), ids[t]!);
-      }
-      const payload = enc.finish();
-      const raw = input.subarray(p.byteStart, p.byteEnd);
-      if (payload.length >= raw.length && opts.storeIncompressible !== false) store(i);
+      const raw = bytesOf(p);
+      const payload = coded[k]!;
+      if (store && payload.length >= raw.length) storeChunk(i);
       else {
         entries[i] = { kind: 'model', count: p.tokenEnd - p.tokenStart, payloadLength: payload.length, crc32: crc32(raw) };
         payloads[i] = payload;
@@ -157,8 +148,10 @@ export async function decompress(archive: Uint8Array, model: LoadedModel | null,
   if (needsModel) {
     if (!model) throw new UsageError(`This archive needs model "${header.model.name}"; none is loaded.`);
     checkModel(header, stampOf(model.identity));
+    if (header.chunks.some((c) => c.kind === 'model' && c.count > model.identity.config.maxPos - 1)) {
+      throw new CorruptArchiveError('The archive asks for chunks longer than the model supports: it is damaged.');
+    }
   }
-  const batch = Math.max(1, opts.batch ?? 8);
   const parts: Uint8Array[] = new Array(header.chunks.length);
   const meter = new Meter('decompress', header.originalLength, opts.onProgress);
   let bytesDone = 0;
@@ -174,48 +167,26 @@ export async function decompress(archive: Uint8Array, model: LoadedModel | null,
   const modelChunks: number[] = [];
   header.chunks.forEach((c, i) => (c.kind === 'stored' ? finishChunk(i, parsed.payload(i).slice()) : modelChunks.push(i)));
 
-  if (model) {
-    const { engine, tokenizer } = model;
-    const V = model.identity.config.vocab;
-    if (header.chunks.some((c) => c.kind === 'model' && c.count > model.identity.config.maxPos - 1)) {
-      throw new CorruptArchiveError('The archive asks for chunks longer than the model supports: it is damaged.');
-    }
-    for (let b = 0; b < modelChunks.length; b += batch) {
-      const group = modelChunks.slice(b, b + batch);
-      const decoders = group.map((i) => new RangeDecoder(parsed.payload(i)));
-      const outIds = group.map((i) => new Int32Array(header.chunks[i]!.count));
-      const streams = group.map((i) => engine.newStream(header.chunks[i]!.count));
-      let live = group.map((_, g) => g);
-      let next = new Int32Array(group.length).fill(model.identity.config.bos);
-      try {
-        for (let t = 0; live.length > 0; t++) {
-          throwIfAborted(opts.signal);
-          const logits = await engine.step(
-            live.map((g) => streams[g]!),
-            Int32Array.from(live, (g) => next[g]!),
-          );
-          live.forEach((g, k) => {
-            const sym = decoders[g]!.decode(logitsToTable(logits[k]!.subarray(0, V)));
-            outIds[g]![t] = sym;
-            next[g] = sym;
-          });
-          meter.tokens += live.length;
-          live = live.filter((g) => t + 1 < outIds[g]!.length);
+  if (model && modelChunks.length) {
+    const runner = opts.runner ?? localRunner(model, opts.batch ?? 8);
+    for (let g = 0; g < modelChunks.length; g += REPORT_GROUP) {
+      throwIfAborted(opts.signal);
+      const group = modelChunks.slice(g, g + REPORT_GROUP);
+      const ids = await runner.decode(
+        group.map((i) => ({ payload: parsed.payload(i), count: header.chunks[i]!.count })),
+        opts.signal,
+        (n) => {
+          meter.tokens += n;
           meter.report(bytesDone, 0);
-        }
-      } finally {
-        streams.forEach((s) => engine.freeStream(s));
-      }
-      group.forEach((i, g) => finishChunk(i, tokenizer.decode(outIds[g]!)));
+        },
+      );
+      group.forEach((i, k) => finishChunk(i, model.tokenizer.decode(ids[k]!)));
     }
   }
 
   const out = new Uint8Array(bytesDone);
   let o = 0;
-  for (const p of parts) {
-    out.set(p!, o);
-    o += p!.length;
-  }
+  for (const p of parts) (out.set(p!, o), (o += p!.length));
   if (out.length !== header.originalLength || crc32(out) !== header.crc32) {
     throw new CorruptArchiveError('The archive is damaged: the restored data does not match its checksum. Get the file or link again.');
   }

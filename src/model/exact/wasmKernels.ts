@@ -49,8 +49,8 @@ export class WasmKernels implements Kernels {
 /** Whether this JS engine runs wasm SIMD (the kernels need it). */
 export function wasmSimdSupported(): boolean {
   try {
-    // (module (func (result v128) i32.const 0 i8x16.splat))
-    return WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 11]));
+    // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)), as wasm-feature-detect probes it
+    return WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]));
   } catch {
     return false;
   }

@@ -1,0 +1,81 @@
+/**
+ * Coding of whole chunks with a model: the unit of work a worker does.
+ * Encoding runs the engine's prefill over each chunk; decoding advances all
+ * chunks of a batch one token per engine step, in lockstep.
+ */
+import { CancelledError } from '../codec/errors.js';
+import { logitsToTable } from '../codec/logitsToFrequencies.js';
+import { RangeDecoder, RangeEncoder } from '../codec/rangeCoder.js';
+import type { LoadedModel } from '../model/loadedModel.js';
+
+export interface DecodeJob {
+  payload: Uint8Array;
+  /** Tokens in the chunk. */
+  count: number;
+}
+
+/** Payload of each chunk (`chunks[i]` are its token ids). */
+export async function encodeChunks(model: LoadedModel, chunks: Int32Array[], batch: number, signal?: AbortSignal): Promise<Uint8Array[]> {
+  const { engine } = model;
+  const { bos, vocab: V } = model.identity.config;
+  const out: Uint8Array[] = [];
+  for (let b = 0; b < chunks.length; b += batch) {
+    if (signal?.aborted) throw new CancelledError();
+    const group = chunks.slice(b, b + batch);
+    const seqs = group.map((ids) => {
+      const seq = new Int32Array(ids.length);
+      seq[0] = bos;
+      seq.set(ids.subarray(0, ids.length - 1), 1);
+      return seq;
+    });
+    const logits = await engine.prefill(seqs);
+    group.forEach((ids, g) => {
+      const enc = new RangeEncoder();
+      const rows = logits[g]!;
+      for (let t = 0; t < ids.length; t++) enc.encode(logitsToTable(rows.subarray(t * V, (t + 1) * V)), ids[t]!);
+      out.push(enc.finish());
+    });
+  }
+  return out;
+}
+
+/** Token ids of each chunk. `onTokens` reports progress (tokens decoded since the last call). */
+export async function decodeChunks(
+  model: LoadedModel,
+  jobs: DecodeJob[],
+  batch: number,
+  signal?: AbortSignal,
+  onTokens?: (n: number) => void,
+): Promise<Int32Array[]> {
+  const { engine } = model;
+  const { bos, vocab: V } = model.identity.config;
+  const out: Int32Array[] = [];
+  for (let b = 0; b < jobs.length; b += batch) {
+    const group = jobs.slice(b, b + batch);
+    const decoders = group.map((j) => new RangeDecoder(j.payload));
+    const ids = group.map((j) => new Int32Array(j.count));
+    const streams = group.map((j) => engine.newStream(j.count));
+    const next = new Int32Array(group.length).fill(bos);
+    let live = group.map((_, g) => g);
+    try {
+      for (let t = 0; live.length > 0; t++) {
+        if (signal?.aborted) throw new CancelledError();
+        const logits = await engine.step(
+          live.map((g) => streams[g]!),
+          Int32Array.from(live, (g) => next[g]!),
+        );
+        live.forEach((g, k) => {
+          const sym = decoders[g]!.decode(logitsToTable(logits[k]!.subarray(0, V)));
+          ids[g]![t] = sym;
+          next[g] = sym;
+        });
+        onTokens?.(live.length);
+        live = live.filter((g) => t + 1 < ids[g]!.length);
+      }
+    } finally {
+      streams.forEach((s) => engine.freeStream(s));
+    }
+    out.push(...ids);
+  }
+  return out;
+}

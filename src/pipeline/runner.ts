@@ -1,0 +1,44 @@
+/**
+ * Where chunks get coded: on this thread, or spread over a pool of workers.
+ * Chunks are independent, so the archive is the same whichever runs them.
+ */
+import type { LoadedModel } from '../model/loadedModel.js';
+import { decodeChunks, encodeChunks, type DecodeJob } from './chunkCoder.js';
+
+export interface ChunkRunner {
+  encode(chunks: Int32Array[], signal?: AbortSignal): Promise<Uint8Array[]>;
+  decode(jobs: DecodeJob[], signal?: AbortSignal, onTokens?: (n: number) => void): Promise<Int32Array[]>;
+}
+
+export function localRunner(model: LoadedModel, batch = 8): ChunkRunner {
+  return {
+    encode: (chunks, signal) => encodeChunks(model, chunks, batch, signal),
+    decode: (jobs, signal, onTokens) => decodeChunks(model, jobs, batch, signal, onTokens),
+  };
+}
+
+/**
+ * Hands groups of `groupSize` chunks to whichever runner is free, so a slow
+ * group does not hold the others back.
+ */
+export function poolRunner(runners: ChunkRunner[], groupSize: number): ChunkRunner {
+  async function spread<I, O>(items: I[], run: (r: ChunkRunner, group: I[]) => Promise<O[]>): Promise<O[]> {
+    const out: O[] = new Array(items.length);
+    let next = 0;
+    await Promise.all(
+      runners.map(async (r) => {
+        while (next < items.length) {
+          const start = next;
+          next += groupSize;
+          const res = await run(r, items.slice(start, start + groupSize));
+          res.forEach((o, k) => (out[start + k] = o));
+        }
+      }),
+    );
+    return out;
+  }
+  return {
+    encode: (chunks, signal) => spread(chunks, (r, g) => r.encode(g, signal)),
+    decode: (jobs, signal, onTokens) => spread(jobs, (r, g) => r.decode(g, signal, onTokens)),
+  };
+}

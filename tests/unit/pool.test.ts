@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CancelledError } from '../../src/codec/errors.js';
+import { loadModelFromDisk } from '../../src/cli/modelStore.js';
+import type { LoadedModel } from '../../src/model/loadedModel.js';
+import { compress, decompress } from '../../src/pipeline/compressor.js';
+import { createNodePool, type NodePool } from '../../src/pipeline/nodePool.js';
+
+const TEXT = readFileSync(join(process.cwd(), '../shared/corpus/dev/messages/wiki_4_2048.txt'));
+let model: LoadedModel;
+let pool: NodePool;
+
+beforeAll(async () => {
+  model = await loadModelFromDisk();
+  pool = await createNodePool({ threads: 2, batch: 3 });
+});
+afterAll(() => pool.close());
+
+describe('worker pool (worker_threads)', () => {
+  it('gives byte-identical archives to the single-thread path, and decodes them', async () => {
+    const single = await compress(TEXT, model, { chunkTokens: 48, batch: 5 });
+    const pooled = await compress(TEXT, model, { chunkTokens: 48, runner: pool.runner });
+    expect(pooled).toEqual(single);
+    expect(await decompress(pooled, model, { runner: pool.runner })).toEqual(new Uint8Array(TEXT));
+  });
+
+  it('stops within a second when cancelled', async () => {
+    const own = await createNodePool({ threads: 2, batch: 2 });
+    const controller = new AbortController();
+    const big = new Uint8Array(Buffer.concat(Array.from({ length: 20 }, () => TEXT)));
+    const started = performance.now();
+    const job = compress(big, model, { chunkTokens: 48, runner: own.runner, signal: controller.signal });
+    setTimeout(() => controller.abort(), 300);
+    await expect(job).rejects.toThrow(CancelledError);
+    expect(performance.now() - started).toBeLessThan(300 + 1000);
+    // and the pool still works afterwards
+    const again = await compress(TEXT.subarray(0, 300), model, { chunkTokens: 48, runner: own.runner });
+    expect(await decompress(again, model)).toEqual(new Uint8Array(TEXT.subarray(0, 300)));
+    await own.close();
+  });
+});

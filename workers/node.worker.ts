@@ -1,0 +1,28 @@
+/**
+ * Node worker_threads entry: one model per thread, coding the chunks the
+ * pool hands it. The API type is taken from this module's exports.
+ */
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadModelFromDisk } from '../src/cli/modelStore.js';
+import { decodeChunks, encodeChunks, type DecodeJob } from '../src/pipeline/chunkCoder.js';
+import type { BackendChoice } from '../src/capabilities.js';
+
+const { model: modelName, backend, batch } = workerData as { model: string; backend: BackendChoice; batch: number };
+const model = loadModelFromDisk(modelName, backend);
+
+const api = {
+  async ready(): Promise<string> {
+    return (await model).engine.backend;
+  },
+  async encode(chunks: Int32Array[]): Promise<Uint8Array[]> {
+    return encodeChunks(await model, chunks, batch);
+  },
+  async decode(jobs: DecodeJob[], onTokens?: (n: number) => void): Promise<Int32Array[]> {
+    return decodeChunks(await model, jobs, batch, undefined, onTokens);
+  },
+};
+
+export type NodeWorkerApi = typeof api;
+Comlink.expose(api, nodeEndpoint(parentPort!));
