@@ -110,14 +110,14 @@ class IntModel:
                 w = (w0 << 15) // P
                 o = w @ v[:, g, :]
                 ao[:, hh, :] = np.clip(requant(o, sc[p + ".ao_m"], sc[p + ".ao_s"]), -127, 127)
-            h = np.clip(h + self.lin(p + ".wo", ao.reshape(T, d), -(2 ** 62), 2 ** 62), -(2 ** 30), 2 ** 30 - 1)
+            h = np.clip(h + self.lin(p + ".wo", ao.reshape(T, d), -(2 ** 31), 2 ** 31 - 1), -(2 ** 30), 2 ** 30 - 1)
             xn = self.norm(p + ".mlp_norm", h)
             gt = self.lin(p + ".wgate", xn, -32767, 32767)
             up = self.lin(p + ".wup", xn, -32767, 32767)
             silu = t["silu"].astype(np.int64)
             sg = np.where(gt >= 2048, gt, np.where(gt < -2048, 0, silu[np.clip(gt + 2048, 0, 4095)]))
             a = np.clip(requant(sg * up, sc[p + ".a_m"], sc[p + ".a_s"]), -127, 127)
-            h = np.clip(h + self.lin(p + ".wdown", a, -(2 ** 62), 2 ** 62), -(2 ** 30), 2 ** 30 - 1)
+            h = np.clip(h + self.lin(p + ".wdown", a, -(2 ** 31), 2 ** 31 - 1), -(2 ** 30), 2 ** 30 - 1)
         f = self.norm("final_norm", h)
         acc = f @ E.T
         return requant(acc, t["head.m"][None, :], t["head.s"][None, :])

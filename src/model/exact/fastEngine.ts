@@ -7,8 +7,8 @@
  */
 import type { Engine, ModelIdentity, StreamHandle } from '../types.js';
 import { clamp, requant, roundShift } from './intmath.js';
-import type { Kernels } from './kernels.js';
-import { exp2Q15, rmsNorm } from './reference.js';
+import { uploadExp2, type Kernels } from './kernels.js';
+import { rmsNorm } from './reference.js';
 import type { ExactWeights, Linear } from './weights.js';
 
 interface Stream extends StreamHandle {
@@ -27,10 +27,13 @@ interface Row {
 
 const RES_MIN = -(2 ** 30);
 const RES_MAX = 2 ** 30 - 1;
+const I32_MIN = -(2 ** 31);
+const I32_MAX = 2 ** 31 - 1;
 
 export class FastEngine implements Engine {
   private nextId = 1;
-  private readonly ptr = new Map<Int8Array, number>();
+  private readonly ptr = new Map<Int8Array | Int32Array, number>();
+  private readonly exp2: number;
   readonly backend: string;
 
   constructor(
@@ -39,13 +42,14 @@ export class FastEngine implements Engine {
     private readonly K: Kernels,
   ) {
     this.backend = K.name;
-    const upload = (a: Int8Array) => {
-      const p = K.alloc(a.length);
-      new Int8Array(K.buffer(), p, a.length).set(a);
+    const upload = (a: Int8Array | Int32Array) => {
+      const p = K.alloc(a.byteLength);
+      new Uint8Array(K.buffer(), p, a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
       this.ptr.set(a, p);
     };
-    upload(W.embed);
-    for (const L of W.layers) for (const lin of [L.wq, L.wk, L.wv, L.wo, L.wgate, L.wup, L.wdown]) upload(lin.w);
+    for (const a of [W.embed, W.headM, W.headS]) upload(a);
+    for (const L of W.layers) for (const lin of [L.wq, L.wk, L.wv, L.wo, L.wgate, L.wup, L.wdown]) for (const a of [lin.w, lin.m, lin.s]) upload(a);
+    this.exp2 = uploadExp2(K);
   }
 
   newStream(maxTokens?: number): Stream {
@@ -94,17 +98,11 @@ export class FastEngine implements Engine {
     });
   }
 
-  /** Requantised matmul of `rows` int8 vectors at `x` into a JS array. */
-  private linear(L: Linear, x: number, rows: number, acc: number, out: Int32Array, lo: number, hi: number): void {
+  /** Requantised matmul of `rows` int8 vectors at `x`; returns a view of the int32 results. */
+  private linear(L: Linear, x: number, rows: number, acc: number, lo: number, hi: number): Int32Array {
     this.K.matmul(this.ptr.get(L.w)!, L.out, L.in, x, rows, acc);
-    const a = new Int32Array(this.K.buffer(), acc, rows * L.out);
-    const { m, s } = L;
-    for (let r = 0; r < rows; r++) {
-      for (let o = 0; o < L.out; o++) {
-        const i = r * L.out + o;
-        out[i] = clamp(requant(a[i]!, m[o]!, s[o]!), lo, hi);
-      }
-    }
+    this.K.requantRows(acc, rows, L.out, this.ptr.get(L.m)!, this.ptr.get(L.s)!, lo, hi, acc);
+    return new Int32Array(this.K.buffer(), acc, rows * L.out);
   }
 
   private forward(rows: Row[]): Int32Array[] {
@@ -126,12 +124,11 @@ export class FastEngine implements Engine {
     const xPtr = K.alloc(R * wide);
     const accPtr = K.alloc(R * Math.max(wide, c.vocab) * 4);
     const qPtr = K.alloc(R * d);
-    const dotPtr = K.alloc(maxCtx * 4);
-    const mixPtr = K.alloc(hd * 4);
+    const aoPtr = K.alloc(R * d);
+    const scratchPtr = K.alloc((maxCtx + hd) * 4);
     try {
       const h = new Int32Array(R * d);
-      const tmp = new Int32Array(R * wide);
-      const tmp2 = new Int32Array(R * c.ffn);
+      const gate = new Int32Array(R * c.ffn);
       const rowBuf = new Int32Array(d);
       const normOut = new Int8Array(d);
       const cos = W.ropeCos;
@@ -159,74 +156,58 @@ export class FastEngine implements Engine {
           dst[dstBase + i + half] = clamp(roundShift(roundShift(x2 * cs + x1 * sn, 14), 8), -127, 127);
         }
       };
+      const addResidual = (delta: Int32Array) => {
+        for (let i = 0; i < R * d; i++) h[i] = clamp(h[i]! + delta[i]!, RES_MIN, RES_MAX);
+      };
 
-      for (const L of W.layers) {
+      W.layers.forEach((L, li) => {
         normInto(L.attnNorm);
-        // q -> int8 (after rotary) in qPtr; k, v -> each row's cache
-        this.linear(L.wq, xPtr, R, accPtr, tmp, -32767, 32767);
+        // q: rotary, then int8 at qPtr; k, v: into each row's cache
+        let y = this.linear(L.wq, xPtr, R, accPtr, -32767, 32767);
         const q8 = new Int8Array(K.buffer(), qPtr, R * d);
         rows.forEach((r, i) => {
-          for (let hh = 0; hh < c.heads; hh++) ropeInt8(tmp, i * d + hh * hd, r.pos, q8, i * d + hh * hd);
+          for (let hh = 0; hh < c.heads; hh++) ropeInt8(y, i * d + hh * hd, r.pos, q8, i * d + hh * hd);
         });
-        this.linear(L.wk, xPtr, R, accPtr, tmp, -32767, 32767);
-        this.linear(L.wv, xPtr, R, accPtr, tmp2, -127, 127);
-        const li = W.layers.indexOf(L);
+        y = this.linear(L.wk, xPtr, R, accPtr, -32767, 32767);
         const mem = new Int8Array(K.buffer());
         rows.forEach((r, i) => {
           const kBase = r.stream.k[li]! + r.pos * kvDim;
-          const vBase = r.stream.v[li]! + r.pos * kvDim;
-          for (let kh = 0; kh < c.kvHeads; kh++) ropeInt8(tmp, i * kvDim + kh * hd, r.pos, mem, kBase + kh * hd);
-          for (let j = 0; j < kvDim; j++) mem[vBase + j] = tmp2[i * kvDim + j]!;
+          for (let kh = 0; kh < c.kvHeads; kh++) ropeInt8(y, i * kvDim + kh * hd, r.pos, mem, kBase + kh * hd);
         });
-        // attention, row by row (each row sees its own stream's cache up to its position)
-        const ao = new Int8Array(R * d);
+        y = this.linear(L.wv, xPtr, R, accPtr, -127, 127);
         rows.forEach((r, i) => {
-          const n = r.pos + 1;
+          const vBase = r.stream.v[li]! + r.pos * kvDim;
+          for (let j = 0; j < kvDim; j++) mem[vBase + j] = y[i * kvDim + j]!;
+        });
+        // attention: each row sees its own stream's cache up to its position
+        rows.forEach((r, i) => {
           for (let hh = 0; hh < c.heads; hh++) {
             const kvOff = Math.floor(hh / group) * hd;
-            K.attnDots(qPtr + i * d + hh * hd, r.stream.k[li]! + kvOff, n, hd, kvDim, dotPtr);
-            const dots = new Int32Array(K.buffer(), dotPtr, n);
-            let M = -Infinity;
-            for (let j = 0; j < n; j++) if (dots[j]! > M) M = dots[j]!;
-            let P = 0;
-            for (let j = 0; j < n; j++) {
-              const w0 = exp2Q15(requant(M - dots[j]!, L.attM, L.attS));
-              dots[j] = w0;
-              P += w0;
-            }
-            for (let j = 0; j < n; j++) dots[j] = Math.floor((dots[j]! * 32768) / P);
-            K.attnMix(dotPtr, r.stream.v[li]! + kvOff, n, hd, kvDim, mixPtr);
-            const o = new Int32Array(K.buffer(), mixPtr, hd);
-            for (let cc = 0; cc < hd; cc++) ao[i * d + hh * hd + cc] = clamp(requant(o[cc]!, L.aoM, L.aoS), -127, 127);
+            K.attend(qPtr + i * d + hh * hd, r.stream.k[li]! + kvOff, r.stream.v[li]! + kvOff, r.pos + 1, hd, kvDim,
+              L.attM, L.attS, L.aoM, L.aoS, this.exp2, scratchPtr, aoPtr + i * d + hh * hd);
           }
         });
-        new Int8Array(K.buffer(), xPtr, R * d).set(ao);
-        this.linear(L.wo, xPtr, R, accPtr, tmp, -Infinity, Infinity);
-        for (let i = 0; i < R * d; i++) h[i] = clamp(h[i]! + tmp[i]!, RES_MIN, RES_MAX);
+        addResidual(this.linear(L.wo, aoPtr, R, accPtr, I32_MIN, I32_MAX));
 
         normInto(L.mlpNorm);
-        this.linear(L.wgate, xPtr, R, accPtr, tmp, -32767, 32767);
-        this.linear(L.wup, xPtr, R, accPtr, tmp2, -32767, 32767);
-        const a = new Int8Array(K.buffer(), xPtr, R * c.ffn);
+        gate.set(this.linear(L.wgate, xPtr, R, accPtr, -32767, 32767));
+        const up = this.linear(L.wup, xPtr, R, accPtr, -32767, 32767);
+        const act = new Int8Array(K.buffer(), xPtr, R * c.ffn);
         for (let i = 0; i < R * c.ffn; i++) {
-          const gv = tmp[i]!;
+          const gv = gate[i]!;
           const sg = gv >= 2048 ? gv : gv < -2048 ? 0 : W.silu[gv + 2048]!;
-          a[i] = clamp(requant(sg * tmp2[i]!, L.aM, L.aS), -127, 127);
+          act[i] = clamp(requant(sg * up[i]!, L.aM, L.aS), -127, 127);
         }
-        this.linear(L.wdown, xPtr, R, accPtr, tmp, -Infinity, Infinity);
-        for (let i = 0; i < R * d; i++) h[i] = clamp(h[i]! + tmp[i]!, RES_MIN, RES_MAX);
-      }
+        addResidual(this.linear(L.wdown, xPtr, R, accPtr, I32_MIN, I32_MAX));
+      });
 
       normInto(W.finalNorm);
       K.matmul(this.ptr.get(W.embed)!, c.vocab, d, xPtr, R, accPtr);
+      K.requantRows(accPtr, R, c.vocab, this.ptr.get(W.headM)!, this.ptr.get(W.headS)!, I32_MIN, I32_MAX, accPtr);
       const acc = new Int32Array(K.buffer(), accPtr, R * c.vocab);
-      return rows.map((_, i) => {
-        const out = new Int32Array(c.vocab);
-        for (let v = 0; v < c.vocab; v++) out[v] = requant(acc[i * c.vocab + v]!, W.headM[v]!, W.headS[v]!);
-        return out;
-      });
+      return rows.map((_, i) => acc.slice(i * c.vocab, (i + 1) * c.vocab));
     } finally {
-      for (const p of [xPtr, accPtr, qPtr, dotPtr, mixPtr]) K.free(p);
+      for (const p of [xPtr, accPtr, qPtr, aoPtr, scratchPtr]) K.free(p);
     }
   }
 }

@@ -17,6 +17,13 @@ export interface Kernels {
   attnDots(q: number, k: number, n: number, hd: number, stride: number, out: number): void;
   /** out[c] = sum_j w[j] * v[j*stride + c], c < hd (w int32, v int8). */
   attnMix(w: number, v: number, n: number, hd: number, stride: number, out: number): void;
+  /** dst[r][o] = clamp(requant(acc[r][o], m[o], s[o]), lo, hi); all int32, m and s per column. */
+  requantRows(acc: number, rows: number, outN: number, m: number, s: number, lo: number, hi: number, dst: number): void;
+  /**
+   * One head of attention for one query (docs/numerics.md, attention step 4),
+   * int8 result at `out`. `exp2` points at EXP2_Q23 (256 int32); `scratch` holds n + hd int32.
+   */
+  attend(q: number, k: number, v: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number): void;
 }
 
 /** First-fit allocator with exact-size reuse; blocks are 64-byte aligned. */
@@ -55,6 +62,9 @@ export class Arena {
     this.freeBySize.set(size, list);
   }
 }
+
+import { EXP2_Q23 } from '../../codec/logitsToFrequencies.js';
+import { clamp, requant } from './intmath.js';
 
 /** The kernels in plain TypeScript, on a growable ArrayBuffer. */
 export class TsKernels implements Kernels {
@@ -120,4 +130,41 @@ export class TsKernels implements Kernels {
       for (let c = 0; c < hd; c++) a[o + c] = a[o + c]! + wj * m[vr + c]!;
     }
   }
+
+  requantRows(acc: number, rows: number, outN: number, m: number, s: number, lo: number, hi: number, dst: number): void {
+    const a = this.i32;
+    const mm = m >> 2;
+    const ss = s >> 2;
+    for (let r = 0; r < rows; r++) {
+      const base = r * outN;
+      for (let o = 0; o < outN; o++) a[(dst >> 2) + base + o] = clamp(requant(a[(acc >> 2) + base + o]!, a[mm + o]!, a[ss + o]!), lo, hi);
+    }
+  }
+
+  attend(q: number, k: number, v: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number): void {
+    this.attnDots(q, k, n, hd, stride, scratch);
+    const a = this.i32;
+    const sc = scratch >> 2;
+    let M = -Infinity;
+    for (let j = 0; j < n; j++) if (a[sc + j]! > M) M = a[sc + j]!;
+    let P = 0;
+    for (let j = 0; j < n; j++) {
+      const t = requant(M - a[sc + j]!, attM, attS);
+      const whole = t >> 8;
+      const w0 = whole >= 16 ? 0 : (a[(exp2 >> 2) + (t & 255)]! >> 8) >> whole;
+      a[sc + j] = w0;
+      P += w0;
+    }
+    for (let j = 0; j < n; j++) a[sc + j] = Math.floor((a[sc + j]! * 32768) / P);
+    const o = scratch + n * 4;
+    this.attnMix(scratch, v, n, hd, stride, o);
+    for (let c = 0; c < hd; c++) this.i8[out + c] = clamp(requant(a[(o >> 2) + c]!, aoM, aoS), -127, 127);
+  }
+}
+
+/** Puts EXP2_Q23 into kernel memory (for `attend`). */
+export function uploadExp2(K: Kernels): number {
+  const p = K.alloc(256 * 4);
+  new Int32Array(K.buffer(), p, 256).set(EXP2_Q23);
+  return p;
 }

@@ -10,6 +10,8 @@ import type { ExactWeights, Linear, Norm } from './weights.js';
 
 const RESIDUAL_MAX = 2 ** 30 - 1;
 const RESIDUAL_MIN = -(2 ** 30);
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
 
 /** exp2_q15(t) of the spec. */
 export function exp2Q15(t: number): number {
@@ -178,7 +180,7 @@ export class ReferenceEngine implements Engine {
           ao[hh * hd + cc] = clamp(requant(o, L.aoM, L.aoS), -127, 127);
         }
       }
-      linear(L.wo, ao, delta, -Infinity, Infinity);
+      linear(L.wo, ao, delta, INT32_MIN, INT32_MAX);
       for (let i = 0; i < d; i++) h[i] = clamp(h[i]! + delta[i]!, RESIDUAL_MIN, RESIDUAL_MAX);
 
       rmsNorm(h, L.mlpNorm, xa);
@@ -189,7 +191,7 @@ export class ReferenceEngine implements Engine {
         const sg = gv >= 2048 ? gv : gv < -2048 ? 0 : W.silu[gv + 2048]!;
         a[k] = clamp(requant(sg * u[k]!, L.aM, L.aS), -127, 127);
       }
-      linear(L.wdown, a, delta, -Infinity, Infinity);
+      linear(L.wdown, a, delta, INT32_MIN, INT32_MAX);
       for (let i = 0; i < d; i++) h[i] = clamp(h[i]! + delta[i]!, RESIDUAL_MIN, RESIDUAL_MAX);
     }
 

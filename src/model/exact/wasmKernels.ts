@@ -6,6 +6,8 @@ interface KernelExports {
   matmul(w: number, outN: number, inN: number, x: number, rows: number, acc: number): void;
   attnDots(q: number, k: number, n: number, hd: number, stride: number, out: number): void;
   attnMix(w: number, v: number, n: number, hd: number, stride: number, out: number): void;
+  requantRows(acc: number, rows: number, outN: number, m: number, s: number, lo: number, hi: number, dst: number): void;
+  attend(q: number, k: number, v: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number): void;
 }
 
 export class WasmKernels implements Kernels {
@@ -43,6 +45,12 @@ export class WasmKernels implements Kernels {
   }
   attnMix(w: number, v: number, n: number, hd: number, stride: number, out: number): void {
     this.ex.attnMix(w, v, n, hd, stride, out);
+  }
+  requantRows(acc: number, rows: number, outN: number, m: number, s: number, lo: number, hi: number, dst: number): void {
+    this.ex.requantRows(acc, rows, outN, m, s, lo, hi, dst);
+  }
+  attend(q: number, k: number, v: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number): void {
+    this.ex.attend(q, k, v, n, hd, stride, attM, attS, aoM, aoS, exp2, scratch, out);
   }
 }
 

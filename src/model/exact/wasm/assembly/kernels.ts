@@ -98,3 +98,56 @@ export function attnMix(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: u
     }
   }
 }
+
+@inline function requant64(a: i64, m: i32, s: i32): i64 {
+  return (a * <i64>m + (<i64>1 << <i64>(s - 1))) >> <i64>s;
+}
+
+/** dst[r][o] = clamp(requant(acc[r][o], m[o], s[o]), lo, hi)  (i32 in, i32 out; m, s per column). */
+export function requantRows(acc: usize, rows: i32, outN: i32, m: usize, s: usize, lo: i32, hi: i32, dst: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const base = <usize>(r * outN) << 2;
+    for (let o = 0; o < outN; o++) {
+      const oo = <usize>o << 2;
+      let v = requant64(<i64>load<i32>(acc + base + oo), load<i32>(m + oo), load<i32>(s + oo));
+      if (v < <i64>lo) v = <i64>lo;
+      if (v > <i64>hi) v = <i64>hi;
+      store<i32>(dst + base + oo, <i32>v);
+    }
+  }
+}
+
+/**
+ * One head of attention for one query (docs/numerics.md, attention step 4):
+ * scores against n cached keys, integer exp2 weights, weighted sum of the
+ * cached values, requantised to int8 at `out`. `exp2` is EXP2_Q23 (256 i32);
+ * `scratch` holds n + hd i32.
+ */
+export function attend(q: usize, k: usize, v: usize, n: i32, hd: i32, stride: i32, attM: i32, attS: i32, aoM: i32, aoS: i32, exp2: usize, scratch: usize, out: usize): void {
+  let M: i32 = i32.MIN_VALUE;
+  for (let j = 0; j < n; j++) {
+    const d = dot8(q, k + <usize>(j * stride), hd);
+    store<i32>(scratch + (<usize>j << 2), d);
+    if (d > M) M = d;
+  }
+  let P: i64 = 0;
+  for (let j = 0; j < n; j++) {
+    const t = <i32>requant64(<i64>(M - load<i32>(scratch + (<usize>j << 2))), attM, attS);
+    const whole = t >> 8;
+    const w0 = whole >= 16 ? 0 : (load<i32>(exp2 + (<usize>(t & 255) << 2)) >> 8) >> whole;
+    store<i32>(scratch + (<usize>j << 2), w0);
+    P += <i64>w0;
+  }
+  for (let j = 0; j < n; j++) {
+    const p = scratch + (<usize>j << 2);
+    store<i32>(p, <i32>((<i64>load<i32>(p) << 15) / P));
+  }
+  const o = scratch + (<usize>n << 2);
+  attnMix(scratch, v, n, hd, stride, o);
+  for (let c = 0; c < hd; c++) {
+    let y = requant64(<i64>load<i32>(o + (<usize>c << 2)), aoM, aoS);
+    if (y < -127) y = -127;
+    if (y > 127) y = 127;
+    store<i8>(out + <usize>c, <i8>y);
+  }
+}

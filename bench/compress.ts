@@ -1,0 +1,92 @@
+/**
+ * npm run bench — the compressor on ../shared/corpus/dev/: per file the
+ * original size, llmz archive size and bits per byte beside gzip -9,
+ * brotli -q 11 (Node zlib) and xz -9e (when the binary is present), and
+ * compress / decompress speed. A benchmark, not a test: it prints.
+ *
+ *   npm run bench -- [FILES…] [--limit BYTES] [--threads N] [--chunk TOKENS] [--json]
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, join } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { loadModelFromDisk } from '../src/cli/modelStore.js';
+import { compress, decompress } from '../src/pipeline/compressor.js';
+import { createNodePool } from '../src/pipeline/nodePool.js';
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv.splice(i, 2)[1] : undefined;
+};
+const json = argv.includes('--json') ? (argv.splice(argv.indexOf('--json'), 1), true) : false;
+const limit = Number(flag('--limit') ?? Infinity);
+const threads = Number(flag('--threads') ?? availableParallelism());
+const chunkTokens = flag('--chunk') ? Number(flag('--chunk')) : undefined;
+const DEV = join(process.cwd(), '../shared/corpus/dev');
+const files = argv.length
+  ? argv
+  : [...['prose', 'wiki', 'code', 'markup'].map((f) => join(DEV, f + '.txt')), ...readdirSync(join(DEV, 'messages')).sort().map((f) => join(DEV, 'messages', f))];
+
+function xzSize(data: Uint8Array): number | null {
+  try {
+    return execFileSync('xz', ['-9e', '-c', '-T1'], { input: data, maxBuffer: 1 << 30 }).length;
+  } catch {
+    return null;
+  }
+}
+
+const model = await loadModelFromDisk();
+const pool = threads > 1 ? await createNodePool({ threads }) : null;
+const rows: Record<string, number | string | null>[] = [];
+try {
+  for (const f of files) {
+    const data = new Uint8Array(readFileSync(f)).subarray(0, limit);
+    let t0 = performance.now();
+    const archive = await compress(data, model, { runner: pool?.runner, chunkTokens });
+    const ct = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    const back = await decompress(archive, model, { runner: pool?.runner });
+    const dt = (performance.now() - t0) / 1000;
+    if (back.length !== data.length || !back.every((b, i) => b === data[i])) throw new Error(`round trip failed on ${f}`);
+    rows.push({
+      file: f.includes('/messages/') ? 'messages/' + basename(f) : basename(f),
+      bytes: data.length,
+      llmz: archive.length,
+      gzip: gzipSync(data, { level: 9 }).length,
+      brotli: brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: data.length } }).length,
+      xz: xzSize(data),
+      compressKBps: data.length / 1024 / ct,
+      decompressKBps: data.length / 1024 / dt,
+    });
+  }
+} finally {
+  await pool?.close();
+}
+
+const msgs = rows.filter((r) => String(r.file).startsWith('messages/'));
+if (msgs.length > 1) {
+  const sum = (k: string) => msgs.reduce((n, r) => n + Number(r[k] ?? 0), 0);
+  rows.push({
+    file: `messages/ (${msgs.length}, each alone)`,
+    bytes: sum('bytes'), llmz: sum('llmz'), gzip: sum('gzip'), brotli: sum('brotli'),
+    xz: msgs.every((r) => r.xz !== null) ? sum('xz') : null,
+    compressKBps: sum('bytes') / 1024 / msgs.reduce((n, r) => n + Number(r.bytes) / 1024 / Number(r.compressKBps), 0),
+    decompressKBps: sum('bytes') / 1024 / msgs.reduce((n, r) => n + Number(r.bytes) / 1024 / Number(r.decompressKBps), 0),
+  });
+}
+
+if (json) console.log(JSON.stringify({ model: model.identity.name, sha256: model.identity.sha256, threads, limit, rows }, null, 2));
+else {
+  const bpb = (n: unknown, b: unknown) => (n === null ? '   –  ' : ((8 * Number(n)) / Number(b)).toFixed(3).padStart(6));
+  console.log(`model ${model.identity.name} (${model.identity.sha256.slice(0, 12)}), ${threads} thread(s)${Number.isFinite(limit) ? `, first ${limit} bytes of each file` : ''}`);
+  console.log('file                              bytes      llmz   bpb    gzip  brotli    xz   llmz/xz  llmz/brotli  comp KB/s  decomp KB/s');
+  for (const r of rows) {
+    const show = !String(r.file).startsWith('messages/') || String(r.file).includes('each alone');
+    if (!show) continue;
+    console.log(
+      `${String(r.file).padEnd(32)} ${String(r.bytes).padStart(8)} ${String(r.llmz).padStart(9)} ${bpb(r.llmz, r.bytes)} ${bpb(r.gzip, r.bytes)} ${bpb(r.brotli, r.bytes)} ${bpb(r.xz, r.bytes)}   ${r.xz ? (Number(r.llmz) / Number(r.xz)).toFixed(3) : '  –  '}     ${(Number(r.llmz) / Number(r.brotli)).toFixed(3)}      ${Number(r.compressKBps).toFixed(1).padStart(7)}     ${Number(r.decompressKBps).toFixed(1).padStart(7)}`,
+    );
+  }
+}
