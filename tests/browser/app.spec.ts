@@ -16,7 +16,7 @@ async function compressText(page: Page, text: string) {
 test('paste → compress → download → drop the file → same text', async ({ page }) => {
   await compressText(page, SAMPLE);
   await expect(page.getByText(/bits per byte/)).toBeVisible();
-  await expect(page.getByTestId('model-info')).toContainText('wasm engine');
+  await expect(page.getByTestId('model-info')).toContainText(/wasm engine · \d+ worker/);
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download .llmz' }).click()]);
   expect(download.suggestedFilename()).toMatch(/\.llmz$/);
   const archive = readFileSync((await download.path())!);
@@ -55,4 +55,17 @@ test('a foreign file with the llmz signature is refused with a message', async (
   await page.goto('/');
   await page.locator('input[type=file]').setInputFiles({ name: 'fake.llmz', mimeType: 'application/octet-stream', buffer: Buffer.from('LZ\x07 not really an archive') });
   await expect(page.getByRole('alert')).toContainText(/version|damaged/i);
+});
+
+test('cancel stops a long compression and the page keeps working', async ({ page }) => {
+  await page.goto('/');
+  await page.getByLabel(/Paste or type text/).fill(SAMPLE.repeat(200));
+  await page.getByRole('button', { name: 'Compress', exact: true }).click();
+  await expect(page.getByRole('progressbar')).toBeVisible();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('button', { name: 'Compress', exact: true })).toBeVisible({ timeout: 2_000 });
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await page.getByLabel(/Paste or type text/).fill(SAMPLE);
+  await page.getByRole('button', { name: 'Compress', exact: true }).click();
+  await expect(page.getByRole('button', { name: 'Download .llmz' })).toBeVisible({ timeout: 90_000 });
 });

@@ -1,0 +1,26 @@
+/**
+ * A browser worker that only codes chunks (the pool's helpers); the codec
+ * worker tokenizes, plans and assembles. Its API type is its own exports.
+ */
+import * as Comlink from 'comlink';
+import { decodeChunks, encodeChunks, type DecodeJob } from '../src/pipeline/chunkCoder.js';
+import { loadModelFromUrl } from '../src/pipeline/browserModel.js';
+import type { LoadedModel } from '../src/model/loadedModel.js';
+
+let model: Promise<LoadedModel> | null = null;
+
+const api = {
+  async load(url: string): Promise<string> {
+    model ??= loadModelFromUrl(url);
+    return (await model).engine.backend;
+  },
+  async encode(chunks: Int32Array[], batch: number): Promise<Uint8Array[]> {
+    return encodeChunks(await model!, chunks, batch);
+  },
+  async decode(jobs: DecodeJob[], batch: number, onTokens?: (n: number) => void): Promise<Int32Array[]> {
+    return decodeChunks(await model!, jobs, batch, undefined, onTokens);
+  },
+};
+
+export type ChunkWorkerApi = typeof api;
+Comlink.expose(api);
