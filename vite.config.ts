@@ -1,5 +1,6 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
 
 // Cross-origin isolation (SharedArrayBuffer for wasm threads) in dev and preview alike.
 const isolation = {
@@ -8,7 +9,36 @@ const isolation = {
 };
 
 export default defineConfig({
-  plugins: [svelte()],
+  plugins: [
+    svelte(),
+    VitePWA({
+      registerType: 'autoUpdate',
+      injectRegister: false, // src/ui/offline.ts registers it and reports "ready to work offline"
+      includeAssets: ['icons/*.svg', 'icons/*.png'],
+      manifest: {
+        name: 'llmz — text compression with a language model',
+        short_name: 'llmz',
+        description: 'Compress text with a language model, in your browser, offline too.',
+        start_url: './',
+        scope: './',
+        display: 'standalone',
+        background_color: '#f7f7f5',
+        theme_color: '#2f5bd3',
+        icons: [
+          { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+        file_handlers: [{ action: './', accept: { 'application/x-llmz': ['.llmz'] } }],
+      },
+      workbox: {
+        // the app, the wasm kernels and the default model, so links open offline
+        globPatterns: ['**/*.{js,css,html,wasm,svg,png,webmanifest}', 'models/llmz-base/*.{bin,json}'],
+        maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
+        navigateFallback: 'index.html',
+      },
+    }),
+  ],
   base: './',
   server: { headers: isolation },
   preview: { headers: isolation },

@@ -69,3 +69,27 @@ test('cancel stops a long compression and the page keeps working', async ({ page
   await page.getByRole('button', { name: 'Compress', exact: true }).click();
   await expect(page.getByRole('button', { name: 'Download .llmz' })).toBeVisible({ timeout: 90_000 });
 });
+
+test('after the first visit a link still opens offline', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await compressText(page, SAMPLE);
+  await page.getByRole('button', { name: 'Copy share link' }).click();
+  const link = page.url();
+  await expect(page.getByTestId('offline-ready')).toBeVisible({ timeout: 60_000 });
+  await context.setOffline(true);
+  await page.goto('about:blank');
+  await page.goto(link);
+  await expect(page.getByRole('textbox', { name: 'Decompressed text' })).toHaveValue(SAMPLE, { timeout: 90_000 });
+  await context.close();
+});
+
+test('no request leaves the origin', async ({ page }) => {
+  const foreign: string[] = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !u.protocol.startsWith('data') && !u.protocol.startsWith('blob')) foreign.push(r.url());
+  });
+  await compressText(page, SAMPLE);
+  expect(foreign).toEqual([]);
+});
