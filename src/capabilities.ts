@@ -1,11 +1,12 @@
 /**
  * The one place that looks at what this runtime can do and picks the exact
- * engine's backend, in priority order: WebGPU (when its kernels land),
- * wasm SIMD, then plain TypeScript.
+ * engine's backend, in priority order: WebGPU, wasm SIMD, then plain
+ * TypeScript. Every backend computes the same bits, so the choice is only
+ * about speed.
  */
 import { wasmSimdSupported } from './model/exact/wasmKernels.js';
 
-export type BackendName = 'wasm' | 'ts';
+export type BackendName = 'webgpu' | 'wasm' | 'ts';
 export type BackendChoice = BackendName | 'auto';
 
 export interface Capabilities {
@@ -28,5 +29,9 @@ export function detectCapabilities(): Capabilities {
 /** The backends to try, best first. */
 export function backendOrder(choice: BackendChoice, caps: Capabilities = detectCapabilities()): BackendName[] {
   if (choice !== 'auto') return [choice];
-  return caps.wasmSimd ? ['wasm', 'ts'] : ['ts'];
+  const order: BackendName[] = [];
+  if (caps.webgpu) order.push('webgpu');
+  if (caps.wasmSimd) order.push('wasm');
+  order.push('ts');
+  return order;
 }

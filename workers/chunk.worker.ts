@@ -6,12 +6,13 @@ import * as Comlink from 'comlink';
 import { decodeChunks, encodeChunks, type DecodeJob } from '../src/pipeline/chunkCoder.js';
 import { loadModelFromUrl } from '../src/pipeline/browserModel.js';
 import type { LoadedModel } from '../src/model/loadedModel.js';
+import type { BackendChoice } from '../src/capabilities.js';
 
 let model: Promise<LoadedModel> | null = null;
 
 const api = {
-  async load(url: string): Promise<string> {
-    model ??= loadModelFromUrl(url);
+  async load(url: string, backend: BackendChoice): Promise<string> {
+    model ??= loadModelFromUrl(url, undefined, backend);
     return (await model).engine.backend;
   },
   async encode(chunks: Int32Array[], batch: number): Promise<Uint8Array[]> {

@@ -8,6 +8,8 @@ import { ReferenceEngine } from './exact/reference.js';
 import { FastEngine } from './exact/fastEngine.js';
 import { TsKernels } from './exact/kernels.js';
 import { WasmKernels } from './exact/wasmKernels.js';
+import { WebGpuKernels } from './exact/webgpuKernels.js';
+import type { Kernels } from './exact/kernels.js';
 import { backendOrder, type BackendChoice } from '../capabilities.js';
 
 export interface LoadedModel {
@@ -34,8 +36,17 @@ async function createEngine(identity: ModelIdentity, weights: ReturnType<typeof 
   const choice = opts.backend ?? 'auto';
   if (choice === 'reference') return new ReferenceEngine(identity, weights);
   let lastError: unknown;
+  const cpuKernels = async (): Promise<Kernels> => {
+    if (!opts.wasmBytes) return new TsKernels();
+    try {
+      return await WasmKernels.create(await opts.wasmBytes());
+    } catch {
+      return new TsKernels();
+    }
+  };
   for (const backend of backendOrder(choice)) {
     try {
+      if (backend === 'webgpu') return new FastEngine(identity, weights, await WebGpuKernels.create(await cpuKernels()));
       if (backend === 'wasm') {
         if (!opts.wasmBytes) throw new ModelLoadError('The wasm kernels were not provided.');
         return new FastEngine(identity, weights, await WasmKernels.create(await opts.wasmBytes()));

@@ -1,9 +1,9 @@
 /** Loading the default model in a browser (worker): fetch with progress, from our own origin. */
 import { ModelLoadError } from '../codec/errors.js';
-import { loadExactModel, type LoadedModel } from '../model/loadedModel.js';
+import { loadExactModel, type LoadedModel, type LoadOptions } from '../model/loadedModel.js';
 import type { ProgressListener } from './progress.js';
 
-async function fetchBytes(url: string, onProgress?: ProgressListener): Promise<Uint8Array> {
+export async function fetchBytes(url: string, onProgress?: ProgressListener): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await fetch(url);
@@ -28,10 +28,11 @@ async function fetchBytes(url: string, onProgress?: ProgressListener): Promise<U
   return out;
 }
 
-export async function loadModelFromUrl(baseUrl: string, onProgress?: ProgressListener): Promise<LoadedModel> {
+export async function loadModelFromUrl(baseUrl: string, onProgress?: ProgressListener, backend: LoadOptions['backend'] = 'auto'): Promise<LoadedModel> {
   const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
   const [model, tokenizer] = await Promise.all([fetchBytes(base + 'model.bin', onProgress), fetchBytes(base + 'tokenizer.json')]);
   return loadExactModel(model, new TextDecoder().decode(tokenizer), {
+    backend,
     wasmBytes: () => fetchBytes(new URL('../model/exact/wasm/kernels.wasm', import.meta.url).href) as Promise<BufferSource>,
   });
 }

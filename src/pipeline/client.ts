@@ -4,7 +4,7 @@
  * one at once) and the next call starts a fresh one.
  */
 import * as Comlink from 'comlink';
-import type { CodecApi } from '../../workers/codec.worker.js';
+import type { CodecApi, CodecConfig } from '../../workers/codec.worker.js';
 import { CancelledError } from '../codec/errors.js';
 import type { ProgressListener } from './progress.js';
 import { reviveError } from './transferErrors.js';
@@ -13,12 +13,13 @@ export class CodecClient {
   private worker: Worker | null = null;
   private api: Comlink.Remote<CodecApi> | null = null;
 
-  constructor(private readonly modelUrl: string) {}
+  constructor(private readonly config: CodecConfig) {}
 
   private remote(): Comlink.Remote<CodecApi> {
     if (!this.api) {
       this.worker = new Worker(new URL('../../workers/codec.worker.ts', import.meta.url), { type: 'module' });
       this.api = Comlink.wrap<CodecApi>(this.worker);
+      void this.api.configure(this.config);
     }
     return this.api;
   }
@@ -50,14 +51,14 @@ export class CodecClient {
   }
 
   loadModel(signal?: AbortSignal, onProgress?: ProgressListener) {
-    return this.call(signal, (api) => api.loadModel(this.modelUrl, onProgress && Comlink.proxy(onProgress)));
+    return this.call(signal, (api) => api.loadModel(onProgress && Comlink.proxy(onProgress)));
   }
 
   compress(input: Uint8Array, signal?: AbortSignal, onProgress?: ProgressListener): Promise<Uint8Array> {
-    return this.call(signal, (api) => api.compress(this.modelUrl, input, onProgress && Comlink.proxy(onProgress)));
+    return this.call(signal, (api) => api.compress(input, onProgress && Comlink.proxy(onProgress)));
   }
 
   decompress(archive: Uint8Array, signal?: AbortSignal, onProgress?: ProgressListener): Promise<Uint8Array> {
-    return this.call(signal, (api) => api.decompress(this.modelUrl, archive, onProgress && Comlink.proxy(onProgress)));
+    return this.call(signal, (api) => api.decompress(archive, onProgress && Comlink.proxy(onProgress)));
   }
 }

@@ -77,35 +77,37 @@ export class FastEngine implements Engine {
 
   async step(streams: StreamHandle[], tokens: Int32Array): Promise<Int32Array[]> {
     const rows = streams.map((s, b) => ({ stream: s as Stream, token: tokens[b]!, pos: (s as Stream).pos }));
-    const out = this.forward(rows);
+    const out = await this.forward(rows);
     for (const s of streams) (s as Stream).pos++;
     return out;
   }
 
   async prefill(seqs: Int32Array[]): Promise<Int32Array[]> {
     const V = this.W.config.vocab;
-    return seqs.map((seq) => {
+    const results: Int32Array[] = [];
+    for (const seq of seqs) {
       const s = this.newStream(seq.length);
       try {
         const rows = Array.from(seq, (token, pos) => ({ stream: s, token, pos }));
-        const logits = this.forward(rows);
+        const logits = await this.forward(rows);
         const out = new Int32Array(seq.length * V);
         logits.forEach((l, p) => out.set(l, p * V));
-        return out;
+        results.push(out);
       } finally {
         this.freeStream(s);
       }
-    });
+    }
+    return results;
   }
 
   /** Requantised matmul of `rows` int8 vectors at `x`; returns a view of the int32 results. */
-  private linear(L: Linear, x: number, rows: number, acc: number, lo: number, hi: number): Int32Array {
-    this.K.matmul(this.ptr.get(L.w)!, L.out, L.in, x, rows, acc);
+  private async linear(L: Linear, x: number, rows: number, acc: number, lo: number, hi: number): Promise<Int32Array> {
+    await this.K.matmul(this.ptr.get(L.w)!, L.out, L.in, x, rows, acc);
     this.K.requantRows(acc, rows, L.out, this.ptr.get(L.m)!, this.ptr.get(L.s)!, lo, hi, acc);
     return new Int32Array(this.K.buffer(), acc, rows * L.out);
   }
 
-  private forward(rows: Row[]): Int32Array[] {
+  private async forward(rows: Row[]): Promise<Int32Array[]> {
     const W = this.W;
     const K = this.K;
     const c = W.config;
@@ -160,21 +162,22 @@ export class FastEngine implements Engine {
         for (let i = 0; i < R * d; i++) h[i] = clamp(h[i]! + delta[i]!, RES_MIN, RES_MAX);
       };
 
-      W.layers.forEach((L, li) => {
+      for (let li = 0; li < W.layers.length; li++) {
+        const L = W.layers[li]!;
         normInto(L.attnNorm);
         // q: rotary, then int8 at qPtr; k, v: into each row's cache
-        let y = this.linear(L.wq, xPtr, R, accPtr, -32767, 32767);
+        let y = await this.linear(L.wq, xPtr, R, accPtr, -32767, 32767);
         const q8 = new Int8Array(K.buffer(), qPtr, R * d);
         rows.forEach((r, i) => {
           for (let hh = 0; hh < c.heads; hh++) ropeInt8(y, i * d + hh * hd, r.pos, q8, i * d + hh * hd);
         });
-        y = this.linear(L.wk, xPtr, R, accPtr, -32767, 32767);
+        y = await this.linear(L.wk, xPtr, R, accPtr, -32767, 32767);
         const mem = new Int8Array(K.buffer());
         rows.forEach((r, i) => {
           const kBase = r.stream.k[li]! + r.pos * kvDim;
           for (let kh = 0; kh < c.kvHeads; kh++) ropeInt8(y, i * kvDim + kh * hd, r.pos, mem, kBase + kh * hd);
         });
-        y = this.linear(L.wv, xPtr, R, accPtr, -127, 127);
+        y = await this.linear(L.wv, xPtr, R, accPtr, -127, 127);
         rows.forEach((r, i) => {
           const vBase = r.stream.v[li]! + r.pos * kvDim;
           for (let j = 0; j < kvDim; j++) mem[vBase + j] = y[i * kvDim + j]!;
@@ -187,22 +190,22 @@ export class FastEngine implements Engine {
               L.attM, L.attS, L.aoM, L.aoS, this.exp2, scratchPtr, aoPtr + i * d + hh * hd);
           }
         });
-        addResidual(this.linear(L.wo, aoPtr, R, accPtr, I32_MIN, I32_MAX));
+        addResidual(await this.linear(L.wo, aoPtr, R, accPtr, I32_MIN, I32_MAX));
 
         normInto(L.mlpNorm);
-        gate.set(this.linear(L.wgate, xPtr, R, accPtr, -32767, 32767));
-        const up = this.linear(L.wup, xPtr, R, accPtr, -32767, 32767);
+        gate.set(await this.linear(L.wgate, xPtr, R, accPtr, -32767, 32767));
+        const up = await this.linear(L.wup, xPtr, R, accPtr, -32767, 32767);
         const act = new Int8Array(K.buffer(), xPtr, R * c.ffn);
         for (let i = 0; i < R * c.ffn; i++) {
           const gv = gate[i]!;
           const sg = gv >= 2048 ? gv : gv < -2048 ? 0 : W.silu[gv + 2048]!;
           act[i] = clamp(requant(sg * up[i]!, L.aM, L.aS), -127, 127);
         }
-        addResidual(this.linear(L.wdown, xPtr, R, accPtr, I32_MIN, I32_MAX));
-      });
+        addResidual(await this.linear(L.wdown, xPtr, R, accPtr, I32_MIN, I32_MAX));
+      }
 
       normInto(W.finalNorm);
-      K.matmul(this.ptr.get(W.embed)!, c.vocab, d, xPtr, R, accPtr);
+      await K.matmul(this.ptr.get(W.embed)!, c.vocab, d, xPtr, R, accPtr);
       K.requantRows(accPtr, R, c.vocab, this.ptr.get(W.headM)!, this.ptr.get(W.headS)!, I32_MIN, I32_MAX, accPtr);
       const acc = new Int32Array(K.buffer(), accPtr, R * c.vocab);
       return rows.map((_, i) => acc.slice(i * c.vocab, (i + 1) * c.vocab));

@@ -11,8 +11,8 @@ export interface Kernels {
   buffer(): ArrayBuffer;
   alloc(bytes: number): number;
   free(ptr: number): void;
-  /** acc[r][o] = sum_i w[o][i] * x[r][i] (int8 in, int32 out). */
-  matmul(w: number, outN: number, inN: number, x: number, rows: number, acc: number): void;
+  /** acc[r][o] = sum_i w[o][i] * x[r][i] (int8 in, int32 out). May run elsewhere (a GPU) and resolve later. */
+  matmul(w: number, outN: number, inN: number, x: number, rows: number, acc: number): void | Promise<void>;
   /** out[j] = sum_c q[c] * k[j*stride + c], j < n. */
   attnDots(q: number, k: number, n: number, hd: number, stride: number, out: number): void;
   /** out[c] = sum_j w[j] * v[j*stride + c], c < hd (w int32, v int8). */

@@ -1,0 +1,48 @@
+import { expect, test } from '@playwright/test';
+
+interface SelfTest {
+  done: boolean;
+  webgpu: boolean;
+  error?: string;
+  results: { model: string; backend: string; mode: string; equal: boolean }[];
+}
+
+test('every backend (ts, wasm, WebGPU on SwiftShader) gives identical logits', async ({ page }) => {
+  await page.goto('/selftest.html');
+  await page.waitForFunction(() => (window as unknown as { __selftest?: { done: boolean } }).__selftest?.done, null, { timeout: 110_000 });
+  const r = (await page.evaluate(() => (window as unknown as { __selftest: unknown }).__selftest)) as SelfTest;
+  expect(r.error).toBeUndefined();
+  expect(r.webgpu).toBe(true); // --enable-unsafe-webgpu gives headless Chromium an adapter
+  const backends = new Set(r.results.map((x) => x.backend));
+  expect([...backends].sort()).toEqual(['ts', 'wasm', 'webgpu', 'webgpu-plain']);
+  expect(r.results.filter((x) => !x.equal)).toEqual([]);
+  expect(r.results.some((x) => x.model === 'llmz-base' && x.backend === 'webgpu')).toBe(true);
+});
+
+test('an archive made on WebGPU decodes on wasm and the reverse, byte-identical', async ({ browser }) => {
+  const text = 'Determinism is the heart of it: the same bits on every device, browser and backend.\n'.repeat(3);
+  const archives: Record<string, Buffer> = {};
+  for (const backend of ['webgpu', 'wasm']) {
+    const page = await browser.newPage();
+    await page.goto(`/?backend=${backend}`);
+    await expect(page.getByTestId('model-info')).toContainText(`${backend} engine`, { timeout: 60_000 });
+    await page.getByLabel(/Paste or type text/).fill(text);
+    await page.getByRole('button', { name: 'Compress', exact: true }).click();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download .llmz' }).click({ timeout: 90_000 }),
+    ]);
+    const { readFileSync } = await import('node:fs');
+    archives[backend] = readFileSync((await download.path())!);
+    await page.close();
+  }
+  expect(archives.webgpu!.equals(archives.wasm!)).toBe(true);
+  for (const [made, opener] of [['webgpu', 'wasm'], ['wasm', 'webgpu']] as const) {
+    const page = await browser.newPage();
+    await page.goto(`/?backend=${opener}`);
+    await page.locator('input[type=file]').setInputFiles({ name: `from-${made}.llmz`, mimeType: 'application/octet-stream', buffer: archives[made]! });
+    await expect(page.getByRole('textbox', { name: 'Decompressed text' })).toHaveValue(text, { timeout: 90_000 });
+    await expect(page.getByTestId('model-info')).toContainText(`${opener} engine`);
+    await page.close();
+  }
+});
