@@ -4,7 +4,7 @@
  * brotli -q 11 (Node zlib) and xz -9e (when the binary is present), and
  * compress / decompress speed. A benchmark, not a test: it prints.
  *
- *   npm run bench -- [FILES…] [--limit BYTES] [--threads N] [--chunk TOKENS] [--json]
+ *   npm run bench -- [FILES…] [--limit BYTES] [--threads N] [--chunk TOKENS] [--model NAME|PATH] [--json]
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -24,6 +24,7 @@ const json = argv.includes('--json') ? (argv.splice(argv.indexOf('--json'), 1), 
 const limit = Number(flag('--limit') ?? Infinity);
 const threads = Number(flag('--threads') ?? availableParallelism());
 const chunkTokens = flag('--chunk') ? Number(flag('--chunk')) : undefined;
+const modelArg = flag('--model');
 const DEV = join(process.cwd(), '../shared/corpus/dev');
 const files = argv.length
   ? argv
@@ -37,8 +38,8 @@ function xzSize(data: Uint8Array): number | null {
   }
 }
 
-const model = await loadModelFromDisk();
-const pool = threads > 1 ? await createNodePool({ threads }) : null;
+const model = await loadModelFromDisk(modelArg);
+const pool = threads > 1 ? await createNodePool({ threads, model: modelArg }) : null;
 const rows: Record<string, number | string | null>[] = [];
 try {
   for (const f of files) {

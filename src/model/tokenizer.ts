@@ -8,7 +8,7 @@
  * - Within a segment, valid UTF-8 runs go through the BPE; each byte that is
  *   not valid UTF-8 becomes its byte-level token directly.
  * - Decoding is a table lookup: token id -> bytes.
- * training/tokenize.py implements the same rules; a test compares the two.
+ * training/bpe_tokenizer.py implements the same rules; a test compares the two.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelLoadError } from '../codec/errors.js';

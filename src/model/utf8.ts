@@ -1,6 +1,6 @@
 /**
  * Split bytes into runs of valid UTF-8 and single invalid bytes. The same
- * rules as training/tokenize.py (`utf8_runs`), so both sides tokenize alike.
+ * rules as training/bpe_tokenizer.py (`utf8_runs`), so both sides tokenize alike.
  */
 export interface ByteRun {
   start: number;

@@ -1,6 +1,6 @@
 /**
  * The shipped default model, checked against the training side: same token
- * ids as training/tokenize.py on the dev texts, same integer logits as
+ * ids as training/bpe_tokenizer.py on the dev texts, same integer logits as
  * training/intsim.py, and a CLI round trip.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -32,7 +32,7 @@ describe('default model', () => {
   it('tokenizes the dev texts exactly as the training side does', () => {
     for (const f of devFiles) {
       const ts = model.tokenizer.encode(readFileSync(f));
-      const py = execFileSync(PYTHON, ['training/tokenize.py', tokenizerPath, f], { maxBuffer: 1 << 28 })
+      const py = execFileSync(PYTHON, ['training/bpe_tokenizer.py', tokenizerPath, f], { maxBuffer: 1 << 28 })
         .toString()
         .trim()
         .split(' ')

@@ -7,7 +7,7 @@ src/model/tokenizer.ts:
   BPE; every byte that is not valid UTF-8 becomes its byte-level token;
 - added tokens (<|bos|>) are matched in text, as the HF tokenizers do.
 
-  /usr/bin/python3 training/tokenize.py tokenizer.json FILE > ids.txt
+  /usr/bin/python3 training/bpe_tokenizer.py tokenizer.json FILE > ids.txt
 """
 import json
 import sys
