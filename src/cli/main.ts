@@ -7,6 +7,7 @@ import { LlmzError, UsageError } from '../codec/errors.js';
 import { readArchive, toHex } from '../format/container.js';
 import { compress, decompress } from '../pipeline/compressor.js';
 import { crossEntropy } from '../pipeline/bpc.js';
+import { runBench } from './bench.js';
 import type { Progress } from '../pipeline/progress.js';
 import { intFlag, parseArgs, type ParsedArgs } from './args.js';
 import { availableParallelism } from 'node:os';
@@ -41,6 +42,7 @@ const HELP = `llmz — text compression with a language model
   llmz decompress IN [-o OUT] [--model NAME|PATH] [--backend …] [--threads N]
   llmz info IN
   llmz bpc IN [--block TOKENS] [--stride TOKENS] [--model NAME|PATH] [--no-compress]
+  llmz bench [FILES…] [--limit BYTES] [--threads N] [--chunk TOKENS] [--model NAME|PATH] [--json]
 
 IN or OUT may be "-" for stdin/stdout. compress writes IN.llmz by default;
 decompress writes IN without ".llmz". The default model is ${DEFAULT_MODEL}.`;
@@ -83,6 +85,7 @@ async function run(argv: string[]): Promise<void> {
     process.stdout.write(HELP + '\n');
     return;
   }
+  if (command === 'bench') return runBench(rest);
   const args = parseArgs(rest, spec);
   const [input, extra] = args.positional;
   if (!input || extra !== undefined) throw new UsageError(`llmz ${command} takes one input file. Run "llmz help".`);

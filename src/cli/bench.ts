@@ -1,21 +1,22 @@
 /**
- * npm run bench — the compressor on ../shared/corpus/dev/: per file the
+ * `llmz bench` (also `npm run bench`) — the compressor on ../shared/corpus/dev/: per file the
  * original size, llmz archive size and bits per byte beside gzip -9,
  * brotli -q 11 (Node zlib) and xz -9e (when the binary is present), and
  * compress / decompress speed. A benchmark, not a test: it prints.
  *
- *   npm run bench -- [FILES…] [--limit BYTES] [--threads N] [--chunk TOKENS] [--model NAME|PATH] [--json]
+ *   llmz bench [FILES…] [--limit BYTES] [--threads N] [--chunk TOKENS] [--model NAME|PATH] [--json]
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { loadModelFromDisk } from '../src/cli/modelStore.js';
-import { compress, decompress } from '../src/pipeline/compressor.js';
-import { createNodePool } from '../src/pipeline/nodePool.js';
+import { loadModelFromDisk } from './modelStore.js';
+import { compress, decompress } from '../pipeline/compressor.js';
+import { createNodePool } from '../pipeline/nodePool.js';
 
-const argv = process.argv.slice(2);
+export async function runBench(args: string[]): Promise<void> {
+const argv = [...args];
 const flag = (name: string) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv.splice(i, 2)[1] : undefined;
@@ -84,10 +85,11 @@ else {
   console.log(`model ${model.identity.name} (${model.identity.sha256.slice(0, 12)}), ${threads} thread(s)${Number.isFinite(limit) ? `, first ${limit} bytes of each file` : ''}`);
   console.log('file                              bytes      llmz   bpb    gzip  brotli    xz   llmz/xz  llmz/brotli  comp KB/s  decomp KB/s');
   for (const r of rows) {
-    const show = !String(r.file).startsWith('messages/') || String(r.file).includes('each alone');
+    const show = msgs.length <= 1 || !String(r.file).startsWith('messages/') || String(r.file).includes('each alone');
     if (!show) continue;
     console.log(
       `${String(r.file).padEnd(32)} ${String(r.bytes).padStart(8)} ${String(r.llmz).padStart(9)} ${bpb(r.llmz, r.bytes)} ${bpb(r.gzip, r.bytes)} ${bpb(r.brotli, r.bytes)} ${bpb(r.xz, r.bytes)}   ${r.xz ? (Number(r.llmz) / Number(r.xz)).toFixed(3) : '  –  '}     ${(Number(r.llmz) / Number(r.brotli)).toFixed(3)}      ${Number(r.compressKBps).toFixed(1).padStart(7)}     ${Number(r.decompressKBps).toFixed(1).padStart(7)}`,
     );
   }
+}
 }
