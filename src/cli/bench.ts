@@ -5,6 +5,7 @@
  * compress / decompress speed. A benchmark, not a test: it prints.
  *
  *   llmz bench [FILES…] [--limit BYTES] [--threads N] [--chunk TOKENS] [--model NAME|PATH] [--json]
+ *   llmz bench --scaling [MAX_BYTES]     (10 KB, 100 KB, … up to MAX_BYTES, default 10 MB)
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -15,8 +16,48 @@ import { loadModelFromDisk } from './modelStore.js';
 import { compress, decompress } from '../pipeline/compressor.js';
 import { createNodePool } from '../pipeline/nodePool.js';
 
+/**
+ * Scaling rows: compress and decompress 10 KB, 100 KB, 1 MB, 10 MB (up to
+ * `maxBytes`) of dev text, each in a fresh process, printing time and peak
+ * memory so linear time and flat memory can be seen.
+ */
+async function runScaling(maxBytes: number, threads: number): Promise<void> {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { spawnSync } = await import('node:child_process');
+  const DEV = join(process.cwd(), '../shared/corpus/dev');
+  const source = Buffer.concat(['prose', 'wiki', 'code', 'markup'].map((f) => readFileSync(join(DEV, f + '.txt'))));
+  const dir = mkdtempSync(join(tmpdir(), 'llmz-scaling-'));
+  const main = join(import.meta.dirname ?? '.', 'main.ts');
+  const run = (args: string[]) => {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', `process.argv.splice(1, 0, 'llmz'); process.on('exit', () => process.stderr.write('maxrss ' + process.resourceUsage().maxRSS + '\\n')); await import(${JSON.stringify(main)});`, ...args], { encoding: 'utf8' });
+    const rss = Number(/maxrss (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
+    if (r.status !== 0) throw new Error(r.stderr);
+    return { secs: (performance.now() - t0) / 1000, rss };
+  };
+  console.log('| input | compress s | KB/s | peak RSS MB | decompress s | KB/s | peak RSS MB |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (let size = 10 * 1024; size <= maxBytes; size *= 10) {
+    const input = Buffer.alloc(size);
+    for (let o = 0; o < size; o += source.length) source.copy(input, o, 0, Math.min(source.length, size - o));
+    const f = join(dir, `in-${size}.txt`);
+    writeFileSync(f, input);
+    const c = run(['compress', f, '-o', f + '.llmz', '--threads', String(threads)]);
+    const d = run(['decompress', f + '.llmz', '-o', f + '.out', '--threads', String(threads)]);
+    const kb = size / 1024;
+    console.log(`| ${kb >= 1024 ? kb / 1024 + ' MB' : kb + ' KB'} | ${c.secs.toFixed(1)} | ${(kb / c.secs).toFixed(1)} | ${c.rss.toFixed(0)} | ${d.secs.toFixed(1)} | ${(kb / d.secs).toFixed(1)} | ${d.rss.toFixed(0)} |`);
+  }
+}
+
 export async function runBench(args: string[]): Promise<void> {
 const argv = [...args];
+if (argv.includes('--scaling')) {
+  const i = argv.indexOf('--scaling');
+  const max = Number(argv[i + 1] && !argv[i + 1]!.startsWith('-') ? argv[i + 1] : 10 * 1024 * 1024);
+  const t = argv.indexOf('--threads');
+  return runScaling(max, t >= 0 ? Number(argv[t + 1]) : availableParallelism());
+}
 const flag = (name: string) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv.splice(i, 2)[1] : undefined;
