@@ -2,7 +2,7 @@
  * The `llmz` command line: the same pipeline as the web app, on files.
  * Errors are one line on stderr and a non-zero exit code.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { LlmzError, UsageError } from '../codec/errors.js';
 import { readArchive, toHex } from '../format/container.js';
 import { compress, decompress } from '../pipeline/compressor.js';
@@ -45,15 +45,22 @@ const HELP = `llmz — text compression with a language model
   llmz bench [FILES…] [--limit BYTES] [--threads N] [--chunk TOKENS] [--model NAME|PATH] [--json]
 
 IN or OUT may be "-" for stdin/stdout. compress writes IN.llmz by default;
-decompress writes IN without ".llmz". The default model is ${DEFAULT_MODEL}.`;
+decompress writes IN without ".llmz". Existing files are kept unless -f/--force.
+The default model is ${DEFAULT_MODEL}.`;
 
 function readInput(path: string): Uint8Array {
   return new Uint8Array(path === '-' ? readFileSync(0) : readFileSync(path));
 }
 
-function writeOutput(path: string, bytes: Uint8Array): void {
-  if (path === '-') process.stdout.write(bytes);
-  else writeFileSync(path, bytes);
+/** Writes like gzip does: never compressed bytes to a terminal, never over an existing file without --force. */
+function writeOutput(path: string, bytes: Uint8Array, opts: { binary: boolean; force: boolean }): void {
+  if (path === '-') {
+    if (opts.binary && process.stdout.isTTY) throw new UsageError('Refusing to write compressed data to a terminal. Use -o FILE or redirect the output.');
+    process.stdout.write(bytes);
+    return;
+  }
+  if (!opts.force && existsSync(path)) throw new UsageError(`${path} already exists. Use --force to overwrite it, or -o to pick another name.`);
+  writeFileSync(path, bytes);
 }
 
 function progressPrinter(): ((p: Progress) => void) | undefined {
@@ -77,6 +84,7 @@ async function run(argv: string[]): Promise<void> {
     threads: { value: true },
     batch: { value: true },
     verify: { value: false },
+    force: { value: false, alias: 'f' },
     block: { value: true },
     stride: { value: true },
     'no-compress': { value: false },
@@ -105,7 +113,7 @@ async function run(argv: string[]): Promise<void> {
     if (back) {
       if (back.length !== data.length || !back.every((b, i) => b === data[i])) throw new LlmzError('Verification failed: the archive does not decode to the input. Please report this.');
     }
-    writeOutput(out ?? (input === '-' ? '-' : input + '.llmz'), archive);
+    writeOutput(out ?? (input === '-' ? '-' : input + '.llmz'), archive, { binary: true, force: args.flags.has('force') });
   } else if (command === 'decompress') {
     const archive = readInput(input);
     const { header } = readArchive(archive);
@@ -116,7 +124,7 @@ async function run(argv: string[]): Promise<void> {
     const data = model
       ? await withRunner(args, modelName, model, (runner) => decompress(archive, model, { ...opts, runner }))
       : await decompress(archive, null, opts);
-    writeOutput(out ?? (input === '-' ? '-' : input.endsWith('.llmz') ? input.slice(0, -5) : input + '.out'), data);
+    writeOutput(out ?? (input === '-' ? '-' : input.endsWith('.llmz') ? input.slice(0, -5) : input + '.out'), data, { binary: false, force: args.flags.has('force') });
   } else if (command === 'info') {
     const archive = readInput(input);
     const { header, headerLength } = readArchive(archive);

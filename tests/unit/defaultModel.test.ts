@@ -79,5 +79,14 @@ describe('default model', () => {
     expect(r.stderr).toContain('NotAnArchiveError');
     r = cli('compress');
     expect(r.status).toBe(2);
+    // an existing output is kept unless --force
+    r = cli('compress', src, '-o', join(tmp, 'm.llmz'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--force');
+    expect(readFileSync(join(tmp, 'm.llmz')).length).toBe(size);
+    // stdin to stdout
+    r = spawnSync(process.execPath, ['bin/llmz.mjs', 'decompress', '-'], { input: readFileSync(join(tmp, 'm.llmz')) });
+    expect(r.status).toBe(0);
+    expect(Buffer.from(r.stdout).equals(readFileSync(src))).toBe(true);
   });
 });
