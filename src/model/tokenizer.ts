@@ -112,10 +112,21 @@ export class ByteTokenizer {
     return ids;
   }
 
+  /** Token ids of `bytes`, built segment by segment into a growing Int32Array (big inputs stay compact). */
   encode(bytes: Uint8Array): Int32Array {
-    const ids: number[] = [];
-    for (const [s, e] of ByteTokenizer.segments(bytes)) for (const id of this.encodeSegment(bytes.subarray(s, e))) ids.push(id);
-    return Int32Array.from(ids);
+    let out = new Int32Array(Math.max(16, bytes.length >> 2));
+    let n = 0;
+    for (const [s, e] of ByteTokenizer.segments(bytes)) {
+      const ids = this.encodeSegment(bytes.subarray(s, e));
+      if (n + ids.length > out.length) {
+        const bigger = new Int32Array(Math.max(out.length * 2, n + ids.length));
+        bigger.set(out.subarray(0, n));
+        out = bigger;
+      }
+      out.set(ids, n);
+      n += ids.length;
+    }
+    return out.slice(0, n);
   }
 
   decode(ids: ArrayLike<number>): Uint8Array {
