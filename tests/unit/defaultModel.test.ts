@@ -85,8 +85,8 @@ describe('default model', () => {
     expect(r.stderr).toContain('--force');
     expect(readFileSync(join(tmp, 'm.llmz')).length).toBe(size);
     // stdin to stdout
-    r = spawnSync(process.execPath, ['bin/llmz.mjs', 'decompress', '-'], { input: readFileSync(join(tmp, 'm.llmz')) });
-    expect(r.status).toBe(0);
-    expect(Buffer.from(r.stdout).equals(readFileSync(src))).toBe(true);
+    const piped = spawnSync(process.execPath, ['bin/llmz.mjs', 'decompress', '-'], { input: readFileSync(join(tmp, 'm.llmz')) });
+    expect(piped.status).toBe(0);
+    expect(Buffer.from(piped.stdout).equals(readFileSync(src))).toBe(true);
   });
 });
