@@ -93,3 +93,19 @@ test('no request leaves the origin', async ({ page }) => {
   await compressText(page, SAMPLE);
   expect(foreign).toEqual([]);
 });
+
+test('a binary file round-trips through a download', async ({ page }) => {
+  const bytes = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919) % 256));
+  await page.goto('/');
+  await page.locator('input[type=file]').setInputFiles({ name: 'blob.bin', mimeType: 'application/octet-stream', buffer: bytes });
+  await page.getByRole('button', { name: 'Compress', exact: true }).click();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download .llmz' }).click({ timeout: 60_000 })]);
+  expect(download.suggestedFilename()).toBe('blob.bin.llmz');
+  const archive = readFileSync((await download.path())!);
+  await page.getByRole('button', { name: 'Compress something else' }).click();
+  await page.locator('input[type=file]').setInputFiles({ name: 'blob.bin.llmz', mimeType: 'application/octet-stream', buffer: archive });
+  await expect(page.getByText(/binary data/)).toBeVisible({ timeout: 60_000 });
+  const [back] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download' }).click()]);
+  expect(back.suggestedFilename()).toBe('blob.bin');
+  expect(readFileSync((await back.path())!).equals(bytes)).toBe(true);
+});
