@@ -43,11 +43,12 @@ def mult_shift_arr(Ms):
     return np.array([a for a, _ in ms], dtype=np.int32), np.array([b for _, b in ms], dtype=np.int32)
 
 
-def quant_rows(W):
-    """int8 per-row symmetric quantization: W ~ q * scale[:, None]."""
+def quant_rows(W, bits=8):
+    """Per-row symmetric quantization to `bits` (8 or 4): W ~ q * scale[:, None]."""
+    qmax = 127.0 if bits == 8 else 7.0
     W = W.double()
-    scale = W.abs().amax(dim=1).clamp_min(1e-12) / 127.0
-    q = torch.round(W / scale[:, None]).clamp(-127, 127).to(torch.int8)
+    scale = W.abs().amax(dim=1).clamp_min(1e-12) / qmax
+    q = torch.round(W / scale[:, None]).clamp(-qmax, qmax).to(torch.int8)
     return q.numpy(), scale.numpy()
 
 
@@ -106,22 +107,23 @@ def norm_params(weight, sx, d):
     return g.astype(np.int32), gs
 
 
-def quantize(model, stats, name, tokenizer_sha256, train_context):
+def quantize(model, stats, name, tokenizer_sha256, train_context, weight_bits=8):
     c = model.cfg
     hd = c.head_dim
     sd = {k: v.detach().double() for k, v in model.state_dict().items()}
     scale = lambda key: stats[key] / 127.0  # noqa: E731
     T, S = {}, {}
-    E_q, sE = quant_rows(sd["embed.weight"])
-    T["embed"] = E_q
+    pack = (lambda q: modelfile.Int4(q)) if weight_bits == 4 else (lambda q: q)  # noqa: E731
+    E_q, sE = quant_rows(sd["embed.weight"], weight_bits)
+    T["embed"] = pack(E_q)
     T["embed.m"], T["embed.s"] = mult_shift_arr(sE / RES_SCALE)
     s_f = scale("final_norm")
     T["head.m"], T["head.s"] = mult_shift_arr(sE * s_f * LOG2E * 256)
     T["final_norm.g"], S["final_norm.gs"] = norm_params(sd["norm.weight"], s_f, c.dim)
 
     def linear(key, W, sx, sy):
-        q, sw = quant_rows(W)
-        T[key] = q
+        q, sw = quant_rows(W, weight_bits)
+        T[key] = pack(q)
         T[key + ".m"], T[key + ".s"] = mult_shift_arr(sw * sx / sy)
 
     for l in range(c.layers):
@@ -167,6 +169,7 @@ def main():
     ap.add_argument("--name", default="llmz-base")
     ap.add_argument("--context", type=int, default=512, help="chunk length the model is meant for (tokens)")
     ap.add_argument("--calib-seqs", type=int, default=16)
+    ap.add_argument("--weight-bits", type=int, default=8, choices=[8, 4], help="4: packed int4 weights (half the download)")
     a = ap.parse_args()
     ck = torch.load(a.ckpt, map_location="cpu")
     model = LM(Config(**ck["config"]))
@@ -179,7 +182,7 @@ def main():
     stats = calibrate(model, seqs)
     with open(a.tokenizer, "rb") as f:
         tok_sha = hashlib.sha256(f.read()).hexdigest()
-    meta, tensors = quantize(model, stats, a.name, tok_sha, a.context)
+    meta, tensors = quantize(model, stats, a.name, tok_sha, a.context, a.weight_bits)
     modelfile.write(a.out, meta, tensors)
     print("wrote", a.out, "step", ck.get("step"))
 

@@ -18,6 +18,7 @@ const SHAPES: RandomModelOptions[] = [
   { seed: 1, dim: 32, heads: 2, kvHeads: 2, layers: 2, ffn: 48 },
   { seed: 2, dim: 64, heads: 4, kvHeads: 2, layers: 1, ffn: 96 }, // grouped KV heads
   { seed: 3, dim: 48, heads: 6, kvHeads: 1, layers: 3, ffn: 40 }, // one KV head
+  { seed: 4, dim: 32, heads: 4, kvHeads: 2, layers: 2, ffn: 56, weightBits: 4 }, // packed int4 weights
 ];
 
 function engineFor(bytes: Uint8Array) {
@@ -34,7 +35,7 @@ function randomSeqs(n: number, len: number, vocab: number, seed: number): Int32A
 
 describe('exact engine', () => {
   for (const shape of SHAPES) {
-    const tag = `d${shape.dim} h${shape.heads}/${shape.kvHeads} L${shape.layers}`;
+    const tag = `d${shape.dim} h${shape.heads}/${shape.kvHeads} L${shape.layers}${shape.weightBits === 4 ? ' int4' : ''}`;
 
     it(`${tag}: prefill equals step-by-step decoding`, async () => {
       const bytes = randomModel(shape);
@@ -90,7 +91,7 @@ describe('exact engine', () => {
   ];
   for (const [name, make] of backends) {
     for (const shape of SHAPES) {
-      const tag = `${name}, d${shape.dim} h${shape.heads}/${shape.kvHeads} L${shape.layers}`;
+      const tag = `${name}, d${shape.dim} h${shape.heads}/${shape.kvHeads} L${shape.layers}${shape.weightBits === 4 ? ' int4' : ''}`;
       it(`${tag}: batched prefill and lockstep steps equal the reference engine`, async () => {
         const bytes = randomModel(shape);
         const file = parseModelFile(bytes);
@@ -114,4 +115,12 @@ describe('exact engine', () => {
       });
     }
   }
+
+  it('packs int4 weights to half the bytes and reads them back exactly', () => {
+    const a = randomModel({ seed: 9, weightBits: 4 });
+    const b = randomModel({ seed: 9 });
+    expect(a.length).toBeLessThan(b.length * 0.75);
+    const w = weightsOf(parseModelFile(a));
+    expect(Math.max(...w.layers[0]!.wq.w.map(Math.abs))).toBe(7);
+  });
 });

@@ -10,7 +10,7 @@ export const MODEL_MAGIC = 'LLMZMODL';
 export const MODEL_FORMAT_VERSION = 1;
 export const NUMERICS_V1 = 1;
 
-type DType = 'i8' | 'i16' | 'i32';
+type DType = 'i4' | 'i8' | 'i16' | 'i32';
 export type IntArray = Int8Array | Int16Array | Int32Array;
 
 export interface TensorEntry {
@@ -36,7 +36,23 @@ export interface ModelFile {
 }
 
 const CTOR = { i8: Int8Array, i16: Int16Array, i32: Int32Array } as const;
-const SIZE = { i8: 1, i16: 2, i32: 4 } as const;
+const SIZE = { i4: 0.5, i8: 1, i16: 2, i32: 4 } as const;
+
+/** int4 weights, two per byte (low nibble first, two's complement), widened to int8 on load. */
+export function unpackInt4(packed: Uint8Array, count: number): Int8Array {
+  const out = new Int8Array(count);
+  for (let i = 0; i < count; i++) {
+    const nib = (packed[i >> 1]! >> ((i & 1) * 4)) & 15;
+    out[i] = nib >= 8 ? nib - 16 : nib;
+  }
+  return out;
+}
+
+export function packInt4(values: Int8Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil(values.length / 2));
+  values.forEach((v, i) => (out[i >> 1] = out[i >> 1]! | ((v & 15) << ((i & 1) * 4))));
+  return out;
+}
 const align = (n: number, a: number) => Math.ceil(n / a) * a;
 
 export function parseModelFile(bytes: Uint8Array): ModelFile {
@@ -66,8 +82,13 @@ export function parseModelFile(bytes: Uint8Array): ModelFile {
       const e = header.tensors[name];
       if (!e) throw new ModelLoadError(`Model file lacks tensor "${name}".`);
       const count = e.shape.reduce((a, b) => a * b, 1);
-      if (e.offset % 64 !== 0 || e.offset + count * SIZE[e.dtype] > data.length) throw new ModelLoadError(`Model file is truncated or damaged (tensor "${name}").`);
-      const arr = new CTOR[e.dtype](data.buffer, data.byteOffset + e.offset, count);
+      if (!(e.dtype in SIZE) || e.offset % 64 !== 0 || e.offset + Math.ceil(count * SIZE[e.dtype]) > data.length) {
+        throw new ModelLoadError(`Model file is truncated or damaged (tensor "${name}").`);
+      }
+      const arr =
+        e.dtype === 'i4'
+          ? unpackInt4(data.subarray(e.offset, e.offset + Math.ceil(count / 2)), count)
+          : new CTOR[e.dtype](data.buffer, data.byteOffset + e.offset, count);
       cache.set(name, arr);
       return arr;
     },
@@ -83,12 +104,16 @@ export function parseModelFile(bytes: Uint8Array): ModelFile {
 export function writeModelFile(
   meta: Omit<ModelHeader, 'tensors' | 'format'>,
   tensors: Record<string, { dtype: DType; shape: number[]; data: IntArray }>,
+
 ): Uint8Array {
   const entries: Record<string, TensorEntry> = {};
   let offset = 0;
+  const blobs = new Map<string, Uint8Array>();
   for (const [name, t] of Object.entries(tensors)) {
+    const blob = t.dtype === 'i4' ? packInt4(t.data as Int8Array) : new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    blobs.set(name, blob);
     entries[name] = { dtype: t.dtype, shape: t.shape, offset };
-    offset = align(offset + t.data.byteLength, 64);
+    offset = align(offset + blob.length, 64);
   }
   const json = new TextEncoder().encode(JSON.stringify({ format: MODEL_FORMAT_VERSION, ...meta, tensors: entries }));
   const dataStart = align(16 + json.length, 64);
@@ -98,8 +123,6 @@ export function writeModelFile(
   dv.setUint32(8, MODEL_FORMAT_VERSION, true);
   dv.setUint32(12, json.length, true);
   out.set(json, 16);
-  for (const [name, t] of Object.entries(tensors)) {
-    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), dataStart + entries[name]!.offset);
-  }
+  for (const name of Object.keys(tensors)) out.set(blobs.get(name)!, dataStart + entries[name]!.offset);
   return out;
 }

@@ -25,6 +25,8 @@ export interface RandomModelOptions extends Partial<ModelConfig> {
   seed?: number;
   name?: string;
   tokenizerSha256?: string;
+  /** 4: int4 weights, stored packed (the engine widens them to int8 on load). */
+  weightBits?: 4 | 8;
 }
 
 export function randomModel(o: RandomModelOptions = {}): Uint8Array {
@@ -40,7 +42,10 @@ export function randomModel(o: RandomModelOptions = {}): Uint8Array {
   };
   const r = rng(o.seed ?? 1);
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-  const i8 = (n: number) => Int8Array.from({ length: n }, () => int(-127, 127));
+  // int4 models: weights in [-7, 7] (stored packed), multipliers 18x larger to keep the ranges
+  const wmax = o.weightBits === 4 ? 7 : 127;
+  const i8 = (n: number) => Int8Array.from({ length: n }, () => int(-wmax, wmax));
+  const wscale = 127 / wmax;
   const hd = c.dim / c.heads;
   // m in [2^14, 2^15); s chosen so m / 2^s is about `scale`.
   const mult = (n: number, scale: number) => {
@@ -49,14 +54,15 @@ export function randomModel(o: RandomModelOptions = {}): Uint8Array {
     const s = Int32Array.from({ length: n }, () => base + int(-1, 1));
     return { m, s };
   };
-  const tensors: Record<string, { dtype: 'i8' | 'i16' | 'i32'; shape: number[]; data: Int8Array | Int16Array | Int32Array }> = {};
+  const tensors: Record<string, { dtype: 'i4' | 'i8' | 'i16' | 'i32'; shape: number[]; data: Int8Array | Int16Array | Int32Array }> = {};
   const put = (name: string, data: Int8Array | Int16Array | Int32Array, shape: number[]) => {
-    tensors[name] = { dtype: data instanceof Int8Array ? 'i8' : data instanceof Int16Array ? 'i16' : 'i32', shape, data };
+    const narrow = data instanceof Int8Array && o.weightBits === 4;
+    tensors[name] = { dtype: narrow ? 'i4' : data instanceof Int8Array ? 'i8' : data instanceof Int16Array ? 'i16' : 'i32', shape, data };
   };
   const linear = (name: string, out: number, inn: number, target: number) => {
     put(name, i8(out * inn), [out, inn]);
     // acc std is about 127/sqrt(3) * 40 * sqrt(in)
-    const { m, s } = mult(out, target / (2900 * Math.sqrt(inn)));
+    const { m, s } = mult(out, (wscale * target) / (2900 * Math.sqrt(inn)));
     put(`${name}.m`, m, [out]);
     put(`${name}.s`, s, [out]);
   };
@@ -66,10 +72,10 @@ export function randomModel(o: RandomModelOptions = {}): Uint8Array {
     scalars[`${name}.gs`] = 8;
   };
   put('embed', i8(c.vocab * c.dim), [c.vocab, c.dim]);
-  const em = mult(c.vocab, 64);
+  const em = mult(c.vocab, 64 * wscale);
   put('embed.m', em.m, [c.vocab]);
   put('embed.s', em.s, [c.vocab]);
-  const hm = mult(c.vocab, 2000 / (2900 * Math.sqrt(c.dim)));
+  const hm = mult(c.vocab, (wscale * 2000) / (2900 * Math.sqrt(c.dim)));
   put('head.m', hm.m, [c.vocab]);
   put('head.s', hm.s, [c.vocab]);
   norm('final_norm');
