@@ -33,7 +33,7 @@ export default defineConfig({
       },
       workbox: {
         // the app, the wasm kernels and the default model, so links open offline
-        globPatterns: ['**/*.{js,css,html,wasm,svg,png,webmanifest}', 'models/llmz-base/*.{bin,json}'],
+        globPatterns: ['**/*.{js,css,html,wasm,svg,png,webmanifest}', 'models/index.json', 'models/*/*.{bin,json}'],
         maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
         navigateFallback: 'index.html',
       },

@@ -5,6 +5,8 @@
  *
  * On the wasm backend it spreads chunks over helper workers (one per extra
  * core); on WebGPU it works alone with larger batches, the GPU being shared.
+ * Archives name their model: decompression loads that one when it is one of
+ * the app's models (public/models/index.json).
  */
 import * as Comlink from 'comlink';
 import type { BackendChoice } from '../src/capabilities.js';
@@ -17,62 +19,94 @@ import { localRunner, poolRunner, type ChunkRunner } from '../src/pipeline/runne
 import type { ChunkWorkerApi } from './chunk.worker.js';
 
 export interface CodecConfig {
-  modelUrl: string;
+  /** URL of the folder holding index.json and one folder per model. */
+  modelsUrl: string;
+  /** Model used to compress. */
+  model: string;
   backend: BackendChoice;
+}
+
+export interface ModelListing {
+  name: string;
+  description: string;
+  bytes: number;
 }
 
 const CPU_BATCH = 8;
 const GPU_BATCH = 32;
 const HELPERS = Math.max(0, Math.min(7, (self.navigator?.hardwareConcurrency ?? 1) - 1));
 
-let config: CodecConfig = { modelUrl: '', backend: 'auto' };
-let model: Promise<LoadedModel> | null = null;
-let helpers: Promise<ChunkRunner[]> | null = null;
+let config: CodecConfig = { modelsUrl: '', model: 'llmz-base', backend: 'auto' };
+const models = new Map<string, Promise<LoadedModel>>();
+const helpers = new Map<string, Promise<ChunkRunner[]>>();
 
-function ensureModel(onProgress?: ProgressListener): Promise<LoadedModel> {
-  model ??= loadModelFromUrl(config.modelUrl, onProgress, config.backend);
-  model.catch(() => (model = null));
-  return model;
+const modelUrl = (name: string) => new URL(`${name}/`, config.modelsUrl).href;
+
+function ensureModel(name: string, onProgress?: ProgressListener): Promise<LoadedModel> {
+  let m = models.get(name);
+  if (!m) {
+    m = loadModelFromUrl(modelUrl(name), onProgress, config.backend);
+    m.catch(() => models.delete(name));
+    models.set(name, m);
+  }
+  return m;
 }
 
 /** This worker plus its helpers as one runner; helpers start on first use. */
 async function runnerFor(m: LoadedModel): Promise<ChunkRunner> {
   if (m.engine.backend === 'webgpu' || HELPERS === 0) return localRunner(m, m.engine.backend === 'webgpu' ? GPU_BATCH : CPU_BATCH);
-  helpers ??= Promise.all(
-    Array.from({ length: HELPERS }, async () => {
-      const api = Comlink.wrap<ChunkWorkerApi>(new Worker(new URL('./chunk.worker.ts', import.meta.url), { type: 'module' }));
-      await api.load(config.modelUrl, m.engine.backend as BackendChoice);
-      return {
-        encode: (chunks: Int32Array[]) => api.encode(chunks, CPU_BATCH),
-        decode: (jobs: { payload: Uint8Array; count: number }[], _signal?: AbortSignal, onTokens?: (n: number) => void) =>
-          api.decode(jobs, CPU_BATCH, onTokens && Comlink.proxy(onTokens)),
-      } satisfies ChunkRunner;
-    }),
-  ).catch(() => []); // helpers only add speed: without them this worker codes alone
-  const extra = await helpers;
+  const name = m.identity.name;
+  let h = helpers.get(name);
+  if (!h) {
+    h = Promise.all(
+      Array.from({ length: HELPERS }, async () => {
+        const api = Comlink.wrap<ChunkWorkerApi>(new Worker(new URL('./chunk.worker.ts', import.meta.url), { type: 'module' }));
+        await api.load(modelUrl(name), m.engine.backend as BackendChoice);
+        return {
+          encode: (chunks: Int32Array[]) => api.encode(chunks, CPU_BATCH),
+          decode: (jobs: { payload: Uint8Array; count: number }[], _signal?: AbortSignal, onTokens?: (n: number) => void) =>
+            api.decode(jobs, CPU_BATCH, onTokens && Comlink.proxy(onTokens)),
+        } satisfies ChunkRunner;
+      }),
+    ).catch(() => []); // helpers only add speed: without them this worker codes alone
+    helpers.set(name, h);
+  }
+  const extra = await h;
   return extra.length ? poolRunner([localRunner(m, CPU_BATCH), ...extra], CPU_BATCH) : localRunner(m, CPU_BATCH);
+}
+
+async function listModels(): Promise<ModelListing[]> {
+  try {
+    const res = await fetch(new URL('index.json', config.modelsUrl));
+    return res.ok ? ((await res.json()) as ModelListing[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 const api = {
   configure(c: CodecConfig): void {
     config = c;
-    model = null;
-    helpers = null;
   },
+  listModels,
   async loadModel(onProgress?: ProgressListener) {
-    const m = await ensureModel(onProgress);
+    const m = await ensureModel(config.model, onProgress);
     const workers = m.engine.backend === 'webgpu' ? 1 : 1 + HELPERS;
     return { name: m.identity.name, backend: m.engine.backend, contextTokens: m.contextTokens, sha256: m.identity.sha256, workers };
   },
   async compress(input: Uint8Array, onProgress?: ProgressListener): Promise<Uint8Array> {
-    const m = await ensureModel(onProgress);
+    const m = await ensureModel(config.model, onProgress);
     const out = await compress(input, m, { onProgress, runner: await runnerFor(m) });
     return Comlink.transfer(out, [out.buffer]);
   },
   async decompress(archive: Uint8Array, onProgress?: ProgressListener): Promise<Uint8Array> {
     const { header } = readArchive(archive); // typed errors before any download
-    const needsModel = header.chunks.some((c) => c.kind === 'model');
-    const m = needsModel ? await ensureModel(onProgress) : null;
+    let m: LoadedModel | null = null;
+    if (header.chunks.some((c) => c.kind === 'model')) {
+      const known = (await listModels()).some((l) => l.name === header.model.name);
+      // An archive of another of our models loads that model; anything else meets WrongModelError.
+      m = await ensureModel(known ? header.model.name : config.model, onProgress);
+    }
     const out = await decompress(archive, m, { onProgress, runner: m ? await runnerFor(m) : undefined });
     return Comlink.transfer(out, [out.buffer]);
   },

@@ -46,7 +46,11 @@ async function createEngine(identity: ModelIdentity, weights: ReturnType<typeof 
   };
   for (const backend of backendOrder(choice)) {
     try {
-      if (backend === 'webgpu') return new FastEngine(identity, weights, await WebGpuKernels.create(await cpuKernels()));
+      if (backend === 'webgpu') {
+        // auto: only a hardware adapter is worth it; asked for by name: any adapter
+        const k = await WebGpuKernels.create(await cpuKernels(), { allowSoftware: choice === 'webgpu' });
+        return new FastEngine(identity, weights, k);
+      }
       if (backend === 'wasm') {
         if (!opts.wasmBytes) throw new ModelLoadError('The wasm kernels were not provided.');
         return new FastEngine(identity, weights, await WasmKernels.create(await opts.wasmBytes()));

@@ -13,7 +13,7 @@ export class CodecClient {
   private worker: Worker | null = null;
   private api: Comlink.Remote<CodecApi> | null = null;
 
-  constructor(private readonly config: CodecConfig) {}
+  constructor(private config: CodecConfig) {}
 
   private remote(): Comlink.Remote<CodecApi> {
     if (!this.api) {
@@ -48,6 +48,16 @@ export class CodecClient {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  listModels(signal?: AbortSignal) {
+    return this.call(signal, (api) => api.listModels());
+  }
+
+  /** Compress with another model from now on (decompression always follows the archive). */
+  useModel(name: string): void {
+    this.config = { ...this.config, model: name };
+    void this.api?.configure(this.config);
   }
 
   loadModel(signal?: AbortSignal, onProgress?: ProgressListener) {

@@ -67,11 +67,11 @@ async function main() {
     ts: async () => new TsKernels(),
     wasm: () => WasmKernels.create(wasmBytes as BufferSource),
     webgpu: async () => {
-      const k = await WebGpuKernels.create(await WasmKernels.create(wasmBytes as BufferSource));
+      const k = await WebGpuKernels.create(await WasmKernels.create(wasmBytes as BufferSource), { allowSoftware: true });
       packed = k.packedDot;
       return k;
     },
-    'webgpu-plain': async () => WebGpuKernels.create(await WasmKernels.create(wasmBytes as BufferSource), true),
+    'webgpu-plain': async () => WebGpuKernels.create(await WasmKernels.create(wasmBytes as BufferSource), { plainDot: true, allowSoftware: true }),
   };
   const shapes: RandomModelOptions[] = [
     { seed: 1, dim: 32, heads: 2, kvHeads: 2, layers: 2, ffn: 48 },

@@ -58,12 +58,20 @@ export class WebGpuKernels implements Kernels {
     this.dims = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   }
 
-  /** `plainDot` forces the unpacking path even where dot4I8Packed exists (to test both). */
-  static async create(cpu: Kernels, plainDot = false): Promise<WebGpuKernels> {
+  /**
+   * `plainDot` forces the unpacking path even where dot4I8Packed exists (to
+   * test both); software adapters (SwiftShader) are refused unless
+   * `allowSoftware`, since the wasm kernels beat them.
+   */
+  static async create(cpu: Kernels, opts: { plainDot?: boolean; allowSoftware?: boolean } = {}): Promise<WebGpuKernels> {
+    const plainDot = opts.plainDot ?? false;
     const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
     if (!gpu) throw new Error('WebGPU is not available');
     const adapter = await gpu.requestAdapter();
     if (!adapter) throw new Error('No WebGPU adapter');
+    const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
+    const software = !!info?.isFallbackAdapter || /swiftshader|llvmpipe|software/i.test(`${info?.vendor} ${info?.architecture} ${info?.description}`);
+    if (software && !opts.allowSoftware) throw new Error('Only a software WebGPU adapter is available');
     const device = await adapter.requestDevice();
     const packed = !!(gpu as GPU & { wgslLanguageFeatures?: Set<string> }).wgslLanguageFeatures?.has('packed_4x8_integer_dot_product');
     return new WebGpuKernels(cpu, device, packed && !plainDot);

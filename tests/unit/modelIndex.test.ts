@@ -1,0 +1,24 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseModelFile } from '../../src/model/exact/modelFile.js';
+
+const dir = join(process.cwd(), 'public/models');
+const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { name: string; bytes: number; description: string }[];
+
+describe('shipped models (public/models/index.json)', () => {
+  it('lists the default model first', () => {
+    expect(index[0]!.name).toBe('llmz-base');
+  });
+  for (const m of index) {
+    it(`${m.name}: files present, size and name as listed, under 8 MB, with a model card`, () => {
+      const file = join(dir, m.name, 'model.bin');
+      expect(existsSync(file)).toBe(true);
+      expect(existsSync(join(dir, m.name, 'tokenizer.json'))).toBe(true);
+      expect(existsSync(join(dir, m.name, 'README.md'))).toBe(true);
+      expect(statSync(file).size).toBe(m.bytes);
+      expect(m.bytes).toBeLessThan(8 * 1024 * 1024);
+      expect(parseModelFile(new Uint8Array(readFileSync(file))).header.name).toBe(m.name);
+    });
+  }
+});
