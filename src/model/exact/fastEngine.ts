@@ -6,7 +6,7 @@
  * Each row's arithmetic is exactly the reference engine's.
  */
 import type { Engine, ModelIdentity, StreamHandle } from '../types.js';
-import { clamp, requant, roundShift } from './intmath.js';
+import { clamp, INT32_MAX, INT32_MIN, requant, RESIDUAL_MAX, RESIDUAL_MIN, ropeToInt8, siluQ8 } from './intmath.js';
 import { uploadExp2, type Kernels } from './kernels.js';
 import { rmsNorm } from './reference.js';
 import type { ExactWeights, Linear } from './weights.js';
@@ -24,11 +24,6 @@ interface Row {
   token: number;
   pos: number;
 }
-
-const RES_MIN = -(2 ** 30);
-const RES_MAX = 2 ** 30 - 1;
-const I32_MIN = -(2 ** 31);
-const I32_MAX = 2 ** 31 - 1;
 
 export class FastEngine implements Engine {
   private nextId = 1;
@@ -148,18 +143,10 @@ export class FastEngine implements Engine {
           x.set(normOut, i * d);
         }
       };
-      const ropeInt8 = (z: Int32Array, base: number, pos: number, dst: Int8Array, dstBase: number) => {
-        for (let i = 0; i < half; i++) {
-          const x1 = z[base + i]!;
-          const x2 = z[base + i + half]!;
-          const cs = cos[pos * half + i]!;
-          const sn = sin[pos * half + i]!;
-          dst[dstBase + i] = clamp(roundShift(roundShift(x1 * cs - x2 * sn, 14), 8), -127, 127);
-          dst[dstBase + i + half] = clamp(roundShift(roundShift(x2 * cs + x1 * sn, 14), 8), -127, 127);
-        }
-      };
+      const ropeInt8 = (z: Int32Array, base: number, pos: number, dst: Int8Array, dstBase: number) =>
+        ropeToInt8(z, base, pos, half, cos, sin, dst, dstBase);
       const addResidual = (delta: Int32Array) => {
-        for (let i = 0; i < R * d; i++) h[i] = clamp(h[i]! + delta[i]!, RES_MIN, RES_MAX);
+        for (let i = 0; i < R * d; i++) h[i] = clamp(h[i]! + delta[i]!, RESIDUAL_MIN, RESIDUAL_MAX);
       };
 
       for (let li = 0; li < W.layers.length; li++) {
@@ -190,23 +177,21 @@ export class FastEngine implements Engine {
               L.attM, L.attS, L.aoM, L.aoS, this.exp2, scratchPtr, aoPtr + i * d + hh * hd);
           }
         });
-        addResidual(await this.linear(L.wo, aoPtr, R, accPtr, I32_MIN, I32_MAX));
+        addResidual(await this.linear(L.wo, aoPtr, R, accPtr, INT32_MIN, INT32_MAX));
 
         normInto(L.mlpNorm);
         gate.set(await this.linear(L.wgate, xPtr, R, accPtr, -32767, 32767));
         const up = await this.linear(L.wup, xPtr, R, accPtr, -32767, 32767);
         const act = new Int8Array(K.buffer(), xPtr, R * c.ffn);
         for (let i = 0; i < R * c.ffn; i++) {
-          const gv = gate[i]!;
-          const sg = gv >= 2048 ? gv : gv < -2048 ? 0 : W.silu[gv + 2048]!;
-          act[i] = clamp(requant(sg * up[i]!, L.aM, L.aS), -127, 127);
+          act[i] = clamp(requant(siluQ8(gate[i]!, W.silu) * up[i]!, L.aM, L.aS), -127, 127);
         }
-        addResidual(await this.linear(L.wdown, xPtr, R, accPtr, I32_MIN, I32_MAX));
+        addResidual(await this.linear(L.wdown, xPtr, R, accPtr, INT32_MIN, INT32_MAX));
       }
 
       normInto(W.finalNorm);
       await K.matmul(this.ptr.get(W.embed)!, c.vocab, d, xPtr, R, accPtr);
-      K.requantRows(accPtr, R, c.vocab, this.ptr.get(W.headM)!, this.ptr.get(W.headS)!, I32_MIN, I32_MAX, accPtr);
+      K.requantRows(accPtr, R, c.vocab, this.ptr.get(W.headM)!, this.ptr.get(W.headS)!, INT32_MIN, INT32_MAX, accPtr);
       const acc = new Int32Array(K.buffer(), accPtr, R * c.vocab);
       return rows.map((_, i) => acc.slice(i * c.vocab, (i + 1) * c.vocab));
     } finally {

@@ -34,3 +34,29 @@ export function bitlen(n: number): number {
 }
 
 export const clamp = (x: number, lo: number, hi: number) => (x < lo ? lo : x > hi ? hi : x);
+
+/** Bounds of docs/numerics.md: the residual stream, and int32 for residual deltas. */
+export const RESIDUAL_MIN = -(2 ** 30);
+export const RESIDUAL_MAX = 2 ** 30 - 1;
+export const INT32_MIN = -(2 ** 31);
+export const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * Rotary position of one head at `pos` (pairs i, i + half; Q14 tables), then
+ * to int8: reads z[base ..], writes dst[dstBase ..]. May work in place.
+ */
+export function ropeToInt8(z: ArrayLike<number>, base: number, pos: number, half: number, cos: Int16Array, sin: Int16Array, dst: Int8Array | Int32Array, dstBase: number): void {
+  for (let i = 0; i < half; i++) {
+    const x1 = z[base + i]!;
+    const x2 = z[base + i + half]!;
+    const cs = cos[pos * half + i]!;
+    const sn = sin[pos * half + i]!;
+    dst[dstBase + i] = clamp(roundShift(roundShift(x1 * cs - x2 * sn, 14), 8), -127, 127);
+    dst[dstBase + i + half] = clamp(roundShift(roundShift(x2 * cs + x1 * sn, 14), 8), -127, 127);
+  }
+}
+
+/** SiLU of a Q8 gate through the model's table: identity above 8, zero below -8. */
+export function siluQ8(g: number, table: Int16Array): number {
+  return g >= 2048 ? g : g < -2048 ? 0 : table[g + 2048]!;
+}

@@ -5,13 +5,9 @@
  */
 import { EXP2_Q23 } from '../../codec/logitsToFrequencies.js';
 import type { Engine, ModelIdentity, StreamHandle } from '../types.js';
-import { bitlen, clamp, isqrt, rdiv, requant, roundShift } from './intmath.js';
+import { bitlen, clamp, INT32_MAX, INT32_MIN, isqrt, rdiv, requant, RESIDUAL_MAX, RESIDUAL_MIN, ropeToInt8, roundShift, siluQ8 } from './intmath.js';
 import type { ExactWeights, Linear, Norm } from './weights.js';
 
-const RESIDUAL_MAX = 2 ** 30 - 1;
-const RESIDUAL_MIN = -(2 ** 30);
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
 
 /** exp2_q15(t) of the spec. */
 export function exp2Q15(t: number): number {
@@ -133,16 +129,7 @@ export class ReferenceEngine implements Engine {
     const cos = W.ropeCos;
     const sin = W.ropeSin;
 
-    const rope = (z: Int32Array, base: number) => {
-      for (let i = 0; i < half; i++) {
-        const x1 = z[base + i]!;
-        const x2 = z[base + i + half]!;
-        const cs = cos[p * half + i]!;
-        const sn = sin[p * half + i]!;
-        z[base + i] = clamp(roundShift(roundShift(x1 * cs - x2 * sn, 14), 8), -127, 127);
-        z[base + i + half] = clamp(roundShift(roundShift(x2 * cs + x1 * sn, 14), 8), -127, 127);
-      }
-    };
+    const rope = (z: Int32Array, base: number) => ropeToInt8(z, base, p, half, cos, sin, z, base);
 
     for (let l = 0; l < c.layers; l++) {
       const L = W.layers[l]!;
@@ -186,11 +173,7 @@ export class ReferenceEngine implements Engine {
       rmsNorm(h, L.mlpNorm, xa);
       linear(L.wgate, xa, g, -32767, 32767);
       linear(L.wup, xa, u, -32767, 32767);
-      for (let k = 0; k < c.ffn; k++) {
-        const gv = g[k]!;
-        const sg = gv >= 2048 ? gv : gv < -2048 ? 0 : W.silu[gv + 2048]!;
-        a[k] = clamp(requant(sg * u[k]!, L.aM, L.aS), -127, 127);
-      }
+      for (let k = 0; k < c.ffn; k++) a[k] = clamp(requant(siluQ8(g[k]!, W.silu) * u[k]!, L.aM, L.aS), -127, 127);
       linear(L.wdown, a, delta, INT32_MIN, INT32_MAX);
       for (let i = 0; i < d; i++) h[i] = clamp(h[i]! + delta[i]!, RESIDUAL_MIN, RESIDUAL_MAX);
     }
