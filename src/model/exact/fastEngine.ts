@@ -126,8 +126,6 @@ export class FastEngine implements Engine {
     try {
       const h = new Int32Array(R * d);
       const gate = new Int32Array(R * c.ffn);
-      const rowBuf = new Int32Array(d);
-      const normOut = new Int8Array(d);
       const cos = W.ropeCos;
       const sin = W.ropeSin;
 
@@ -137,11 +135,7 @@ export class FastEngine implements Engine {
 
       const normInto = (norm: typeof W.finalNorm) => {
         const x = new Int8Array(K.buffer(), xPtr, R * d);
-        for (let i = 0; i < R; i++) {
-          rowBuf.set(h.subarray(i * d, (i + 1) * d));
-          rmsNorm(rowBuf, norm, normOut);
-          x.set(normOut, i * d);
-        }
+        for (let i = 0; i < R; i++) rmsNorm(h.subarray(i * d, (i + 1) * d), norm, x.subarray(i * d, (i + 1) * d));
       };
       const ropeInt8 = (z: Int32Array, base: number, pos: number, dst: Int8Array, dstBase: number) =>
         ropeToInt8(z, base, pos, half, cos, sin, dst, dstBase);

@@ -13,10 +13,6 @@ export interface Kernels {
   free(ptr: number): void;
   /** acc[r][o] = sum_i w[o][i] * x[r][i] (int8 in, int32 out). May run elsewhere (a GPU) and resolve later. */
   matmul(w: number, outN: number, inN: number, x: number, rows: number, acc: number): void | Promise<void>;
-  /** out[j] = sum_c q[c] * k[j*stride + c], j < n. */
-  attnDots(q: number, k: number, n: number, hd: number, stride: number, out: number): void;
-  /** out[c] = sum_j w[j] * v[j*stride + c], c < hd (w int32, v int8). */
-  attnMix(w: number, v: number, n: number, hd: number, stride: number, out: number): void;
   /** dst[r][o] = clamp(requant(acc[r][o], m[o], s[o]), lo, hi); all int32, m and s per column. */
   requantRows(acc: number, rows: number, outN: number, m: number, s: number, lo: number, hi: number, dst: number): void;
   /**
@@ -26,7 +22,7 @@ export interface Kernels {
   attend(q: number, k: number, v: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number): void;
 }
 
-/** First-fit allocator with exact-size reuse; blocks are 64-byte aligned. */
+/** Bump allocator whose freed blocks are reused by requests of the same (64-byte rounded) size. */
 export class Arena {
   private top: number;
   private readonly sizes = new Map<number, number>();
@@ -108,7 +104,8 @@ export class TsKernels implements Kernels {
     }
   }
 
-  attnDots(q: number, k: number, n: number, hd: number, stride: number, out: number): void {
+  /** out[j] = sum_c q[c] * k[j*stride + c], j < n. */
+  private attnDots(q: number, k: number, n: number, hd: number, stride: number, out: number): void {
     const m = this.i8;
     for (let j = 0; j < n; j++) {
       const kr = k + j * stride;
@@ -118,7 +115,8 @@ export class TsKernels implements Kernels {
     }
   }
 
-  attnMix(w: number, v: number, n: number, hd: number, stride: number, out: number): void {
+  /** out[c] = sum_j w[j] * v[j*stride + c], c < hd (w int32, v int8). */
+  private attnMix(w: number, v: number, n: number, hd: number, stride: number, out: number): void {
     const m = this.i8;
     const a = this.i32;
     const o = out >> 2;

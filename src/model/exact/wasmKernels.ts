@@ -4,8 +4,6 @@ import { Arena, type Kernels } from './kernels.js';
 interface KernelExports {
   memory: WebAssembly.Memory;
   matmul(w: number, outN: number, inN: number, x: number, rows: number, acc: number): void;
-  attnDots(q: number, k: number, n: number, hd: number, stride: number, out: number): void;
-  attnMix(w: number, v: number, n: number, hd: number, stride: number, out: number): void;
   requantRows(acc: number, rows: number, outN: number, m: number, s: number, lo: number, hi: number, dst: number): void;
   attend(q: number, k: number, v: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number): void;
 }
@@ -39,12 +37,6 @@ export class WasmKernels implements Kernels {
   }
   matmul(w: number, outN: number, inN: number, x: number, rows: number, acc: number): void {
     this.ex.matmul(w, outN, inN, x, rows, acc);
-  }
-  attnDots(q: number, k: number, n: number, hd: number, stride: number, out: number): void {
-    this.ex.attnDots(q, k, n, hd, stride, out);
-  }
-  attnMix(w: number, v: number, n: number, hd: number, stride: number, out: number): void {
-    this.ex.attnMix(w, v, n, hd, stride, out);
   }
   requantRows(acc: number, rows: number, outN: number, m: number, s: number, lo: number, hi: number, dst: number): void {
     this.ex.requantRows(acc, rows, outN, m, s, lo, hi, dst);

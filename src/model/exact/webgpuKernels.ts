@@ -86,12 +86,6 @@ export class WebGpuKernels implements Kernels {
   free(ptr: number): void {
     this.cpu.free(ptr);
   }
-  attnDots(...a: Parameters<Kernels['attnDots']>): void {
-    this.cpu.attnDots(...a);
-  }
-  attnMix(...a: Parameters<Kernels['attnMix']>): void {
-    this.cpu.attnMix(...a);
-  }
   requantRows(...a: Parameters<Kernels['requantRows']>): void {
     this.cpu.requantRows(...a);
   }

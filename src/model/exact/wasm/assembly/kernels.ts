@@ -72,13 +72,8 @@ export function matmul(w: usize, outN: i32, inN: i32, x: usize, rows: i32, acc: 
   return t;
 }
 
-/** out[j] = sum_c q[c] * k[j*stride + c], j < n (attention scores of one head). */
-export function attnDots(q: usize, k: usize, n: i32, hd: i32, stride: i32, out: usize): void {
-  for (let j = 0; j < n; j++) store<i32>(out + (<usize>j << 2), dot8(q, k + <usize>(j * stride), hd));
-}
-
 /** out[c] = sum_j w[j] * v[j*stride + c], c < hd (w: i32 weights, v: int8 cache). */
-export function attnMix(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize): void {
+function attnMix(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize): void {
   const vecEnd = hd & ~3;
   for (let c = 0; c < hd; c++) store<i32>(out + (<usize>c << 2), 0);
   for (let j = 0; j < n; j++) {
