@@ -16,7 +16,7 @@ const argv = process.argv.slice(2);
 const flag = (name: string, dflt: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1]! : dflt);
 const limit = Number(flag('--limit', '32768'));
 const threads = Number(flag('--threads', String(availableParallelism())));
-const model = await loadModelFromDisk();
+const model = await loadModelFromDisk(undefined, threads > 1 ? 'reference' : 'auto'); // with a pool this thread only tokenizes
 const sizes = flag('--sizes', [32, 64, 128, 256, 512].filter((s) => s < model.identity.config.maxPos).join(',')).split(',').map(Number);
 const DEV = join(process.cwd(), '../shared/corpus/dev');
 const files = ['prose', 'wiki', 'code', 'markup'].map((f) => ({ name: f, data: new Uint8Array(readFileSync(join(DEV, f + '.txt'))).subarray(0, limit) }));

@@ -80,7 +80,8 @@ function xzSize(data: Uint8Array): number | null {
   }
 }
 
-const model = await loadModelFromDisk(modelArg);
+// with a pool, this thread only tokenizes and assembles: the reference engine costs nothing to set up
+const model = await loadModelFromDisk(modelArg, threads > 1 ? 'reference' : 'auto');
 const pool = threads > 1 ? await createNodePool({ threads, model: modelArg }) : null;
 const rows: Record<string, number | string | null>[] = [];
 try {

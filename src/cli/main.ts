@@ -23,9 +23,23 @@ function backendFlag(v: string | true | undefined): BackendChoice {
   throw new UsageError('--backend must be auto, wasm or ts.');
 }
 
-/** Runs `job` with chunks coded on N worker threads (N = --threads, default: all cores), or inline for 1. */
+/** --threads, default: all cores (at most 8). */
+function threadCount(args: ParsedArgs): number {
+  return intFlag(args, 'threads', 1, 256) ?? Math.min(availableParallelism(), 8);
+}
+
+/**
+ * The model on this thread for compress/decompress. With a worker pool this
+ * thread only tokenizes and assembles, so it takes the reference engine,
+ * which costs nothing to set up, instead of a second copy of the kernels.
+ */
+function coordinatorModel(args: ParsedArgs, modelName: string | undefined): Promise<LoadedModel> {
+  return loadModelFromDisk(modelName, threadCount(args) > 1 ? 'reference' : backendFlag(args.flags.get('backend')));
+}
+
+/** Runs `job` with chunks coded on a pool of worker threads, or inline for one thread. */
 async function withRunner<T>(args: ParsedArgs, modelName: string | undefined, model: LoadedModel, job: (runner?: ChunkRunner) => Promise<T>): Promise<T> {
-  const threads = intFlag(args, 'threads', 1, 256) ?? Math.min(availableParallelism(), 8);
+  const threads = threadCount(args);
   if (threads <= 1) return job();
   const pool = await createNodePool({ model: modelName ?? model.identity.name, backend: backendFlag(args.flags.get('backend')), threads, batch: intFlag(args, 'batch', 1, 4096) });
   try {
@@ -102,7 +116,7 @@ async function run(argv: string[]): Promise<void> {
 
   if (command === 'compress') {
     const modelName = args.flags.get('model') as string | undefined;
-    const model = await loadModelFromDisk(modelName, backendFlag(args.flags.get('backend')));
+    const model = await coordinatorModel(args, modelName);
     const data = readInput(input);
     const opts = { chunkTokens: intFlag(args, 'chunk', 1, 1 << 20), batch: intFlag(args, 'batch', 1, 4096), onProgress: progressPrinter() };
     const { archive, back } = await withRunner(args, modelName, model, async (runner) => {
@@ -119,7 +133,7 @@ async function run(argv: string[]): Promise<void> {
     const { header } = readArchive(archive);
     const needsModel = header.chunks.some((c) => c.kind === 'model');
     const modelName = (args.flags.get('model') as string | undefined) ?? header.model.name;
-    const model = needsModel ? await loadModelFromDisk(modelName, backendFlag(args.flags.get('backend'))) : null;
+    const model = needsModel ? await coordinatorModel(args, modelName) : null;
     const opts = { batch: intFlag(args, 'batch', 1, 4096), onProgress: progressPrinter() };
     const data = model
       ? await withRunner(args, modelName, model, (runner) => decompress(archive, model, { ...opts, runner }))

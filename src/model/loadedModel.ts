@@ -36,25 +36,21 @@ async function createEngine(identity: ModelIdentity, weights: ReturnType<typeof 
   const choice = opts.backend ?? 'auto';
   if (choice === 'reference') return new ReferenceEngine(identity, weights);
   let lastError: unknown;
-  const cpuKernels = async (): Promise<Kernels> => {
-    if (!opts.wasmBytes) return new TsKernels();
-    try {
-      return await WasmKernels.create(await opts.wasmBytes());
-    } catch {
-      return new TsKernels();
-    }
-  };
+  // Instantiated at most once: WebGPU wraps it for its CPU-side work, and when
+  // WebGPU is refused the same instance serves the wasm backend.
+  let wasm: Promise<WasmKernels> | null = null;
+  const wasmKernels = () =>
+    (wasm ??= opts.wasmBytes
+      ? opts.wasmBytes().then((b) => WasmKernels.create(b))
+      : Promise.reject(new ModelLoadError('The wasm kernels were not provided.')));
   for (const backend of backendOrder(choice)) {
     try {
       if (backend === 'webgpu') {
+        const cpu: Kernels = await wasmKernels().catch(() => new TsKernels());
         // auto: only a hardware adapter is worth it; asked for by name: any adapter
-        const k = await WebGpuKernels.create(await cpuKernels(), { allowSoftware: choice === 'webgpu' });
-        return new FastEngine(identity, weights, k);
+        return new FastEngine(identity, weights, await WebGpuKernels.create(cpu, { allowSoftware: choice === 'webgpu' }));
       }
-      if (backend === 'wasm') {
-        if (!opts.wasmBytes) throw new ModelLoadError('The wasm kernels were not provided.');
-        return new FastEngine(identity, weights, await WasmKernels.create(await opts.wasmBytes()));
-      }
+      if (backend === 'wasm') return new FastEngine(identity, weights, await wasmKernels());
       return new FastEngine(identity, weights, new TsKernels());
     } catch (e) {
       lastError = e;
