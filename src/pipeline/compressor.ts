@@ -126,13 +126,14 @@ function mergeStoredRuns(plans: ChunkPlan[], entries: ChunkEntry[], payloads: Ui
   const outEntries: ChunkEntry[] = [];
   const outPayloads: Uint8Array[] = [];
   for (let i = 0; i < entries.length; i++) {
-    if (entries[i]!.kind !== 'stored') {
+    let j = i;
+    if (entries[i]!.kind === 'stored') while (j + 1 < entries.length && entries[j + 1]!.kind === 'stored') j++;
+    if (j === i) {
+      // a model chunk, or a stored one with no stored neighbour: its entry (and CRC) stands
       outEntries.push(entries[i]!);
       outPayloads.push(payloads[i]!);
       continue;
     }
-    let j = i;
-    while (j + 1 < entries.length && entries[j + 1]!.kind === 'stored') j++;
     const raw = input.subarray(plans[i]!.byteStart, plans[j]!.byteEnd);
     outEntries.push({ kind: 'stored', count: raw.length, payloadLength: raw.length, crc32: crc32(raw) });
     outPayloads.push(raw);
