@@ -8,6 +8,7 @@
 import { CancelledError, UsageError } from '../codec/errors.js';
 import { FREQ_TOTAL, logitsToFrequencies } from '../codec/logitsToFrequencies.js';
 import type { LoadedModel } from '../model/loadedModel.js';
+import { bosShifted } from './chunkCoder.js';
 
 export interface CrossEntropy {
   tokens: number;
@@ -37,13 +38,7 @@ export async function crossEntropy(
   for (let b = 0; b < starts.length; b += batch) {
     if (opts.signal?.aborted) throw new CancelledError();
     const group = starts.slice(b, b + batch);
-    const seqs = group.map((s) => {
-      const end = Math.min(ids.length, s + block);
-      const seq = new Int32Array(end - s);
-      seq[0] = bos;
-      seq.set(ids.subarray(s, end - 1), 1);
-      return seq;
-    });
+    const seqs = group.map((s) => bosShifted(ids.subarray(s, Math.min(ids.length, s + block)), bos));
     const logits = await model.engine.prefill(seqs);
     group.forEach((s, g) => {
       const n = seqs[g]!.length;

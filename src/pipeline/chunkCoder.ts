@@ -14,6 +14,14 @@ export interface DecodeJob {
   count: number;
 }
 
+/** The engine input that predicts `ids`: BOS, then every token but the last. */
+export function bosShifted(ids: Int32Array, bos: number): Int32Array {
+  const seq = new Int32Array(ids.length);
+  seq[0] = bos;
+  seq.set(ids.subarray(0, ids.length - 1), 1);
+  return seq;
+}
+
 /** Payload of each chunk (`chunks[i]` are its token ids). */
 export async function encodeChunks(model: LoadedModel, chunks: Int32Array[], batch: number, signal?: AbortSignal): Promise<Uint8Array[]> {
   const { engine } = model;
@@ -22,13 +30,7 @@ export async function encodeChunks(model: LoadedModel, chunks: Int32Array[], bat
   for (let b = 0; b < chunks.length; b += batch) {
     if (signal?.aborted) throw new CancelledError();
     const group = chunks.slice(b, b + batch);
-    const seqs = group.map((ids) => {
-      const seq = new Int32Array(ids.length);
-      seq[0] = bos;
-      seq.set(ids.subarray(0, ids.length - 1), 1);
-      return seq;
-    });
-    const logits = await engine.prefill(seqs);
+    const logits = await engine.prefill(group.map((ids) => bosShifted(ids, bos)));
     group.forEach((ids, g) => {
       const enc = new RangeEncoder();
       const rows = logits[g]!;
