@@ -11,7 +11,10 @@ import { runBench } from './bench.js';
 import type { Progress } from '../pipeline/progress.js';
 import { intFlag, parseArgs, type ParsedArgs } from './args.js';
 import { availableParallelism } from 'node:os';
-import { DEFAULT_MODEL, loadModelFromDisk } from './modelStore.js';
+import { DEFAULT_MODEL, HUB_PREFIX, loadModelFromDisk } from './modelStore.js';
+import { isLockstep } from '../model/types.js';
+import { HUB_NUMERICS_ID, readHubStamp } from '../model/hub/hubStamp.js';
+import type { HubDtype } from '../model/hub/loadHubModel.js';
 import { createNodePool } from '../pipeline/nodePool.js';
 import type { BackendChoice } from '../capabilities.js';
 import type { LoadedModel } from '../model/loadedModel.js';
@@ -34,13 +37,21 @@ function threadCount(args: ParsedArgs): number {
  * which costs nothing to set up, instead of a second copy of the kernels.
  */
 function coordinatorModel(args: ParsedArgs, modelName: string | undefined): Promise<LoadedModel> {
+  if (modelName?.startsWith(HUB_PREFIX)) return loadModelFromDisk(modelName, 'auto', dtypeFlag(args.flags.get('dtype')));
   return loadModelFromDisk(modelName, threadCount(args) > 1 ? 'reference' : backendFlag(args.flags.get('backend')));
+}
+
+function dtypeFlag(v: string | true | undefined): HubDtype | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'fp32' || v === 'fp16' || v === 'q8' || v === 'q4') return v;
+  throw new UsageError('--dtype must be fp32, fp16, q8 or q4.');
 }
 
 /** Runs `job` with chunks coded on a pool of worker threads, or inline for one thread. */
 async function withRunner<T>(args: ParsedArgs, modelName: string | undefined, model: LoadedModel, job: (runner?: ChunkRunner) => Promise<T>): Promise<T> {
   const threads = threadCount(args);
-  if (threads <= 1) return job();
+  // hub models code on this thread: their batches must be shaped as the decoder will shape them
+  if (threads <= 1 || isLockstep(model.engine)) return job();
   const pool = await createNodePool({ model: modelName ?? model.identity.name, backend: backendFlag(args.flags.get('backend')), threads, batch: intFlag(args, 'batch', 1, 4096) });
   try {
     return await job(pool.runner);
@@ -51,8 +62,8 @@ async function withRunner<T>(args: ParsedArgs, modelName: string | undefined, mo
 
 const HELP = `llmz — text compression with a language model
 
-  llmz compress IN [-o OUT] [--model NAME|PATH] [--backend auto|wasm|ts] [--threads N]
-                 [--chunk TOKENS] [--batch N] [--verify]
+  llmz compress IN [-o OUT] [--model NAME|PATH|hf:FOLDER] [--backend auto|wasm|ts] [--threads N]
+                 [--chunk TOKENS] [--batch N] [--verify] [--dtype fp32|fp16|q8|q4]
   llmz decompress IN [-o OUT] [--model NAME|PATH] [--backend …] [--threads N]
   llmz info IN
   llmz bpc IN [--block TOKENS] [--stride TOKENS] [--model NAME|PATH] [--no-compress]
@@ -98,6 +109,7 @@ async function run(argv: string[]): Promise<void> {
     threads: { value: true },
     batch: { value: true },
     verify: { value: false },
+    dtype: { value: true },
     force: { value: false, alias: 'f' },
     block: { value: true },
     stride: { value: true },
@@ -119,22 +131,23 @@ async function run(argv: string[]): Promise<void> {
     const model = await coordinatorModel(args, modelName);
     const data = readInput(input);
     const opts = { chunkTokens: intFlag(args, 'chunk', 1, 1 << 20), batch: intFlag(args, 'batch', 1, 4096), onProgress: progressPrinter() };
-    const { archive, back } = await withRunner(args, modelName, model, async (runner) => {
-      const archive = await compress(data, model, { ...opts, runner });
-      const back = args.flags.has('verify') ? await decompress(archive, model, { batch: opts.batch, runner }) : null;
-      return { archive, back };
+    const archive = await withRunner(args, modelName, model, async (runner) => {
+      // --verify: decode and compare before writing (always on for hub models)
+      return compress(data, model, { ...opts, runner, verify: args.flags.has('verify') || undefined });
     });
-    if (back) {
-      if (back.length !== data.length || !back.every((b, i) => b === data[i])) throw new LlmzError('Verification failed: the archive does not decode to the input. Please report this.');
-    }
     writeOutput(out ?? (input === '-' ? '-' : input + '.llmz'), archive, { binary: true, force: args.flags.has('force') });
   } else if (command === 'decompress') {
     const archive = readInput(input);
     const { header } = readArchive(archive);
     const needsModel = header.chunks.some((c) => c.kind === 'model');
-    const modelName = (args.flags.get('model') as string | undefined) ?? header.model.name;
+    const given = args.flags.get('model') as string | undefined;
+    if (needsModel && !given && header.model.numericsId === HUB_NUMERICS_ID) {
+      throw new UsageError(`This archive was made with hub model "${header.model.name}": pass --model hf:<folder of that model>.`);
+    }
+    const modelName = given ?? header.model.name;
     const model = needsModel ? await coordinatorModel(args, modelName) : null;
-    const opts = { batch: intFlag(args, 'batch', 1, 4096), onProgress: progressPrinter() };
+    const onWarning = (m: string) => process.stderr.write(`llmz: warning: ${m}\n`);
+    const opts = { batch: intFlag(args, 'batch', 1, 4096), onProgress: progressPrinter(), onWarning };
     const data = model
       ? await withRunner(args, modelName, model, (runner) => decompress(archive, model, { ...opts, runner }))
       : await decompress(archive, null, opts);
@@ -150,10 +163,14 @@ async function run(argv: string[]): Promise<void> {
       `archive size     ${archive.length} bytes (header ${headerLength}), ${h.originalLength ? ((archive.length * 8) / h.originalLength).toFixed(3) : '-'} bits/byte`,
       `chunks           ${h.chunks.length} of up to ${h.chunkTokens} tokens (${h.chunks.filter((c) => c.kind === 'stored').length} stored)`,
     ];
+    if (h.model.numericsId === HUB_NUMERICS_ID) {
+      const s = readHubStamp(h.extension);
+      lines.push(`made on          ${s.backend} (${s.device}), dtype ${s.dtype}, revision ${s.revision}, batches of ${s.batch}: decodes on the same kind of device`);
+    }
     process.stdout.write(lines.join('\n') + '\n');
   } else if (command === 'bpc') {
     const modelName = args.flags.get('model') as string | undefined;
-    const model = await loadModelFromDisk(modelName, backendFlag(args.flags.get('backend')));
+    const model = await coordinatorModel({ ...args, flags: new Map([...args.flags, ['threads', '1']]) }, modelName);
     const data = readInput(input);
     const ids = model.tokenizer.encode(data);
     // The seeds' defaults (1900/512), shortened to what this model was trained for.

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelLoadError } from '../codec/errors.js';
 import { loadExactModel, type LoadedModel, type LoadOptions } from '../model/loadedModel.js';
+import { loadHubModel, type HubDtype } from '../model/hub/loadHubModel.js';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const MODELS_DIR = join(PACKAGE_ROOT, 'public/models');
@@ -20,7 +21,32 @@ export function resolveModelDir(nameOrPath: string = DEFAULT_MODEL): string {
 
 export const WASM_KERNELS = join(PACKAGE_ROOT, 'src/model/exact/wasm/kernels.wasm');
 
-export async function loadModelFromDisk(nameOrPath?: string, backend: LoadOptions['backend'] = 'auto'): Promise<LoadedModel> {
+export const ORT_WASM_DIR = join(PACKAGE_ROOT, 'node_modules/onnxruntime-web/dist/');
+
+export const HUB_PREFIX = 'hf:';
+
+/**
+ * A float model in the transformers.js layout from a local folder ("hf:PATH"),
+ * run by onnxruntime-web's wasm in Node. The CLI never downloads: fetch the
+ * folder first (e.g. with git clone from the hub).
+ */
+export async function loadHubModelFromDisk(spec: string, dtype?: HubDtype): Promise<LoadedModel> {
+  const dir = resolve(spec.slice(HUB_PREFIX.length));
+  if (!existsSync(join(dir, 'config.json'))) {
+    throw new ModelLoadError(`No model in the transformers.js layout at ${dir} (config.json missing). The CLI loads hub models from a local folder only; download it first.`);
+  }
+  return loadHubModel({
+    location: dir,
+    dtype,
+    device: 'cpu',
+    wasmPaths: ORT_WASM_DIR,
+    threads: 1,
+    readFile: async (name) => (existsSync(join(dir, name)) ? new Uint8Array(readFileSync(join(dir, name))) : null),
+  });
+}
+
+export async function loadModelFromDisk(nameOrPath?: string, backend: LoadOptions['backend'] = 'auto', dtype?: HubDtype): Promise<LoadedModel> {
+  if (nameOrPath?.startsWith(HUB_PREFIX)) return loadHubModelFromDisk(nameOrPath, dtype);
   const dir = resolveModelDir(nameOrPath);
   const modelPath = join(dir, 'model.bin');
   const tokPath = join(dir, 'tokenizer.json');

@@ -54,3 +54,9 @@ export class ModelLoadError extends LlmzError {}
 
 /** Invalid arguments from a caller (CLI flags, API options). */
 export class UsageError extends LlmzError {}
+
+/**
+ * A hub-model (float) archive did not reproduce here: such archives decode
+ * only on the same kind of device and backend that made them.
+ */
+export class DeviceMismatchError extends LlmzError {}

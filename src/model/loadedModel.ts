@@ -1,7 +1,7 @@
 /** A model ready to code: engine + tokenizer + the identity archives record. */
 import { ModelLoadError } from '../codec/errors.js';
 import { ByteTokenizer } from './tokenizer.js';
-import type { Engine, ModelIdentity } from './types.js';
+import type { AnyEngine, ModelIdentity } from './types.js';
 import { parseModelFile } from './exact/modelFile.js';
 import { weightsOf } from './exact/weights.js';
 import { ReferenceEngine } from './exact/reference.js';
@@ -14,7 +14,7 @@ import { backendOrder, type BackendChoice } from '../capabilities.js';
 
 export interface LoadedModel {
   identity: ModelIdentity;
-  engine: Engine;
+  engine: AnyEngine;
   tokenizer: ByteTokenizer;
   /** Longest chunk (in tokens) the model was trained for. */
   contextTokens: number;

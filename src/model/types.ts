@@ -48,6 +48,46 @@ export interface Engine {
   dispose(): void;
 }
 
+/** A fixed set of rows advanced one token per call. */
+export interface BatchStepper {
+  /** Feed one token per row; returns each row's logits for the next position. */
+  step(tokens: Int32Array): Promise<Int32Array[]>;
+  dispose(): void;
+}
+
+/**
+ * An engine whose numbers depend on how the work is shaped (float models run by
+ * onnxruntime: batch size, prefill vs step). Coding is therefore done the same
+ * way on both sides: groups of chunks stepped token by token in a batch of a
+ * fixed, recorded size (src/pipeline/chunkCoder.ts). Its `prefill` is only
+ * for measurements (llmz bpc), never for coding.
+ */
+export interface LockstepEngine {
+  readonly kind: 'lockstep';
+  readonly identity: ModelIdentity;
+  readonly backend: string;
+  /** What the archive records about where its numbers came from. */
+  readonly origin: EngineOrigin;
+  prefill(seqs: Int32Array[]): Promise<Int32Array[]>;
+  openBatch(rows: number): Promise<BatchStepper>;
+  dispose(): void;
+}
+
+export interface EngineOrigin {
+  dtype: string;
+  backend: string;
+  /** Adapter or CPU description. */
+  device: string;
+  /** Hub revision, or "local". */
+  revision: string;
+}
+
+export type AnyEngine = Engine | LockstepEngine;
+
+export function isLockstep(engine: AnyEngine): engine is LockstepEngine {
+  return (engine as LockstepEngine).kind === 'lockstep';
+}
+
 export function stampOf(identity: ModelIdentity): ModelStamp {
   const bytes = (hex: string, n: number) => Uint8Array.from({ length: n }, (_, i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16));
   return {
