@@ -1,6 +1,7 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { ortFiles } from './scripts/vite-ort-files.js';
 
 // Cross-origin isolation (SharedArrayBuffer for wasm threads) in dev and preview alike.
 const isolation = {
@@ -11,6 +12,7 @@ const isolation = {
 export default defineConfig({
   plugins: [
     svelte(),
+    ortFiles(),
     VitePWA({
       registerType: 'autoUpdate',
       injectRegister: false, // src/ui/offline.ts registers it and reports "ready to work offline"
@@ -34,6 +36,9 @@ export default defineConfig({
       workbox: {
         // the app, the wasm kernels and the default model, so links open offline
         globPatterns: ['**/*.{js,css,html,wasm,svg,png,webmanifest}', 'models/index.json', 'models/*/*.{bin,json}'],
+        // onnxruntime (tens of MB) is only for hub models: cached when first used, not up front
+        globIgnores: ['ort/**', 'assets/ort-wasm-*'],
+        runtimeCaching: [{ urlPattern: /\/ort\/[^/]+$/, handler: 'CacheFirst', options: { cacheName: 'llmz-ort' } }],
         maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
         navigateFallback: 'index.html',
       },

@@ -12,18 +12,35 @@ import * as Comlink from 'comlink';
 import type { BackendChoice } from '../src/capabilities.js';
 import { readArchive } from '../src/format/container.js';
 import type { LoadedModel } from '../src/model/loadedModel.js';
+import { isLockstep } from '../src/model/types.js';
 import { loadModelFromUrl } from '../src/pipeline/browserModel.js';
 import { compress, decompress } from '../src/pipeline/compressor.js';
 import type { ProgressListener } from '../src/pipeline/progress.js';
 import { localRunner, poolRunner, type ChunkRunner } from '../src/pipeline/runner.js';
 import type { ChunkWorkerApi } from './chunk.worker.js';
+import type { HubDtype } from '../src/model/hub/loadHubModel.js';
+import { UsageError } from '../src/codec/errors.js';
+import { HUB_NUMERICS_ID } from '../src/model/hub/hubStamp.js';
 
 export interface CodecConfig {
   /** URL of the folder holding index.json and one folder per model. */
   modelsUrl: string;
+  /** URL of the self-hosted onnxruntime-web files (for hub models). */
+  ortUrl: string;
   /** Model used to compress. */
   model: string;
   backend: BackendChoice;
+  /** A float hub model to compress with instead (and to open hub-model archives). */
+  hub?: HubChoice;
+}
+
+export interface HubChoice {
+  /** URL of a folder in the transformers.js layout, or a hub id (then `remote` must be set). */
+  location: string;
+  /** The user agreed to download it from the hub. */
+  remote: boolean;
+  dtype: HubDtype;
+  device: 'wasm' | 'webgpu';
 }
 
 export interface ModelListing {
@@ -36,11 +53,29 @@ const CPU_BATCH = 8;
 const GPU_BATCH = 32;
 const HELPERS = Math.max(0, Math.min(7, (self.navigator?.hardwareConcurrency ?? 1) - 1));
 
-let config: CodecConfig = { modelsUrl: '', model: 'llmz-base', backend: 'auto' };
+let config: CodecConfig = { modelsUrl: '', ortUrl: '', model: 'llmz-base', backend: 'auto' };
 const models = new Map<string, Promise<LoadedModel>>();
 const helpers = new Map<string, Promise<ChunkRunner[]>>();
 
 const modelUrl = (name: string) => new URL(`${name}/`, config.modelsUrl).href;
+
+const hubKey = (h: HubChoice) => `hub ${h.location} ${h.dtype} ${h.device}`;
+
+/** The model to compress with: the chosen hub model, else the chosen app model. */
+const compressModel = (onProgress?: ProgressListener) => (config.hub ? ensureHubModel(config.hub, onProgress) : ensureModel(config.model, onProgress));
+
+function ensureHubModel(hub: HubChoice, onProgress?: ProgressListener): Promise<LoadedModel> {
+  const key = hubKey(hub);
+  let m = models.get(key);
+  if (!m) {
+    for (const [k, old] of models) if (k.startsWith('hub ')) (models.delete(k), void old.then((x) => x.engine.dispose()).catch(() => {}));
+    // transformers.js + onnxruntime load only when someone picks a hub model
+    m = import('../src/pipeline/browserHubModel.js').then((h) => h.loadHubModelFromUrl(hub, config.ortUrl, onProgress));
+    m.catch(() => models.delete(key));
+    models.set(key, m);
+  }
+  return m;
+}
 
 function ensureModel(name: string, onProgress?: ProgressListener): Promise<LoadedModel> {
   let m = models.get(name);
@@ -53,7 +88,8 @@ function ensureModel(name: string, onProgress?: ProgressListener): Promise<Loade
 }
 
 /** This worker plus its helpers as one runner; helpers start on first use. */
-async function runnerFor(m: LoadedModel): Promise<ChunkRunner> {
+async function runnerFor(m: LoadedModel): Promise<ChunkRunner | undefined> {
+  if (isLockstep(m.engine)) return undefined; // the compressor codes hub models here, in recorded batches
   if (m.engine.backend === 'webgpu' || HELPERS === 0) return localRunner(m, m.engine.backend === 'webgpu' ? GPU_BATCH : CPU_BATCH);
   const name = m.identity.name;
   let h = helpers.get(name);
@@ -90,24 +126,28 @@ const api = {
   },
   listModels,
   async loadModel(onProgress?: ProgressListener) {
-    const m = await ensureModel(config.model, onProgress);
-    const workers = m.engine.backend === 'webgpu' ? 1 : 1 + HELPERS;
+    const m = await compressModel(onProgress);
+    const workers = m.engine.backend === 'webgpu' || isLockstep(m.engine) ? 1 : 1 + HELPERS;
     return { name: m.identity.name, backend: m.engine.backend, contextTokens: m.contextTokens, sha256: m.identity.sha256, workers };
   },
   async compress(input: Uint8Array, onProgress?: ProgressListener): Promise<Uint8Array> {
-    const m = await ensureModel(config.model, onProgress);
+    const m = await compressModel(onProgress);
     const out = await compress(input, m, { onProgress, runner: await runnerFor(m) });
     return Comlink.transfer(out, [out.buffer]);
   },
   async decompress(archive: Uint8Array, onProgress?: ProgressListener): Promise<Uint8Array> {
     const { header } = readArchive(archive); // typed errors before any download
     let m: LoadedModel | null = null;
-    if (header.chunks.some((c) => c.kind === 'model')) {
+    if (header.chunks.some((c) => c.kind === 'model') && header.model.numericsId === HUB_NUMERICS_ID) {
+      if (!config.hub) throw new UsageError(`This archive was made with the hub model "${header.model.name}". Choose that model under "Hub model" to open it.`);
+      m = await ensureHubModel(config.hub, onProgress);
+    } else if (header.chunks.some((c) => c.kind === 'model')) {
       const known = (await listModels()).some((l) => l.name === header.model.name);
       // An archive of another of our models loads that model; anything else meets WrongModelError.
       m = await ensureModel(known ? header.model.name : config.model, onProgress);
     }
-    const out = await decompress(archive, m, { onProgress, runner: m ? await runnerFor(m) : undefined });
+    const onWarning = (message: string) => onProgress?.({ stage: 'warning', message });
+    const out = await decompress(archive, m, { onProgress, onWarning, runner: m ? await runnerFor(m) : undefined });
     return Comlink.transfer(out, [out.buffer]);
   },
 };

@@ -4,7 +4,7 @@
  * one at once) and the next call starts a fresh one.
  */
 import * as Comlink from 'comlink';
-import type { CodecApi, CodecConfig } from '../../workers/codec.worker.js';
+import type { CodecApi, CodecConfig, HubChoice } from '../../workers/codec.worker.js';
 import { CancelledError } from '../codec/errors.js';
 import type { ProgressListener } from './progress.js';
 import { reviveError } from './transferErrors.js';
@@ -57,6 +57,12 @@ export class CodecClient {
   /** Compress with another model from now on (decompression always follows the archive). */
   useModel(name: string): void {
     this.config = { ...this.config, model: name };
+    void this.api?.configure(this.config);
+  }
+
+  /** Compress (and open hub-model archives) with a hub model from now on; null goes back to the app's models. */
+  useHub(hub: HubChoice | null): void {
+    this.config = { ...this.config, hub: hub ?? undefined };
     void this.api?.configure(this.config);
   }
 

@@ -12,6 +12,8 @@ export type Progress =
       /** Bits per input byte so far. */
       bitsPerByte: number;
     }
-  | { stage: 'done'; bytesIn: number; bytesOut: number; seconds: number };
+  | { stage: 'done'; bytesIn: number; bytesOut: number; seconds: number }
+  /** Something the user should know before the result (e.g. an archive made on another kind of device). */
+  | { stage: 'warning'; message: string };
 
 export type ProgressListener = (p: Progress) => void;
