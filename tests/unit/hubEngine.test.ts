@@ -74,7 +74,8 @@ describe('hub engine (tiny GPT-2 through transformers.js + onnxruntime-web wasm)
   it('a damaged payload fails with the checksum error naming the device it was made on', async () => {
     const a = await compress(prose.subarray(0, 600), model, { chunkTokens: 64 });
     const bad = a.slice();
-    bad[readArchive(a).headerLength + 5] ^= 0x10;
+    const at = readArchive(a).headerLength + 5;
+    bad[at] = bad[at]! ^ 0x10;
     await expect(decompress(bad, model)).rejects.toThrow(DeviceMismatchError);
     await expect(decompress(bad, model)).rejects.toThrow(/same kind of device/);
   });
