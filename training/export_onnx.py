@@ -66,7 +66,10 @@ class LlamaStep(nn.Module):
             k, v = torch.cat([past[2 * n], k], dim=2), torch.cat([past[2 * n + 1], v], dim=2)
             presents += [k, v]
             rep = c.heads // c.kv_heads
-            y = attention(q, k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1), attention_mask)
+            if rep > 1:  # grouped KV heads; expand + reshape keeps the batch and length axes dynamic
+                k = k.unsqueeze(2).expand(-1, -1, rep, -1, -1).flatten(1, 2)
+                v = v.unsqueeze(2).expand(-1, -1, rep, -1, -1).flatten(1, 2)
+            y = attention(q, k, v, attention_mask)
             x = x + a.o(y.transpose(1, 2).reshape(B, T, c.dim))
             x = x + b.mlp(b.mlp_norm(x))
         return (F.linear(lm.norm(x), lm.embed.weight), *presents)

@@ -81,14 +81,16 @@ function xzSize(data: Uint8Array): number | null {
 }
 
 // with a pool, this thread only tokenizes and assembles: the reference engine costs nothing to set up
-const model = await loadModelFromDisk(modelArg, threads > 1 ? 'reference' : 'auto');
-const pool = threads > 1 ? await createNodePool({ threads, model: modelArg }) : null;
+// hub models (hf:FOLDER) code on this thread, in the batches their archives record
+const hub = modelArg?.startsWith('hf:') ?? false;
+const model = await loadModelFromDisk(modelArg, threads > 1 && !hub ? 'reference' : 'auto');
+const pool = threads > 1 && !hub ? await createNodePool({ threads, model: modelArg }) : null;
 const rows: Record<string, number | string | null>[] = [];
 try {
   for (const f of files) {
     const data = new Uint8Array(readFileSync(f)).subarray(0, limit);
     let t0 = performance.now();
-    const archive = await compress(data, model, { runner: pool?.runner, chunkTokens });
+    const archive = await compress(data, model, { runner: pool?.runner, chunkTokens, verify: false }); // the decompress below checks it
     const ct = (performance.now() - t0) / 1000;
     t0 = performance.now();
     const back = await decompress(archive, model, { runner: pool?.runner });
