@@ -2,8 +2,8 @@
 
 Post-training quantization: int8 weights with per-row scales; activation
 scales from a calibration pass over training text; every real-valued scale
-becomes an integer multiplier and shift.  (Quantization-aware fine-tuning,
-training/qat.py, reuses `calibrate` and `quantize` below.)
+becomes an integer multiplier and shift.  (No quantization-aware
+fine-tuning: PTQ measured within 0.25% of float, see the model card.)
 
   /usr/bin/python3 training/export.py --ckpt /work/llmz-state/base/ckpt.pt \
       --data /work/data --tokenizer public/models/llmz-base/tokenizer.json \

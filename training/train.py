@@ -111,7 +111,8 @@ def main():
     rng = np.random.default_rng(1234)
     if ck:
         model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
+        if ck.get("opt"):  # absent in checkpoints made by prune.py: fresh optimizer state
+            opt.load_state_dict(ck["opt"])
         step, tokens = ck["step"], ck["tokens"]
         rng.bit_generator.state = ck["rng"]
         print(f"resumed at step {step}", flush=True)

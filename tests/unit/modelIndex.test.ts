@@ -2,6 +2,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseModelFile } from '../../src/model/exact/modelFile.js';
+import { loadModelFromDisk } from '../../src/cli/modelStore.js';
+import { compress, decompress } from '../../src/pipeline/compressor.js';
 
 const dir = join(process.cwd(), 'public/models');
 const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { name: string; bytes: number; description: string }[];
@@ -19,6 +21,13 @@ describe('shipped models (public/models/index.json)', () => {
       expect(statSync(file).size).toBe(m.bytes);
       expect(m.bytes).toBeLessThan(8 * 1024 * 1024);
       expect(parseModelFile(new Uint8Array(readFileSync(file))).header.name).toBe(m.name);
+    });
+    it(`${m.name}: compresses a dev message to under 40% and back`, async () => {
+      const text = new Uint8Array(readFileSync(join(process.cwd(), '../shared/corpus/dev/messages/prose_1_2048.txt')));
+      const model = await loadModelFromDisk(m.name);
+      const archive = await compress(text, model);
+      expect(archive.length).toBeLessThan(text.length * 0.4);
+      expect(await decompress(archive, model)).toEqual(text);
     });
   }
 });
