@@ -47,6 +47,8 @@ export interface ModelListing {
   name: string;
   description: string;
   bytes: number;
+  /** SHA-256 of model.bin: compact archives name their model by its first bytes. */
+  sha256: string;
 }
 
 const CPU_BATCH = 8;
@@ -142,9 +144,10 @@ const api = {
       if (!config.hub) throw new UsageError(`This archive was made with the hub model "${header.model.name}". Choose that model under "Hub model" to open it.`);
       m = await ensureHubModel(config.hub, onProgress);
     } else if (header.chunks.some((c) => c.kind === 'model')) {
-      const known = (await listModels()).some((l) => l.name === header.model.name);
+      const fp = Array.from(header.model.fingerprint, (b) => b.toString(16).padStart(2, '0')).join('');
+      const known = (await listModels()).find((l) => (header.model.name ? l.name === header.model.name : l.sha256.startsWith(fp)));
       // An archive of another of our models loads that model; anything else meets WrongModelError.
-      m = await ensureModel(known ? header.model.name : config.model, onProgress);
+      m = await ensureModel(known?.name ?? config.model, onProgress);
     }
     const onWarning = (message: string) => onProgress?.({ stage: 'warning', message });
     const out = await decompress(archive, m, { onProgress, onWarning, runner: m ? await runnerFor(m) : undefined });

@@ -11,7 +11,7 @@ import { runBench } from './bench.js';
 import type { Progress } from '../pipeline/progress.js';
 import { intFlag, parseArgs, type ParsedArgs } from './args.js';
 import { availableParallelism } from 'node:os';
-import { DEFAULT_MODEL, HUB_PREFIX, loadModelFromDisk } from './modelStore.js';
+import { DEFAULT_MODEL, HUB_PREFIX, loadModelFromDisk, modelByFingerprint } from './modelStore.js';
 import { isLockstep } from '../model/types.js';
 import { HUB_NUMERICS_ID, readHubStamp } from '../model/hub/hubStamp.js';
 import type { HubDtype } from '../model/hub/loadHubModel.js';
@@ -144,7 +144,7 @@ async function run(argv: string[]): Promise<void> {
     if (needsModel && !given && header.model.numericsId === HUB_NUMERICS_ID) {
       throw new UsageError(`This archive was made with hub model "${header.model.name}": pass --model hf:<folder of that model>.`);
     }
-    const modelName = given ?? header.model.name;
+    const modelName = given ?? (header.model.name || modelByFingerprint(header.model.fingerprint) || DEFAULT_MODEL);
     const model = needsModel ? await coordinatorModel(args, modelName) : null;
     const onWarning = (m: string) => process.stderr.write(`llmz: warning: ${m}\n`);
     const opts = { batch: intFlag(args, 'batch', 1, 4096), onProgress: progressPrinter(), onWarning };
@@ -158,7 +158,7 @@ async function run(argv: string[]): Promise<void> {
     const h = header;
     const lines = [
       `format version   ${h.version}`,
-      `model            ${h.model.name} (weights ${toHex(h.model.fingerprint)}…, tokenizer ${toHex(h.model.tokenizerFingerprint)}…, numerics ${h.model.numericsId})`,
+      `model            ${h.model.name || `${modelByFingerprint(h.model.fingerprint) ?? 'unknown'} (compact form: found by fingerprint)`} (weights ${toHex(h.model.fingerprint)}…, tokenizer ${toHex(h.model.tokenizerFingerprint)}…, numerics ${h.model.numericsId})`,
       `original size    ${h.originalLength} bytes, CRC-32 ${h.crc32.toString(16).padStart(8, '0')}`,
       `archive size     ${archive.length} bytes (header ${headerLength}), ${h.originalLength ? ((archive.length * 8) / h.originalLength).toFixed(3) : '-'} bits/byte`,
       `chunks           ${h.chunks.length} of up to ${h.chunkTokens} tokens (${h.chunks.filter((c) => c.kind === 'stored').length} stored)`,

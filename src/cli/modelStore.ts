@@ -1,5 +1,6 @@
 /** Finding and loading models from disk for the Node front ends. */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelLoadError } from '../codec/errors.js';
@@ -20,6 +21,16 @@ export function resolveModelDir(nameOrPath: string = DEFAULT_MODEL): string {
 }
 
 export const WASM_KERNELS = join(PACKAGE_ROOT, 'src/model/exact/wasm/kernels.wasm');
+
+/** The shipped model whose model.bin SHA-256 starts with `fingerprint` (compact archives name no model). */
+export function modelByFingerprint(fingerprint: Uint8Array): string | undefined {
+  const want = Array.from(fingerprint, (b) => b.toString(16).padStart(2, '0')).join('');
+  for (const name of readdirSync(MODELS_DIR)) {
+    const file = join(MODELS_DIR, name, 'model.bin');
+    if (existsSync(file) && createHash('sha256').update(readFileSync(file)).digest('hex').startsWith(want)) return name;
+  }
+  return undefined;
+}
 
 export const ORT_WASM_DIR = join(PACKAGE_ROOT, 'node_modules/onnxruntime-web/dist/');
 

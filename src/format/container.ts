@@ -10,18 +10,22 @@ import { ByteReader, ByteWriter } from './bytes.js';
 export const MAGIC = [0x4c, 0x5a] as const; // "LZ"
 export const FORMAT_VERSION = 1;
 const FLAG_EXTENSION = 1;
-const KNOWN_FLAGS = FLAG_EXTENSION;
+/** One chunk, short form: no name, 4-byte model fingerprint, no lengths the payload implies, no header check. */
+const FLAG_COMPACT = 2;
+const KNOWN_FLAGS = FLAG_EXTENSION | FLAG_COMPACT;
 export const MODEL_FINGERPRINT_BYTES = 8;
+export const COMPACT_FINGERPRINT_BYTES = 4;
 export const TOKENIZER_FINGERPRINT_BYTES = 4;
 const MAX_NAME_BYTES = 64;
 const MAX_ORIGINAL_LENGTH = 2 ** 48;
 
 /** What an archive says about the model that coded it. */
 export interface ModelStamp {
+  /** Empty in compact archives: the decoder finds the model by fingerprint. */
   name: string;
   /** First 8 bytes of the SHA-256 of the model file. */
   fingerprint: Uint8Array;
-  /** First 4 bytes of the SHA-256 of tokenizer.json. */
+  /** First 4 bytes of the SHA-256 of tokenizer.json (empty in compact archives: the model file names its tokenizer). */
   tokenizerFingerprint: Uint8Array;
   /** Which integer arithmetic (docs/numerics.md) or engine produced the probabilities. */
   numericsId: number;
@@ -57,8 +61,29 @@ export interface ParsedArchive {
   payload(i: number): Uint8Array;
 }
 
-export function writeArchive(header: Omit<ArchiveHeader, 'version'>, payloads: Uint8Array[]): Uint8Array {
+/** True when `writeArchive(…, { compact: true })` can use the short form. */
+export function canBeCompact(header: Omit<ArchiveHeader, 'version'>): boolean {
+  return header.chunks.length === 1 && !header.extension;
+}
+
+/**
+ * The short form, for chat-sized messages where the 40-byte header would be
+ * a sixth of the archive: 2+1+1 magic/version/flags, 4-byte fingerprint,
+ * varint numerics, varint original length, varint count*2+stored, CRC-32, payload.
+ */
+function writeCompact(header: Omit<ArchiveHeader, 'version'>, payload: Uint8Array): Uint8Array {
+  const c = header.chunks[0]!;
+  const w = new ByteWriter();
+  w.u8(MAGIC[0]).u8(MAGIC[1]).u8(FORMAT_VERSION).u8(FLAG_COMPACT);
+  w.bytes(header.model.fingerprint.subarray(0, COMPACT_FINGERPRINT_BYTES));
+  w.varint(header.model.numericsId).varint(header.originalLength).varint(c.count * 2 + (c.kind === 'stored' ? 1 : 0)).u32(c.crc32);
+  w.bytes(payload);
+  return w.finish();
+}
+
+export function writeArchive(header: Omit<ArchiveHeader, 'version'>, payloads: Uint8Array[], opts: { compact?: boolean } = {}): Uint8Array {
   if (payloads.length !== header.chunks.length) throw new RangeError('one payload per chunk');
+  if (opts.compact && canBeCompact(header)) return writeCompact(header, payloads[0]!);
   const w = new ByteWriter();
   w.u8(MAGIC[0]).u8(MAGIC[1]).u8(FORMAT_VERSION).u8(header.extension ? FLAG_EXTENSION : 0);
   const name = new TextEncoder().encode(header.model.name);
@@ -93,7 +118,8 @@ export function readArchive(bytes: Uint8Array): ParsedArchive {
   const version = r.u8();
   if (version !== FORMAT_VERSION) throw new UnsupportedVersionError(version, FORMAT_VERSION);
   const flags = r.u8();
-  if (flags & ~KNOWN_FLAGS) throw new UnsupportedVersionError(version * 1000 + flags, FORMAT_VERSION);
+  if (flags & ~KNOWN_FLAGS || flags === (FLAG_COMPACT | FLAG_EXTENSION)) throw new UnsupportedVersionError(version * 1000 + flags, FORMAT_VERSION);
+  if (flags & FLAG_COMPACT) return readCompact(bytes, r, version);
   const nameLength = r.u8();
   if (nameLength > MAX_NAME_BYTES) throw new CorruptArchiveError('Damaged archive: model name too long.');
   let name: string;
@@ -157,18 +183,51 @@ export function readArchive(bytes: Uint8Array): ParsedArchive {
   };
 }
 
+function readCompact(bytes: Uint8Array, r: ByteReader, version: number): ParsedArchive {
+  const fingerprint = r.bytes(COMPACT_FINGERPRINT_BYTES).slice();
+  const numericsId = r.varint(32);
+  const originalLength = r.varint(49);
+  if (originalLength > MAX_ORIGINAL_LENGTH) throw new CorruptArchiveError('Damaged archive: impossible original length.');
+  const v = r.varint(50);
+  const crc = r.u32();
+  const headerLength = r.pos;
+  const count = Math.floor(v / 2);
+  const kind: ChunkKind = v % 2 ? 'stored' : 'model';
+  const payloadLength = bytes.length - headerLength;
+  if (kind === 'stored' && (count !== payloadLength || count !== originalLength)) {
+    throw new CorruptArchiveError('Damaged or truncated archive: the stored data does not have the length the header gives.');
+  }
+  if (kind === 'model' && (count === 0 || originalLength === 0)) throw new CorruptArchiveError('Damaged archive: the chunk codes no tokens.');
+  const chunks: ChunkEntry[] = [{ kind, count, payloadLength, crc32: crc }];
+  return {
+    header: {
+      version,
+      model: { name: '', fingerprint, tokenizerFingerprint: new Uint8Array(0), numericsId },
+      chunkTokens: count,
+      originalLength,
+      chunks,
+      crc32: crc,
+    },
+    headerLength,
+    payload: () => bytes.subarray(headerLength),
+  };
+}
+
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /** Throws WrongModelError when the archive needs a model other than `loaded` (only if it has model-coded chunks). */
 export function checkModel(header: ArchiveHeader, loaded: ModelStamp): void {
   if (!header.chunks.some((c) => c.kind === 'model')) return;
   const need = header.model;
+  // compact archives carry shorter fingerprints and none for the tokenizer (the model file names it)
+  const prefixOf = (b: Uint8Array, like: Uint8Array) => hex(b.subarray(0, like.length));
   const same =
     need.numericsId === loaded.numericsId &&
-    hex(need.fingerprint) === hex(loaded.fingerprint) &&
-    hex(need.tokenizerFingerprint) === hex(loaded.tokenizerFingerprint);
+    hex(need.fingerprint) === prefixOf(loaded.fingerprint, need.fingerprint) &&
+    hex(need.tokenizerFingerprint) === prefixOf(loaded.tokenizerFingerprint, need.tokenizerFingerprint);
   if (!same) {
-    throw new WrongModelError(need.name, loaded.name, `weights ${hex(need.fingerprint)}, tokenizer ${hex(need.tokenizerFingerprint)}, numerics ${need.numericsId}`);
+    const detail = `weights ${hex(need.fingerprint)}${need.tokenizerFingerprint.length ? `, tokenizer ${hex(need.tokenizerFingerprint)}` : ''}, numerics ${need.numericsId}`;
+    throw new WrongModelError(need.name || `#${hex(need.fingerprint)}`, loaded.name, detail);
   }
 }
 

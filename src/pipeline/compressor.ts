@@ -25,6 +25,8 @@ export interface CodingOptions {
   storeIncompressible?: boolean;
   /** Decode the new archive and compare before returning it (default: on for hub models, off for the exact engine). */
   verify?: boolean;
+  /** One-chunk archives in the short form (docs/format.md), default true. */
+  compact?: boolean;
   /** Told before decoding an archive made on another kind of device. */
   onWarning?: (message: string) => void;
 }
@@ -130,6 +132,7 @@ export async function compress(input: Uint8Array, model: LoadedModel, opts: Codi
   const archive = writeArchive(
     { model: stampOf(model.identity), chunkTokens, originalLength: input.length, chunks: merged.entries, crc32: crc32(input), extension },
     merged.payloads,
+    { compact: opts.compact ?? true },
   );
   if (opts.verify ?? lockstep) {
     const back = await decompress(archive, model, { runner: opts.runner, batch: opts.batch, signal: opts.signal }).catch((e: unknown) => {

@@ -70,6 +70,40 @@ describe('.llmz container v1', () => {
     expect(() => checkModel(header, stamp)).not.toThrow();
   });
 
+  it('compact form: one chunk in 17 bytes of header, found by fingerprint', () => {
+    const payload = Uint8Array.from([7, 7, 7]);
+    const header = { model: stamp, chunkTokens: 512, originalLength: 1000, chunks: [{ kind: 'model' as const, count: 300, payloadLength: 3, crc32: 0xcafef00d }], crc32: 0xcafef00d };
+    const compact = writeArchive(header, [payload], { compact: true });
+    const full = writeArchive(header, [payload]);
+    expect(compact.length - payload.length).toBe(17);
+    expect(full.length - compact.length).toBe(24);
+    const a = readArchive(compact);
+    expect(a.header.model.name).toBe('');
+    expect(Array.from(a.header.model.fingerprint)).toEqual([1, 2, 3, 4]);
+    expect(a.header.chunks).toEqual([{ kind: 'model', count: 300, payloadLength: 3, crc32: 0xcafef00d }]);
+    expect(a.header.originalLength).toBe(1000);
+    expect(Array.from(a.payload(0))).toEqual([7, 7, 7]);
+    // the 8-byte fingerprint of the loaded model starts with the archive's 4
+    expect(() => checkModel(a.header, stamp)).not.toThrow();
+    expect(() => checkModel(a.header, { ...stamp, name: 'other', fingerprint: new Uint8Array(8) })).toThrow(/#01020304/);
+    // several chunks, or an extension block, keep the full form
+    expect(readArchive(writeArchive({ ...header, chunks: [header.chunks[0]!, header.chunks[0]!] }, [payload, payload], { compact: true })).header.model.name).toBe('llmz-test');
+    expect(readArchive(writeArchive({ ...header, extension: Uint8Array.of(1) }, [payload], { compact: true })).header.model.name).toBe('llmz-test');
+  });
+
+  it('compact form: damage gives typed errors', () => {
+    const stored = writeArchive(
+      { model: stamp, chunkTokens: 512, originalLength: 4, chunks: [{ kind: 'stored', count: 4, payloadLength: 4, crc32: 1 }], crc32: 1 },
+      [Uint8Array.of(1, 2, 3, 4)],
+      { compact: true },
+    );
+    expect(() => readArchive(stored.subarray(0, stored.length - 1))).toThrow(CorruptArchiveError);
+    expect(() => readArchive(stored.subarray(0, 9))).toThrow(TruncatedArchiveError);
+    const both = stored.slice();
+    both[3] = 3; // compact + extension is not a form this reader knows
+    expect(() => readArchive(both)).toThrow(UnsupportedVersionError);
+  });
+
   it('errors are LlmzErrors with their class name', () => {
     try {
       readArchive(new Uint8Array([1, 2, 3]));

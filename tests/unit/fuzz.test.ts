@@ -29,33 +29,48 @@ function mutate(a: Uint8Array, r: () => number): Uint8Array {
 let model: LoadedModel;
 let original: Uint8Array;
 let archive: Uint8Array;
+let compactArchive: Uint8Array;
+const message = new TextEncoder().encode('the other thin theory; ');
 
 beforeAll(async () => {
   model = await tinyModel({ seed: 8, dim: 16, layers: 1, heads: 2, ffn: 16, maxPos: 64 });
   original = new Uint8Array([...new TextEncoder().encode('the thin theory in the other; '.repeat(4)), 0, 1, 2, 3, 0xff, 0xfe, 0, 0, 9]);
   archive = await compress(original, model, { chunkTokens: 24, storeIncompressible: false });
+  compactArchive = await compress(message, model, { chunkTokens: 60, storeIncompressible: false });
 });
+
+async function fuzz(good: Uint8Array, expected: Uint8Array, seed: number): Promise<Map<string, number>> {
+  const r = rng(seed);
+  const outcomes = new Map<string, number>();
+  for (let i = 0; i < CASES; i++) {
+    const bad = mutate(good, r);
+    let outcome: string;
+    try {
+      const out = await decompress(bad, model);
+      expect(out).toEqual(expected);
+      outcome = 'original';
+    } catch (e) {
+      if (!(e instanceof LlmzError)) throw new Error(`case ${i}: untyped ${String(e)}`);
+      outcome = e.name;
+    }
+    outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+  }
+  console.log(Object.fromEntries(outcomes));
+  return outcomes;
+}
 
 describe('decoder fuzz', () => {
   it(`every one of ${CASES} damaged archives ends in a typed error or the exact original`, async () => {
-    const r = rng(2024);
-    const outcomes = new Map<string, number>();
-    for (let i = 0; i < CASES; i++) {
-      const bad = mutate(archive, r);
-      let outcome: string;
-      try {
-        const out = await decompress(bad, model);
-        expect(out).toEqual(original);
-        outcome = 'original';
-      } catch (e) {
-        if (!(e instanceof LlmzError)) throw new Error(`case ${i}: untyped ${String(e)}`);
-        outcome = e.name;
-      }
-      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-    }
+    const outcomes = await fuzz(archive, original, 2024);
     // Each damage kind was met, and most damage is caught before it reaches the model.
     expect(outcomes.get('CorruptArchiveError')).toBeGreaterThan(CASES / 10);
     expect(outcomes.get('TruncatedArchiveError') ?? 0).toBeGreaterThan(0);
-    console.log(Object.fromEntries(outcomes));
+  });
+
+  it(`the compact one-chunk form too (${CASES} damaged archives, no header check: the CRC catches it)`, async () => {
+    expect(compactArchive[3]).toBe(2); // the compact flag
+    const outcomes = await fuzz(compactArchive, message, 2025);
+    expect(outcomes.get('CorruptArchiveError')).toBeGreaterThan(CASES / 10);
+    expect(outcomes.get('TruncatedArchiveError') ?? 0).toBeGreaterThan(0);
   });
 });

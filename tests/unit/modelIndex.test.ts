@@ -1,12 +1,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseModelFile } from '../../src/model/exact/modelFile.js';
 import { loadModelFromDisk } from '../../src/cli/modelStore.js';
 import { compress, decompress } from '../../src/pipeline/compressor.js';
 
 const dir = join(process.cwd(), 'public/models');
-const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { name: string; bytes: number; description: string }[];
+const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { name: string; bytes: number; description: string; sha256: string }[];
 
 describe('shipped models (public/models/index.json)', () => {
   it('lists the default model first', () => {
@@ -19,6 +20,7 @@ describe('shipped models (public/models/index.json)', () => {
       expect(existsSync(join(dir, m.name, 'tokenizer.json'))).toBe(true);
       expect(existsSync(join(dir, m.name, 'README.md'))).toBe(true);
       expect(statSync(file).size).toBe(m.bytes);
+      expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(m.sha256);
       expect(m.bytes).toBeLessThan(8 * 1024 * 1024);
       expect(parseModelFile(new Uint8Array(readFileSync(file))).header.name).toBe(m.name);
     });

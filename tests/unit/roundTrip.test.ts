@@ -57,10 +57,14 @@ describe('compress / decompress round trips', () => {
   });
 
   it('refuses an archive made with another model, naming it', async () => {
-    const a = await compress(text('hello there the thing'), model, { chunkTokens: 40, storeIncompressible: false });
+    const a = await compress(text('hello there the thing'), model, { chunkTokens: 40, storeIncompressible: false, compact: false });
     const other = await tinyModel({ seed: 6, name: 'another-model' });
     await expect(decompress(a, other)).rejects.toThrow(WrongModelError);
     await expect(decompress(a, other)).rejects.toThrow(/random-5/);
+    // the compact form names the model by its fingerprint
+    const c = await compress(text('hello there the thing'), model, { chunkTokens: 40, storeIncompressible: false });
+    const fp = model.identity.sha256.slice(0, 8);
+    await expect(decompress(c, other)).rejects.toThrow(new RegExp(`#${fp}`));
   });
 
   it('gives the same archive whatever the batch size', async () => {
