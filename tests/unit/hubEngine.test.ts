@@ -13,6 +13,7 @@ import type { LoadedModel } from '../../src/model/loadedModel.js';
 import { isLockstep } from '../../src/model/types.js';
 import { loadModelFromDisk } from '../../src/cli/modelStore.js';
 import { compress, decompress } from '../../src/pipeline/compressor.js';
+import { crossEntropy } from '../../src/pipeline/bpc.js';
 
 const FIXTURE = 'hf:tests/fixtures/tiny-gpt2';
 const prose = new Uint8Array(readFileSync('../shared/corpus/dev/prose.txt').subarray(0, 3000));
@@ -87,6 +88,17 @@ describe('hub engine (tiny GPT-2 through transformers.js + onnxruntime-web wasm)
     // float numbers shift with the batch shape: either a checksum error or, if they happen not to, the original
     if (out instanceof Uint8Array) expect(out).toEqual(prose.subarray(0, 1500));
     else expect(out).toBeInstanceOf(DeviceMismatchError);
+  });
+
+  it('llmz bpc works on it: the float prefill agrees with the stepped archive within 1%', async () => {
+    const text = prose.subarray(0, 1500);
+    const ids = model.tokenizer.encode(text);
+    const ce = await crossEntropy(model, ids, ids.length, ids.length);
+    const a = await compress(text, model, { chunkTokens: ids.length });
+    const parsed = readArchive(a);
+    expect(parsed.header.chunks).toHaveLength(1);
+    const payloadBits = (a.length - parsed.headerLength) * 8;
+    expect(Math.abs(payloadBits / ce.bits - 1)).toBeLessThan(0.01);
   });
 
   it('refuses other models and unknown hub records', async () => {
