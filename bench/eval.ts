@@ -7,11 +7,12 @@
  *   docs/bpb-vs-size.svg    bpb against download size, gzip / brotli / xz as reference lines
  *   README.md               the headline block between <!-- eval:start --> and <!-- eval:end -->
  *
- *   npm run eval [-- --limit BYTES] [--speed-bytes BYTES] [--float hf:DIR]
+ *   npm run eval [-- --limit BYTES] [--speed-bytes BYTES] [--float hf:DIR] [--variant DIR …]
  *
  * A measurement, not a test: it prints and writes figures. --float takes the
  * default model's float export (training/export_onnx.py llmz); without it the
- * float32 row (the reference of the ratios) is left out.
+ * float32 row (the reference of the ratios) is left out. --variant adds an
+ * unshipped model folder (model.bin + tokenizer.json), e.g. the pruned one.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ import type { LoadedModel } from '../src/model/loadedModel.js';
 import { crossEntropy } from '../src/pipeline/bpc.js';
 import { compress, decompress } from '../src/pipeline/compressor.js';
 import { barChartSvg } from './evalChart.js';
+import { parseModelFile } from '../src/model/exact/modelFile.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => {
@@ -32,6 +34,7 @@ const flag = (name: string) => {
 const LIMIT = Number(flag('--limit') ?? 32768);
 const SPEED_BYTES = Number(flag('--speed-bytes') ?? 8192);
 const FLOAT = flag('--float');
+const EXTRA = argv.flatMap((a, i) => (argv[i - 1] === '--variant' ? [a] : []));
 const DEV = join(PACKAGE_ROOT, '../shared/corpus/dev');
 const FILES = ['prose', 'wiki', 'code', 'markup'];
 const DOCS = join(PACKAGE_ROOT, 'docs');
@@ -110,6 +113,11 @@ interface Variant {
 function variants(): Variant[] {
   const index = JSON.parse(readFileSync(join(MODELS_DIR, 'index.json'), 'utf8')) as { name: string; description: string; bytes: number }[];
   const out: Variant[] = index.map((m) => ({ name: m.name, kind: m.description, spec: m.name, downloadBytes: statSync(join(MODELS_DIR, m.name, 'model.bin')).size }));
+  for (const dir of EXTRA) {
+    const { header } = parseModelFile(new Uint8Array(readFileSync(join(dir, 'model.bin'))));
+    const kind = `${header.config.layers} blocks, MLP ${header.config.ffn}, ${(header.config.dim / 1).toFixed(0)} wide (pruned + recovered; not shipped)`;
+    out.push({ name: header.name, kind, spec: dir, downloadBytes: statSync(join(dir, 'model.bin')).size });
+  }
   if (FLOAT) {
     const onnx = join(FLOAT.slice(3), 'onnx', 'model.onnx');
     if (!existsSync(onnx)) throw new Error(`--float: ${onnx} not found (make it with training/export_onnx.py llmz)`);
