@@ -29,8 +29,8 @@ async function serveFixture(page: Page, foreign: string[]) {
 async function useHub(page: Page, device: 'wasm' | 'webgpu') {
   await page.getByText('Hub model (advanced)').click();
   await page.getByLabel('Hub model id or folder URL').fill('test-models/tiny-gpt2/');
-  await page.getByLabel('Weights').selectOption('fp32');
-  await page.getByLabel('Run on').selectOption(device);
+  await page.getByLabel('Hub model weights', { exact: true }).selectOption('fp32');
+  await page.getByLabel('Hub model runs on', { exact: true }).selectOption(device);
   await page.getByRole('button', { name: 'Use this model' }).click();
   await expect(page.getByTestId('model-info')).toContainText(`tiny-gpt2 · ${device} engine`, { timeout: 90_000 });
 }
