@@ -135,8 +135,7 @@ def main():
             g["lr"] = lr_at(step, a)
         x, y = batch(data, rng, a.batch, a.seq, a.tail_tokens, a.tail_frac)
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            logits = model(x)
-        loss = F.cross_entropy(logits.float().view(-1, cfg.vocab), y.view(-1))
+            loss = model.loss(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

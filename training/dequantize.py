@@ -1,0 +1,86 @@
+"""Turn a shipped model file back into a float checkpoint that train.py resumes.
+
+Training state lives outside the repository; when it is lost (a new machine),
+the shipped int8 model is the best starting point there is.  export.py folds
+activation scales into the integer multipliers; along every chain of the
+spec those scales cancel, so the float weights come back up to rounding:
+
+- RMSNorm gain g / 2^gs = weight / s_x and the next linear's multiplier
+  m / 2^s = s_w * s_x / s_y: their product weight * W needs only s_y, so s_x
+  is set to 1;
+- q and k: only s_q * s_k (from the attention multiplier) matters;
+- v and o: only s_v / s_ao (from the ao multiplier) matters;
+- gate/up write Q8 (s_y = 1/256), down reads a with s_a (from a_m), writes
+  the Q16 residual; the embedding's scale is embed.m and the head shares it.
+
+The optimizer state is gone, so train.py starts a fresh AdamW (short warmup).
+
+  /usr/bin/python3 training/dequantize.py public/models/llmz-base/model.bin /work/llmz-state/base/ckpt.pt
+"""
+import math
+import sys
+
+import numpy as np
+import torch
+
+import modelfile
+from export import LOG2E, RES_SCALE
+from model import LM, Config
+
+
+def ms(m, s):
+    return np.asarray(m, dtype=np.float64) / np.exp2(np.asarray(s, dtype=np.float64))
+
+
+def rows(q, scale):
+    return torch.from_numpy(q.astype(np.float64) * np.asarray(scale, dtype=np.float64).reshape(-1, 1)).float()
+
+
+def dequantize(path):
+    header, t = modelfile.read(path)
+    c, S = header["config"], header["scalars"]
+    cfg = Config(vocab=c["vocab"], dim=c["dim"], layers=c["layers"], heads=c["heads"], kv_heads=c["kvHeads"],
+                 ffn=c["ffn"], max_pos=c["maxPos"])
+    hd = cfg.head_dim
+    sd = {}
+    sE = ms(t["embed.m"], t["embed.s"]) * RES_SCALE
+    sd["embed.weight"] = rows(t["embed"], sE)
+    s_f = ms(t["head.m"], t["head.s"]) / (sE * LOG2E * 256)
+    sd["norm.weight"] = torch.from_numpy(t["final_norm.g"] / 2.0 ** S["final_norm.gs"] * float(np.median(s_f))).float()
+
+    def lin(key, sy):  # input scale folded into the norm (s_x = 1)
+        return rows(t[key], ms(t[key + ".m"], t[key + ".s"]) * sy)
+
+    for l in range(cfg.layers):
+        p, b = f"layers.{l}", f"blocks.{l}"
+        sd[f"{b}.attn_norm.weight"] = torch.from_numpy(t[p + ".attn_norm.g"] / 2.0 ** S[p + ".attn_norm.gs"]).float()
+        qk = ms(S[p + ".att_m"], S[p + ".att_s"]) * math.sqrt(hd) / (LOG2E * 256)  # s_q * s_k
+        sq = sk = math.sqrt(qk)
+        sd[f"{b}.attn.q.weight"] = lin(p + ".wq", sq / 256)
+        sd[f"{b}.attn.k.weight"] = lin(p + ".wk", sk / 256)
+        sao = 1.0
+        sv = ms(S[p + ".ao_m"], S[p + ".ao_s"]) * 2 ** 15 * sao
+        sd[f"{b}.attn.v.weight"] = lin(p + ".wv", sv)
+        sd[f"{b}.attn.o.weight"] = rows(t[p + ".wo"], ms(t[p + ".wo.m"], t[p + ".wo.s"]) * RES_SCALE / sao)
+        sd[f"{b}.mlp_norm.weight"] = torch.from_numpy(t[p + ".mlp_norm.g"] / 2.0 ** S[p + ".mlp_norm.gs"]).float()
+        sd[f"{b}.mlp.gate.weight"] = lin(p + ".wgate", 1 / 256)
+        sd[f"{b}.mlp.up.weight"] = lin(p + ".wup", 1 / 256)
+        sa = 1.0 / (65536 * ms(S[p + ".a_m"], S[p + ".a_s"]))
+        sd[f"{b}.mlp.down.weight"] = rows(t[p + ".wdown"], ms(t[p + ".wdown.m"], t[p + ".wdown.s"]) * RES_SCALE / sa)
+    model = LM(cfg)
+    model.load_state_dict(sd)
+    return model, cfg, header
+
+
+def main():
+    src, out = sys.argv[1], sys.argv[2]
+    prior_tokens = int(sys.argv[3]) if len(sys.argv) > 3 else 0  # tokens the model file was trained on (its card)
+    model, cfg, header = dequantize(src)
+    torch.save({"model": model.state_dict(), "opt": None, "step": 0, "tokens": prior_tokens,
+                "rng": np.random.default_rng(4321).bit_generator.state, "config": cfg.to_dict(),
+                "from_model_file": header["name"]}, out)
+    print("wrote", out, "from", src)
+
+
+if __name__ == "__main__":
+    main()
