@@ -13,7 +13,13 @@ spec those scales cancel, so the float weights come back up to rounding:
 - gate/up write Q8 (s_y = 1/256), down reads a with s_a (from a_m), writes
   the Q16 residual; the embedding's scale is embed.m and the head shares it.
 
-The optimizer state is gone, so train.py starts a fresh AdamW (short warmup).
+Those free scales do not change the function, but they do change training:
+Adam moves every weight by about the learning rate whatever its size, so
+weights left 10-100x smaller than trained ones are wrecked in a few hundred
+steps (seen: code 0.73 -> 1.97 bpb).  `rebalance` therefore moves scalars to
+where training would have left them: RMSNorm gains at RMS 1, and equal RMS
+in each product pair (q/k, v/o, up/down), the balance weight decay settles
+on.  The optimizer state is gone, so train.py starts a fresh AdamW (warmup).
 
   /usr/bin/python3 training/dequantize.py public/models/llmz-base/model.bin /work/llmz-state/base/ckpt.pt
 """
@@ -69,7 +75,27 @@ def dequantize(path):
         sd[f"{b}.mlp.down.weight"] = rows(t[p + ".wdown"], ms(t[p + ".wdown.m"], t[p + ".wdown.s"]) * RES_SCALE / sa)
     model = LM(cfg)
     model.load_state_dict(sd)
+    rebalance(model)
     return model, cfg, header
+
+
+def rms(t):
+    return t.double().pow(2).mean().sqrt().item()
+
+
+@torch.no_grad()
+def rebalance(model):
+    """Function-preserving rescaling (see the module docstring)."""
+    for b in model.blocks:
+        for norm, readers in ((b.attn_norm, (b.attn.q, b.attn.k, b.attn.v)), (b.mlp_norm, (b.mlp.gate, b.mlp.up))):
+            c = rms(norm.weight)
+            norm.weight.div_(c)
+            for lin in readers:
+                lin.weight.mul_(c)
+        for x, y in ((b.attn.q, b.attn.k), (b.attn.v, b.attn.o), (b.mlp.up, b.mlp.down)):
+            a = math.sqrt(rms(y.weight) / rms(x.weight))
+            x.weight.mul_(a)
+            y.weight.div_(a)
 
 
 def main():
