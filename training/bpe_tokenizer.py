@@ -2,7 +2,9 @@
 Python (Debian's python3-regex), with exactly the segmentation rules of
 src/model/tokenizer.ts:
 
-- cut the bytes after the first "\\n\\n" at or beyond every 65536 bytes;
+- cut the bytes after the first "\\n\\n" at or beyond every 65536 bytes that
+  ends within 2^20 bytes of the segment start; failing that, at 2^20, moved
+  past at most 3 UTF-8 continuation bytes;
 - within a segment, valid UTF-8 runs go through GPT-2 pre-tokenization and
   BPE; every byte that is not valid UTF-8 becomes its byte-level token;
 - added tokens (<|bos|>) are matched in text, as the HF tokenizers do.
@@ -17,6 +19,7 @@ import regex
 from common import bytes_to_unicode
 
 SEGMENT_BYTES = 1 << 16
+MAX_SEGMENT_BYTES = 1 << 20
 PAT = regex.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""")
 
 
@@ -71,10 +74,16 @@ def utf8_runs(b):
 def segments(b):
     out, start = [], 0
     while start < len(b):
-        end = len(b)
-        k = b.find(b"\n\n", start + SEGMENT_BYTES)
+        cap = start + MAX_SEGMENT_BYTES
+        k = b.find(b"\n\n", start + SEGMENT_BYTES, cap)  # a blank line ending by the cap
         if k >= 0:
             end = k + 2
+        elif len(b) <= cap:
+            end = len(b)
+        else:  # no blank line: cut at the cap, moved past at most 3 UTF-8 continuation bytes
+            end = cap
+            while end < len(b) and end < cap + 3 and (b[end] & 0xC0) == 0x80:
+                end += 1
         out.append((start, end))
         start = end
     return out

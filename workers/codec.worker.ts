@@ -10,11 +10,11 @@
  */
 import * as Comlink from 'comlink';
 import type { BackendChoice } from '../src/capabilities.js';
-import { readArchive } from '../src/format/container.js';
 import type { LoadedModel } from '../src/model/loadedModel.js';
 import { isLockstep } from '../src/model/types.js';
 import { loadModelFromUrl } from '../src/pipeline/browserModel.js';
-import { compress, decompress } from '../src/pipeline/compressor.js';
+import { blobSource, BlobSink } from '../src/pipeline/blobSink.js';
+import { compressStream, decodeArchive, openArchive } from '../src/pipeline/compressor.js';
 import type { ProgressListener } from '../src/pipeline/progress.js';
 import { localRunner, poolRunner, type ChunkRunner } from '../src/pipeline/runner.js';
 import type { ChunkWorkerApi } from './chunk.worker.js';
@@ -132,13 +132,20 @@ const api = {
     const workers = m.engine.backend === 'webgpu' || isLockstep(m.engine) ? 1 : 1 + HELPERS;
     return { name: m.identity.name, backend: m.engine.backend, contextTokens: m.contextTokens, sha256: m.identity.sha256, workers };
   },
-  async compress(input: Uint8Array, onProgress?: ProgressListener): Promise<Uint8Array> {
+  /** Compresses a Blob (a File, or pasted text) read in slices; the archive comes back as a Blob. */
+  async compress(input: Blob, onProgress?: ProgressListener): Promise<Blob> {
     const m = await compressModel(onProgress);
-    const out = await compress(input, m, { onProgress, runner: await runnerFor(m) });
-    return Comlink.transfer(out, [out.buffer]);
+    const sink = new BlobSink();
+    await compressStream(blobSource(input), m, sink, { onProgress, runner: await runnerFor(m), totalBytes: input.size });
+    return sink.blob();
   },
-  async decompress(archive: Uint8Array, onProgress?: ProgressListener): Promise<Uint8Array> {
-    const { header } = readArchive(archive); // typed errors before any download
+  /**
+   * Restores an archive. `onData` receives the restored bytes as chunks
+   * finish, in order, so the page can show text while the rest decodes.
+   */
+  async decompress(archive: Blob, onProgress?: ProgressListener, onData?: (bytes: Uint8Array) => void): Promise<Blob> {
+    const opened = await openArchive(blobSource(archive)); // typed errors before any model download
+    const { header } = opened;
     let m: LoadedModel | null = null;
     if (header.chunks.some((c) => c.kind === 'model') && header.model.numericsId === HUB_NUMERICS_ID) {
       if (!config.hub) throw new UsageError(`This archive was made with the hub model "${header.model.name}". Choose that model under "Hub model" to open it.`);
@@ -150,8 +157,9 @@ const api = {
       m = await ensureModel(known?.name ?? config.model, onProgress);
     }
     const onWarning = (message: string) => onProgress?.({ stage: 'warning', message });
-    const out = await decompress(archive, m, { onProgress, onWarning, runner: m ? await runnerFor(m) : undefined });
-    return Comlink.transfer(out, [out.buffer]);
+    const sink = new BlobSink(onData);
+    await decodeArchive(opened, m, sink, { onProgress, onWarning, runner: m ? await runnerFor(m) : undefined });
+    return sink.blob();
   },
 };
 

@@ -2,10 +2,11 @@
  * The `llmz` command line: the same pipeline as the web app, on files.
  * Errors are one line on stderr and a non-zero exit code.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { LlmzError, UsageError } from '../codec/errors.js';
 import { readArchive, toHex } from '../format/container.js';
-import { compress, decompress } from '../pipeline/compressor.js';
+import { compress, compressStream, decodeArchive, openArchive } from '../pipeline/compressor.js';
+import { fileSource, FileSpool, outputFile, type OutputFile } from './files.js';
 import { crossEntropy } from '../pipeline/bpc.js';
 import { runBench } from './bench.js';
 import type { Progress } from '../pipeline/progress.js';
@@ -77,24 +78,25 @@ function readInput(path: string): Uint8Array {
   return new Uint8Array(path === '-' ? readFileSync(0) : readFileSync(path));
 }
 
-/** Writes like gzip does: never compressed bytes to a terminal, never over an existing file without --force. */
-function writeOutput(path: string, bytes: Uint8Array, opts: { binary: boolean; force: boolean }): void {
-  if (path === '-') {
-    if (opts.binary && process.stdout.isTTY) throw new UsageError('Refusing to write compressed data to a terminal. Use -o FILE or redirect the output.');
-    process.stdout.write(bytes);
-    return;
+/** Runs `job`, then moves the output into place; on any failure removes it. */
+async function finishOrAbandon(file: OutputFile, job: () => Promise<unknown>): Promise<void> {
+  try {
+    await job();
+    await file.commit();
+  } catch (e) {
+    await file.abandon();
+    throw e;
   }
-  if (!opts.force && existsSync(path)) throw new UsageError(`${path} already exists. Use --force to overwrite it, or -o to pick another name.`);
-  writeFileSync(path, bytes);
 }
 
 function progressPrinter(): ((p: Progress) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
   return (p) => {
     if (p.stage === 'coding') {
-      const pct = p.bytesTotal ? ((100 * p.bytesDone) / p.bytesTotal).toFixed(1) : '100';
+      // stdin has no known size: bytes so far instead of a percentage
+      const done = p.bytesTotal ? `${((100 * p.bytesDone) / p.bytesTotal).toFixed(1)}%` : `${(p.bytesDone / 1e6).toFixed(1)} MB`;
       const eta = Number.isFinite(p.etaSeconds) ? `${Math.ceil(p.etaSeconds)}s left` : '';
-      process.stderr.write(`\r${p.direction} ${pct}%  ${p.tokensPerSecond.toFixed(0)} tok/s  ${eta}   `);
+      process.stderr.write(`\r${p.direction} ${done}  ${p.tokensPerSecond.toFixed(0)} tok/s  ${eta}   `);
     } else if (p.stage === 'done') process.stderr.write('\r\x1b[K');
   };
 }
@@ -129,16 +131,18 @@ async function run(argv: string[]): Promise<void> {
   if (command === 'compress') {
     const modelName = args.flags.get('model') as string | undefined;
     const model = await coordinatorModel(args, modelName);
-    const data = readInput(input);
+    const { source, size } = fileSource(input);
     const opts = { chunkTokens: intFlag(args, 'chunk', 1, 1 << 20), batch: intFlag(args, 'batch', 1, 4096), onProgress: progressPrinter() };
-    const archive = await withRunner(args, modelName, model, async (runner) => {
-      // --verify: decode and compare before writing (always on for hub models)
-      return compress(data, model, { ...opts, runner, verify: args.flags.has('verify') || undefined });
-    });
-    writeOutput(out ?? (input === '-' ? '-' : input + '.llmz'), archive, { binary: true, force: args.flags.has('force') });
+    const file = await outputFile(out ?? (input === '-' ? '-' : input + '.llmz'), { binary: true, force: args.flags.has('force') });
+    await finishOrAbandon(file, () =>
+      withRunner(args, modelName, model, (runner) =>
+        // --verify: decode and check before writing (always on for hub models)
+        compressStream(source, model, file, { ...opts, runner, totalBytes: size, spool: new FileSpool(), verify: args.flags.has('verify') || undefined }),
+      ),
+    );
   } else if (command === 'decompress') {
-    const archive = readInput(input);
-    const { header } = readArchive(archive);
+    const opened = await openArchive(fileSource(input).source);
+    const { header } = opened;
     const needsModel = header.chunks.some((c) => c.kind === 'model');
     const given = args.flags.get('model') as string | undefined;
     if (needsModel && !given && header.model.numericsId === HUB_NUMERICS_ID) {
@@ -148,19 +152,24 @@ async function run(argv: string[]): Promise<void> {
     const model = needsModel ? await coordinatorModel(args, modelName) : null;
     const onWarning = (m: string) => process.stderr.write(`llmz: warning: ${m}\n`);
     const opts = { batch: intFlag(args, 'batch', 1, 4096), onProgress: progressPrinter(), onWarning };
-    const data = model
-      ? await withRunner(args, modelName, model, (runner) => decompress(archive, model, { ...opts, runner }))
-      : await decompress(archive, null, opts);
-    writeOutput(out ?? (input === '-' ? '-' : input.endsWith('.llmz') ? input.slice(0, -5) : input + '.out'), data, { binary: false, force: args.flags.has('force') });
+    const file = await outputFile(out ?? (input === '-' ? '-' : input.endsWith('.llmz') ? input.slice(0, -5) : input + '.out'), { binary: false, force: args.flags.has('force') });
+    await finishOrAbandon(file, () =>
+      model ? withRunner(args, modelName, model, (runner) => decodeArchive(opened, model, file, { ...opts, runner })) : decodeArchive(opened, null, file, opts),
+    );
   } else if (command === 'info') {
-    const archive = readInput(input);
-    const { header, headerLength } = readArchive(archive);
-    const h = header;
+    const { source, size } = fileSource(input);
+    const opened = await openArchive(source);
+    const { header: h, headerLength } = opened;
+    let archiveBytes = size;
+    if (archiveBytes === undefined) {
+      archiveBytes = headerLength;
+      for (let piece = await opened.reader.readSome(1 << 20); piece.length; piece = await opened.reader.readSome(1 << 20)) archiveBytes += piece.length;
+    }
     const lines = [
       `format version   ${h.version}`,
       `model            ${h.model.name || `${modelByFingerprint(h.model.fingerprint) ?? 'unknown'} (compact form: found by fingerprint)`} (weights ${toHex(h.model.fingerprint)}…, tokenizer ${toHex(h.model.tokenizerFingerprint)}…, numerics ${h.model.numericsId})`,
       `original size    ${h.originalLength} bytes, CRC-32 ${h.crc32.toString(16).padStart(8, '0')}`,
-      `archive size     ${archive.length} bytes (header ${headerLength}), ${h.originalLength ? ((archive.length * 8) / h.originalLength).toFixed(3) : '-'} bits/byte`,
+      `archive size     ${archiveBytes} bytes (header ${headerLength}), ${h.originalLength ? ((archiveBytes * 8) / h.originalLength).toFixed(3) : '-'} bits/byte`,
       `chunks           ${h.chunks.length} of up to ${h.chunkTokens} tokens (${h.chunks.filter((c) => c.kind === 'stored').length} stored)`,
     ];
     if (h.model.numericsId === HUB_NUMERICS_ID) {

@@ -4,7 +4,7 @@
  * present, and every failure is a typed LlmzError.
  */
 import { crc32 } from '../codec/crc32.js';
-import { CorruptArchiveError, NotAnArchiveError, UnsupportedVersionError, WrongModelError } from '../codec/errors.js';
+import { CorruptArchiveError, NotAnArchiveError, TruncatedArchiveError, UnsupportedVersionError, WrongModelError } from '../codec/errors.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 
 export const MAGIC = [0x4c, 0x5a] as const; // "LZ"
@@ -69,21 +69,23 @@ export function canBeCompact(header: Omit<ArchiveHeader, 'version'>): boolean {
 /**
  * The short form, for chat-sized messages where the 40-byte header would be
  * a sixth of the archive: 2+1+1 magic/version/flags, 4-byte fingerprint,
- * varint numerics, varint original length, varint count*2+stored, CRC-32, payload.
+ * varint numerics, varint original length, varint count*2+stored, CRC-32; the payload follows.
  */
-function writeCompact(header: Omit<ArchiveHeader, 'version'>, payload: Uint8Array): Uint8Array {
+function compactHeader(header: Omit<ArchiveHeader, 'version'>): Uint8Array {
   const c = header.chunks[0]!;
   const w = new ByteWriter();
   w.u8(MAGIC[0]).u8(MAGIC[1]).u8(FORMAT_VERSION).u8(FLAG_COMPACT);
   w.bytes(header.model.fingerprint.subarray(0, COMPACT_FINGERPRINT_BYTES));
   w.varint(header.model.numericsId).varint(header.originalLength).varint(c.count * 2 + (c.kind === 'stored' ? 1 : 0)).u32(c.crc32);
-  w.bytes(payload);
   return w.finish();
 }
 
-export function writeArchive(header: Omit<ArchiveHeader, 'version'>, payloads: Uint8Array[], opts: { compact?: boolean } = {}): Uint8Array {
-  if (payloads.length !== header.chunks.length) throw new RangeError('one payload per chunk');
-  if (opts.compact && canBeCompact(header)) return writeCompact(header, payloads[0]!);
+/**
+ * The header bytes; the payloads follow it, in chunk order. Streaming writers
+ * call this once every chunk is coded (the chunk table comes first).
+ */
+export function encodeHeader(header: Omit<ArchiveHeader, 'version'>, opts: { compact?: boolean } = {}): Uint8Array {
+  if (opts.compact && canBeCompact(header)) return compactHeader(header);
   const w = new ByteWriter();
   w.u8(MAGIC[0]).u8(MAGIC[1]).u8(FORMAT_VERSION).u8(header.extension ? FLAG_EXTENSION : 0);
   const name = new TextEncoder().encode(header.model.name);
@@ -92,14 +94,21 @@ export function writeArchive(header: Omit<ArchiveHeader, 'version'>, payloads: U
   if (header.model.tokenizerFingerprint.length !== TOKENIZER_FINGERPRINT_BYTES) throw new RangeError('tokenizer fingerprint must be 4 bytes');
   w.u8(name.length).bytes(name).bytes(header.model.fingerprint).bytes(header.model.tokenizerFingerprint);
   w.varint(header.model.numericsId).varint(header.chunkTokens).varint(header.originalLength).varint(header.chunks.length);
-  header.chunks.forEach((c, i) => {
-    if (payloads[i]!.length !== c.payloadLength) throw new RangeError(`chunk ${i}: payload length mismatch`);
-    w.varint(c.count * 2 + (c.kind === 'stored' ? 1 : 0)).varint(c.payloadLength).u32(c.crc32);
-  });
+  for (const c of header.chunks) w.varint(c.count * 2 + (c.kind === 'stored' ? 1 : 0)).varint(c.payloadLength).u32(c.crc32);
   if (header.chunks.length !== 1) w.u32(header.crc32);
   if (header.extension) w.varint(header.extension.length).bytes(header.extension);
   const headerBytes = w.finish();
-  w.u8(crc32(headerBytes) & 0xff).u8((crc32(headerBytes) >>> 8) & 0xff);
+  const check = crc32(headerBytes);
+  w.u8(check & 0xff).u8((check >>> 8) & 0xff);
+  return w.finish();
+}
+
+export function writeArchive(header: Omit<ArchiveHeader, 'version'>, payloads: Uint8Array[], opts: { compact?: boolean } = {}): Uint8Array {
+  if (payloads.length !== header.chunks.length) throw new RangeError('one payload per chunk');
+  header.chunks.forEach((c, i) => {
+    if (payloads[i]!.length !== c.payloadLength) throw new RangeError(`chunk ${i}: payload length mismatch`);
+  });
+  const w = new ByteWriter().bytes(encodeHeader(header, opts));
   for (const p of payloads) w.bytes(p);
   return w.finish();
 }
@@ -109,8 +118,24 @@ export function looksLikeArchive(bytes: Uint8Array): boolean {
   return bytes.length >= 3 && bytes[0] === MAGIC[0] && bytes[1] === MAGIC[1];
 }
 
-export function readArchive(bytes: Uint8Array): ParsedArchive {
+/** A compact archive's model chunk has no recorded payload length: it is the rest of the archive. */
+export const PAYLOAD_TO_END = -1;
+
+export interface HeaderRead {
+  header: ArchiveHeader;
+  headerLength: number;
+}
+
+/**
+ * Parses the header at the start of `bytes`. With `complete` false the bytes
+ * may be only a prefix of the archive (a stream being read): a
+ * TruncatedArchiveError then means "read more", and payload lengths are left
+ * for the caller to check against what follows. A compact archive's model
+ * chunk then has payloadLength PAYLOAD_TO_END.
+ */
+export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRead {
   if (bytes.length < 2 || bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1]) {
+    if (!complete && bytes.length < 2 && (bytes.length === 0 || bytes[0] === MAGIC[0])) throw new TruncatedArchiveError('The archive is cut short.');
     throw new NotAnArchiveError('This is not an llmz archive (it does not start with the llmz signature). Pick a .llmz file or link made by llmz.');
   }
   const r = new ByteReader(bytes);
@@ -119,7 +144,7 @@ export function readArchive(bytes: Uint8Array): ParsedArchive {
   if (version !== FORMAT_VERSION) throw new UnsupportedVersionError(version, FORMAT_VERSION);
   const flags = r.u8();
   if (flags & ~KNOWN_FLAGS || flags === (FLAG_COMPACT | FLAG_EXTENSION)) throw new UnsupportedVersionError(version * 1000 + flags, FORMAT_VERSION);
-  if (flags & FLAG_COMPACT) return readCompact(bytes, r, version);
+  if (flags & FLAG_COMPACT) return readCompactHeader(bytes, r, version, complete);
   const nameLength = r.u8();
   if (nameLength > MAX_NAME_BYTES) throw new CorruptArchiveError('Damaged archive: model name too long.');
   let name: string;
@@ -136,10 +161,10 @@ export function readArchive(bytes: Uint8Array): ParsedArchive {
   const originalLength = r.varint(49);
   if (originalLength > MAX_ORIGINAL_LENGTH) throw new CorruptArchiveError('Damaged archive: impossible original length.');
   const chunkCount = r.varint(40);
-  // Each entry takes at least 6 bytes: refuse counts the remaining bytes cannot hold.
-  if (chunkCount * 6 > r.remaining) throw new CorruptArchiveError('Damaged or truncated archive: chunk table larger than the file.');
+  // Every chunk holds at least one byte of the original, and each entry takes at least 6 bytes of the file.
+  if (chunkCount > originalLength) throw new CorruptArchiveError('Damaged archive: more chunks than bytes.');
+  if (complete && chunkCount * 6 > r.remaining) throw new TruncatedArchiveError('The archive is cut short: its chunk table needs more bytes than the file has. Get the complete file or link again.');
   const chunks: ChunkEntry[] = [];
-  let payloadTotal = 0;
   let storedTotal = 0;
   for (let i = 0; i < chunkCount; i++) {
     const v = r.varint(50);
@@ -149,8 +174,8 @@ export function readArchive(bytes: Uint8Array): ParsedArchive {
     const c = r.u32();
     if (kind === 'stored' && payloadLength !== count) throw new CorruptArchiveError(`Damaged archive: stored chunk ${i} has inconsistent lengths.`);
     if (kind === 'model' && count === 0) throw new CorruptArchiveError(`Damaged archive: chunk ${i} codes no tokens.`);
+    if (kind === 'model' && payloadLength > maxModelPayload(count)) throw new CorruptArchiveError(`Damaged archive: chunk ${i} is longer than ${count} tokens can be.`);
     if (kind === 'stored') storedTotal += count;
-    payloadTotal += payloadLength;
     chunks.push({ kind, count, payloadLength, crc32: c });
   }
   if (storedTotal > originalLength) throw new CorruptArchiveError('Damaged archive: stored chunks exceed the original length.');
@@ -163,7 +188,23 @@ export function readArchive(bytes: Uint8Array): ParsedArchive {
   const check = crc32(bytes.subarray(0, r.pos)) & 0xffff;
   const stored = r.u8() | (r.u8() << 8);
   if (check !== stored) throw new CorruptArchiveError('The archive header is damaged (checksum mismatch). Get the file or link again.');
-  const headerLength = r.pos;
+  return {
+    header: { version, model: { name, fingerprint, tokenizerFingerprint, numericsId }, chunkTokens, originalLength, chunks, crc32: whole, extension },
+    headerLength: r.pos,
+  };
+}
+
+/**
+ * The most bytes a model chunk of `count` tokens can code to: every token's
+ * frequency is at least 1 of 2^24, so at most 24 bits, plus the coder's flush.
+ */
+export function maxModelPayload(count: number): number {
+  return 3 * count + 8;
+}
+
+export function readArchive(bytes: Uint8Array): ParsedArchive {
+  const { header, headerLength } = readArchiveHeader(bytes, true);
+  const payloadTotal = header.chunks.reduce((n, c) => n + c.payloadLength, 0);
   if (headerLength + payloadTotal > bytes.length) {
     throw new CorruptArchiveError(`The archive is incomplete: ${bytes.length - headerLength} of ${payloadTotal} payload bytes present. Get the complete file or link again.`);
   }
@@ -172,18 +213,14 @@ export function readArchive(bytes: Uint8Array): ParsedArchive {
   }
   const offsets: number[] = [];
   let off = headerLength;
-  for (const c of chunks) {
+  for (const c of header.chunks) {
     offsets.push(off);
     off += c.payloadLength;
   }
-  return {
-    header: { version, model: { name, fingerprint, tokenizerFingerprint, numericsId }, chunkTokens, originalLength, chunks, crc32: whole, extension },
-    headerLength,
-    payload: (i) => bytes.subarray(offsets[i]!, offsets[i]! + chunks[i]!.payloadLength),
-  };
+  return { header, headerLength, payload: (i) => bytes.subarray(offsets[i]!, offsets[i]! + header.chunks[i]!.payloadLength) };
 }
 
-function readCompact(bytes: Uint8Array, r: ByteReader, version: number): ParsedArchive {
+function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, complete: boolean): HeaderRead {
   const fingerprint = r.bytes(COMPACT_FINGERPRINT_BYTES).slice();
   const numericsId = r.varint(32);
   const originalLength = r.varint(49);
@@ -193,23 +230,26 @@ function readCompact(bytes: Uint8Array, r: ByteReader, version: number): ParsedA
   const headerLength = r.pos;
   const count = Math.floor(v / 2);
   const kind: ChunkKind = v % 2 ? 'stored' : 'model';
-  const payloadLength = bytes.length - headerLength;
-  if (kind === 'stored' && (count !== payloadLength || count !== originalLength)) {
-    throw new CorruptArchiveError('Damaged or truncated archive: the stored data does not have the length the header gives.');
+  const payloadLength = kind === 'stored' ? count : complete ? bytes.length - headerLength : PAYLOAD_TO_END;
+  if (kind === 'stored' && count !== originalLength) throw new CorruptArchiveError('Damaged archive: the stored data does not have the length the header gives.');
+  if (kind === 'stored' && complete && count > bytes.length - headerLength) {
+    throw new TruncatedArchiveError(`The archive is incomplete: ${bytes.length - headerLength} of ${count} bytes present. Get the complete file or link again.`);
+  }
+  if (kind === 'stored' && complete && count < bytes.length - headerLength) {
+    throw new CorruptArchiveError('The archive has unexpected trailing bytes: it was damaged or joined with other data.');
   }
   if (kind === 'model' && (count === 0 || originalLength === 0)) throw new CorruptArchiveError('Damaged archive: the chunk codes no tokens.');
-  const chunks: ChunkEntry[] = [{ kind, count, payloadLength, crc32: crc }];
+  if (kind === 'model' && payloadLength > maxModelPayload(count)) throw new CorruptArchiveError(`Damaged archive: the chunk is longer than ${count} tokens can be.`);
   return {
     header: {
       version,
       model: { name: '', fingerprint, tokenizerFingerprint: new Uint8Array(0), numericsId },
       chunkTokens: count,
       originalLength,
-      chunks,
+      chunks: [{ kind, count, payloadLength, crc32: crc }],
       crc32: crc,
     },
     headerLength,
-    payload: () => bytes.subarray(headerLength),
   };
 }
 

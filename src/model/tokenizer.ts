@@ -4,7 +4,10 @@
  * @huggingface/transformers).
  *
  * - The input is cut into segments after the first blank line ("\n\n") at or
- *   beyond every SEGMENT_BYTES, so memory stays bounded on big inputs.
+ *   beyond every SEGMENT_BYTES that ends within MAX_SEGMENT_BYTES of the
+ *   segment's start; failing that (logs, minified data, binary), at
+ *   MAX_SEGMENT_BYTES, moved past at most 3 UTF-8 continuation bytes. So
+ *   segments stay small and a stream can be tokenized slice by slice.
  * - Within a segment, valid UTF-8 runs go through the BPE; each byte that is
  *   not valid UTF-8 becomes its byte-level token directly.
  * - Decoding is a table lookup: token id -> bytes.
@@ -12,9 +15,12 @@
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelLoadError } from '../codec/errors.js';
+import { GrowableBytes } from './growableBytes.js';
 import { utf8Runs } from './utf8.js';
 
 export const SEGMENT_BYTES = 1 << 16;
+/** No segment is longer (plus at most 3 bytes, to end on a UTF-8 boundary), blank lines or not. */
+export const MAX_SEGMENT_BYTES = 1 << 20;
 const EMPTY = new Uint8Array(0);
 
 /** GPT-2's byte -> printable character map (ByteLevel pre-tokenizer). */
@@ -83,15 +89,8 @@ export class ByteTokenizer {
   /** Segment boundaries of the spec above: [start, end) pairs. */
   static segments(bytes: Uint8Array): [number, number][] {
     const out: [number, number][] = [];
-    let start = 0;
-    while (start < bytes.length) {
-      let end = bytes.length;
-      for (let i = start + SEGMENT_BYTES; i + 1 < bytes.length; i++) {
-        if (bytes[i] === 10 && bytes[i + 1] === 10) {
-          end = i + 2;
-          break;
-        }
-      }
+    for (let start = 0; start < bytes.length; ) {
+      const end = segmentEnd(bytes, start, true);
       out.push([start, end]);
       start = end;
     }
@@ -138,6 +137,57 @@ export class ByteTokenizer {
       const b = this.tokenBytes[ids[i]!] ?? EMPTY;
       out.set(b, o);
       o += b.length;
+    }
+    return out;
+  }
+}
+
+/**
+ * End of the segment that starts at `start` (the rule at the top of this
+ * file), or -1 when `bytes` does not yet hold enough to tell and more may
+ * come (`final` false). `from` skips blank-line positions already searched.
+ */
+export function segmentEnd(bytes: Uint8Array, start: number, final: boolean, from = start + SEGMENT_BYTES): number {
+  const cap = start + MAX_SEGMENT_BYTES;
+  const last = Math.min(bytes.length, cap) - 2; // a blank line at i must end by the cap: i + 2 <= cap
+  for (let i = Math.max(from, start + SEGMENT_BYTES); i <= last; i++) {
+    if (bytes[i] === 10 && bytes[i + 1] === 10) return i + 2;
+  }
+  if (bytes.length <= cap) return final ? bytes.length : -1;
+  if (!final && bytes.length < cap + 3) return -1;
+  let end = cap;
+  while (end < bytes.length && end < cap + 3 && (bytes[end]! & 0xc0) === 0x80) end++;
+  return end;
+}
+
+/** The segmentation applied to a stream: feed slices, get whole segments back. */
+export class SegmentSplitter {
+  private readonly buf = new GrowableBytes();
+  /** Blank-line positions below this (relative to the buffered segment start) have been searched. */
+  private searched = SEGMENT_BYTES;
+
+  push(slice: Uint8Array): Uint8Array[] {
+    this.buf.append(slice);
+    return this.take(false);
+  }
+
+  end(): Uint8Array[] {
+    return this.take(true);
+  }
+
+  private take(final: boolean): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (;;) {
+      const bytes = this.buf.view();
+      if (!bytes.length) break;
+      const end = segmentEnd(bytes, 0, final, this.searched);
+      if (end < 0) {
+        this.searched = Math.max(SEGMENT_BYTES, bytes.length - 1);
+        break;
+      }
+      out.push(bytes.slice(0, end));
+      this.buf.drop(end);
+      this.searched = SEGMENT_BYTES;
     }
     return out;
   }

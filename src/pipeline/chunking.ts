@@ -1,25 +1,65 @@
 /** Cutting a token stream into independent chunks, and spotting binary ones. */
 import { utf8Runs } from '../model/utf8.js';
 
-export interface ChunkPlan {
-  /** Token range [tokenStart, tokenEnd) and byte range [byteStart, byteEnd). */
-  tokenStart: number;
-  tokenEnd: number;
-  byteStart: number;
-  byteEnd: number;
+/** A chunk ready to code: its token ids and the original bytes they stand for. */
+export interface Chunk {
+  ids: Int32Array;
+  bytes: Uint8Array;
 }
 
-export function planChunks(ids: Int32Array, tokenBytes: Uint8Array[], chunkTokens: number): ChunkPlan[] {
-  const plans: ChunkPlan[] = [];
-  let byte = 0;
-  for (let t = 0; t < ids.length; t += chunkTokens) {
-    const end = Math.min(ids.length, t + chunkTokens);
-    let bytes = 0;
-    for (let i = t; i < end; i++) bytes += tokenBytes[ids[i]!]!.length;
-    plans.push({ tokenStart: t, tokenEnd: end, byteStart: byte, byteEnd: byte + bytes });
-    byte += bytes;
+/**
+ * Cuts a token stream, arriving segment by segment, into chunks of exactly
+ * `chunkTokens` tokens (the last one shorter): chunk i is tokens
+ * [i * chunkTokens, (i + 1) * chunkTokens) of the whole input, wherever the
+ * segments happened to end.
+ */
+export class ChunkAssembler {
+  private ids = new Int32Array(0);
+  private bytes = new Uint8Array(0);
+  private idStart = 0;
+  private byteStart = 0;
+
+  constructor(
+    private readonly chunkTokens: number,
+    private readonly tokenBytes: Uint8Array[],
+  ) {}
+
+  /** Adds a segment: its ids and the bytes they decode to. */
+  push(ids: ArrayLike<number>, bytes: Uint8Array): void {
+    const restIds = this.ids.subarray(this.idStart);
+    const nextIds = new Int32Array(restIds.length + ids.length);
+    nextIds.set(restIds);
+    nextIds.set(ids, restIds.length);
+    const restBytes = this.bytes.subarray(this.byteStart);
+    const nextBytes = new Uint8Array(restBytes.length + bytes.length);
+    nextBytes.set(restBytes);
+    nextBytes.set(bytes, restBytes.length);
+    this.ids = nextIds;
+    this.bytes = nextBytes;
+    this.idStart = 0;
+    this.byteStart = 0;
   }
-  return plans;
+
+  /** Whole chunks buffered. */
+  get ready(): number {
+    return Math.floor((this.ids.length - this.idStart) / this.chunkTokens);
+  }
+
+  /** Up to `max` chunks; with `final`, the shorter last one too. */
+  take(max: number, final = false): Chunk[] {
+    const out: Chunk[] = [];
+    while (out.length < max && this.idStart < this.ids.length) {
+      const n = Math.min(this.chunkTokens, this.ids.length - this.idStart);
+      if (n < this.chunkTokens && !final) break;
+      const ids = this.ids.slice(this.idStart, this.idStart + n);
+      let len = 0;
+      for (let i = 0; i < n; i++) len += this.tokenBytes[ids[i]!]!.length;
+      out.push({ ids, bytes: this.bytes.slice(this.byteStart, this.byteStart + len) });
+      this.idStart += n;
+      this.byteStart += len;
+    }
+    return out;
+  }
 }
 
 /**

@@ -70,11 +70,13 @@ export class CodecClient {
     return this.call(signal, (api) => api.loadModel(onProgress && Comlink.proxy(onProgress)));
   }
 
-  compress(input: Uint8Array, signal?: AbortSignal, onProgress?: ProgressListener): Promise<Uint8Array> {
+  /** The archive of `input` (a File, or text as a Blob), read by the worker in slices. */
+  compress(input: Blob, signal?: AbortSignal, onProgress?: ProgressListener): Promise<Blob> {
     return this.call(signal, (api) => api.compress(input, onProgress && Comlink.proxy(onProgress)));
   }
 
-  decompress(archive: Uint8Array, signal?: AbortSignal, onProgress?: ProgressListener): Promise<Uint8Array> {
-    return this.call(signal, (api) => api.decompress(archive, onProgress && Comlink.proxy(onProgress)));
+  /** The restored data; `onData` sees it arrive, chunk by chunk, in order. */
+  decompress(archive: Blob, signal?: AbortSignal, onProgress?: ProgressListener, onData?: (bytes: Uint8Array) => void): Promise<Blob> {
+    return this.call(signal, (api) => api.decompress(archive, onProgress && Comlink.proxy(onProgress), onData && Comlink.proxy(onData)));
   }
 }

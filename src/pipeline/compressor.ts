@@ -1,16 +1,24 @@
 /**
- * Compression and decompression: tokenize, chunk, code the chunks (on this
- * thread or a worker pool, see runner.ts), assemble the container.
+ * Compression: bytes in slices -> segments -> token ids -> chunks -> coded
+ * on this thread or a worker pool (runner.ts) -> payloads spooled until the
+ * header, which comes first, can be written. Memory stays bounded by a
+ * segment, a group of chunks and the spool (a temporary file in the CLI).
  */
-import { CancelledError, CorruptArchiveError, DeviceMismatchError, UsageError } from '../codec/errors.js';
+import { DeviceMismatchError, CorruptArchiveError, UsageError } from '../codec/errors.js';
 import { crc32 } from '../codec/crc32.js';
-import { checkModel, readArchive, writeArchive, type ChunkEntry } from '../format/container.js';
+import { encodeHeader, type ChunkEntry } from '../format/container.js';
 import type { LoadedModel } from '../model/loadedModel.js';
+import { SegmentSplitter } from '../model/tokenizer.js';
 import { isLockstep, stampOf } from '../model/types.js';
-import { HUB_NUMERICS_ID, readHubStamp, stampDifferences, writeHubStamp, type HubStamp } from '../model/hub/hubStamp.js';
-import { looksBinary, planChunks, type ChunkPlan } from './chunking.js';
+import { writeHubStamp } from '../model/hub/hubStamp.js';
+import { bufferSource, concatSources, MemorySink, MemorySpool, type ByteSink, type ByteSource, type PayloadSpool } from './byteStreams.js';
+import { ChunkAssembler, looksBinary, type Chunk } from './chunking.js';
+import { decompressStream } from './decompressor.js';
+import { groupSize, Meter, throwIfAborted } from './meter.js';
 import type { ProgressListener } from './progress.js';
 import { localRunner, type ChunkRunner } from './runner.js';
+
+export { decompress, decompressStream, openArchive, decodeArchive } from './decompressor.js';
 
 export interface CodingOptions {
   /** Tokens per chunk (default: the model's training context). */
@@ -23,7 +31,7 @@ export interface CodingOptions {
   onProgress?: ProgressListener;
   /** Keep chunks the model cannot shrink as raw bytes (default true). */
   storeIncompressible?: boolean;
-  /** Decode the new archive and compare before returning it (default: on for hub models, off for the exact engine). */
+  /** Decode the new archive and check it before returning (default: on for hub models, off for the exact engine). */
   verify?: boolean;
   /** One-chunk archives in the short form (docs/format.md), default true. */
   compact?: boolean;
@@ -31,224 +39,165 @@ export interface CodingOptions {
   onWarning?: (message: string) => void;
 }
 
+export interface StreamOptions extends CodingOptions {
+  /** Size of the input when known: progress percentages and ETA. */
+  totalBytes?: number;
+  /** Where payloads wait for the header (default: memory). */
+  spool?: PayloadSpool;
+}
+
+export interface StreamResult {
+  bytesIn: number;
+  bytesOut: number;
+}
+
 /** Lockstep (hub) engines batch this many chunks unless told otherwise. */
 const LOCKSTEP_BATCH = 4;
 
-function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new CancelledError();
+/** A chunk on its way into the archive, in input order. */
+interface Pending {
+  chunk: Chunk;
+  /** Stored as raw bytes without coding (binary-looking). */
+  binary: boolean;
+  payload?: Uint8Array;
 }
 
-/** Sends coding progress at most every 100 ms. */
-class Meter {
-  private readonly t0 = performance.now();
-  private last = 0;
-  tokens = 0;
-  constructor(
-    private readonly direction: 'compress' | 'decompress',
-    private readonly total: number,
-    private readonly listener?: ProgressListener,
-  ) {}
-  report(bytesDone: number, bitsSoFar: number, force = false): void {
-    if (!this.listener) return;
-    const now = performance.now();
-    if (!force && now - this.last < 100) return;
-    this.last = now;
-    const secs = Math.max(1e-3, (now - this.t0) / 1000);
-    const rate = bytesDone / secs;
-    this.listener({
-      stage: 'coding',
-      direction: this.direction,
-      bytesDone,
-      bytesTotal: this.total,
-      tokensPerSecond: this.tokens / secs,
-      etaSeconds: rate > 0 ? (this.total - bytesDone) / rate : Infinity,
-      bitsPerByte: bytesDone > 0 ? bitsSoFar / bytesDone : 0,
-    });
-  }
-  get seconds(): number {
-    return (performance.now() - this.t0) / 1000;
-  }
-}
-
-/** Groups of chunks handed to the runner between progress reports. */
-const REPORT_GROUP = 16;
-
-export async function compress(input: Uint8Array, model: LoadedModel, opts: CodingOptions = {}): Promise<Uint8Array> {
+export async function compressStream(source: ByteSource, model: LoadedModel, sink: ByteSink, opts: StreamOptions = {}): Promise<StreamResult> {
   const chunkTokens = opts.chunkTokens ?? model.contextTokens;
   if (!Number.isInteger(chunkTokens) || chunkTokens < 1 || chunkTokens > model.identity.config.maxPos - 1) {
     throw new UsageError(`Chunk size must be 1..${model.identity.config.maxPos - 1} tokens for this model.`);
   }
   const lockstep = isLockstep(model.engine);
   // A hub model's numbers depend on how chunks are grouped, so its chunks are
-  // coded here, in groups the decoder rebuilds from the recorded batch size.
+  // coded here, in batches the decoder rebuilds from the recorded batch size:
+  // consecutive runs of `batch` model-coded chunks.
   const batch = opts.batch ?? (lockstep ? LOCKSTEP_BATCH : 8);
   const runner = lockstep ? localRunner(model, batch) : (opts.runner ?? localRunner(model, batch));
+  const group = groupSize(runner.capacity, batch);
   const store = opts.storeIncompressible !== false;
-  opts.onProgress?.({ stage: 'tokenizing', bytesDone: 0, bytesTotal: input.length });
-  const ids = model.tokenizer.encode(input);
-  throwIfAborted(opts.signal);
-  const plans = planChunks(ids, model.tokenizer.tokenBytes, chunkTokens);
-  const bytesOf = (p: ChunkPlan) => input.subarray(p.byteStart, p.byteEnd);
-  const entries: ChunkEntry[] = new Array(plans.length);
-  const payloads: Uint8Array[] = new Array(plans.length);
-  const meter = new Meter('compress', input.length, opts.onProgress);
+  const spool = opts.spool ?? new MemorySpool();
+  const entries: ChunkEntry[] = [];
+  const meter = new Meter('compress', opts.totalBytes ?? 0, opts.onProgress);
+  let bytesIn = 0;
+  let crcAll = 0;
   let bytesDone = 0;
   let bits = 0;
 
-  const storeChunk = (i: number) => {
-    const raw = bytesOf(plans[i]!);
-    entries[i] = { kind: 'stored', count: raw.length, payloadLength: raw.length, crc32: crc32(raw) };
-    payloads[i] = raw;
-  };
-  const modelChunks: number[] = [];
-  plans.forEach((p, i) => (store && looksBinary(bytesOf(p)) ? storeChunk(i) : modelChunks.push(i)));
-
-  for (let g = 0; g < modelChunks.length; g += REPORT_GROUP) {
-    throwIfAborted(opts.signal);
-    const group = modelChunks.slice(g, g + REPORT_GROUP);
-    const coded = await runner.encode(
-      group.map((i) => ids.subarray(plans[i]!.tokenStart, plans[i]!.tokenEnd)),
-      opts.signal,
-    );
-    group.forEach((i, k) => {
-      const p = plans[i]!;
-      const raw = bytesOf(p);
-      const payload = coded[k]!;
-      // (not for hub models: a chunk stored now would regroup the decoder's batches)
-      if (store && !lockstep && payload.length >= raw.length) storeChunk(i);
-      else {
-        entries[i] = { kind: 'model', count: p.tokenEnd - p.tokenStart, payloadLength: payload.length, crc32: crc32(raw) };
-        payloads[i] = payload;
+  try {
+    /** Appends in input order; neighbouring stored chunks become one entry, so binary data pays one entry, not one per chunk. */
+    const append = async (kind: 'model' | 'stored', count: number, raw: Uint8Array, payload: Uint8Array) => {
+      const last = entries[entries.length - 1];
+      if (kind === 'stored' && last?.kind === 'stored') {
+        last.count += raw.length;
+        last.payloadLength += raw.length;
+        last.crc32 = crc32(raw, last.crc32);
+      } else {
+        entries.push({ kind, count, payloadLength: payload.length, crc32: crc32(raw) });
       }
+      await spool.append(payload);
       bytesDone += raw.length;
-      bits += payloads[i]!.length * 8;
-      meter.tokens += p.tokenEnd - p.tokenStart;
-    });
-    meter.report(bytesDone, bits);
-  }
-  meter.report(input.length, bits, true);
-  const merged = mergeStoredRuns(plans, entries, payloads, input);
-  const extension = isLockstep(model.engine) ? writeHubStamp({ ...model.engine.origin, batch }) : undefined;
-  const archive = writeArchive(
-    { model: stampOf(model.identity), chunkTokens, originalLength: input.length, chunks: merged.entries, crc32: crc32(input), extension },
-    merged.payloads,
-    { compact: opts.compact ?? true },
-  );
-  if (opts.verify ?? lockstep) {
-    const back = await decompress(archive, model, { runner: opts.runner, batch: opts.batch, signal: opts.signal }).catch((e: unknown) => {
-      if (e instanceof CorruptArchiveError || e instanceof DeviceMismatchError) return null;
-      throw e;
-    });
-    if (!back || back.length !== input.length || !back.every((b, i) => b === input[i])) {
-      throw new DeviceMismatchError(
-        lockstep
-          ? `Model "${model.identity.name}" did not give the same predictions twice on this device (${model.engine.backend}), so its archive would not decode. Try another backend or dtype, or use the default model.`
-          : 'Verification failed: the archive does not decode to the input. Please report this.',
-      );
-    }
-  }
-  opts.onProgress?.({ stage: 'done', bytesIn: input.length, bytesOut: archive.length, seconds: meter.seconds });
-  return archive;
-}
+      bits += payload.length * 8;
+    };
 
-/** Neighbouring stored chunks become one, so binary data pays one entry, not one per chunk. */
-function mergeStoredRuns(plans: ChunkPlan[], entries: ChunkEntry[], payloads: Uint8Array[], input: Uint8Array) {
-  const outEntries: ChunkEntry[] = [];
-  const outPayloads: Uint8Array[] = [];
-  for (let i = 0; i < entries.length; i++) {
-    let j = i;
-    if (entries[i]!.kind === 'stored') while (j + 1 < entries.length && entries[j + 1]!.kind === 'stored') j++;
-    if (j === i) {
-      // a model chunk, or a stored one with no stored neighbour: its entry (and CRC) stands
-      outEntries.push(entries[i]!);
-      outPayloads.push(payloads[i]!);
-      continue;
-    }
-    const raw = input.subarray(plans[i]!.byteStart, plans[j]!.byteEnd);
-    outEntries.push({ kind: 'stored', count: raw.length, payloadLength: raw.length, crc32: crc32(raw) });
-    outPayloads.push(raw);
-    i = j;
-  }
-  return { entries: outEntries, payloads: outPayloads };
-}
-
-export async function decompress(archive: Uint8Array, model: LoadedModel | null, opts: CodingOptions = {}): Promise<Uint8Array> {
-  const parsed = readArchive(archive);
-  const { header } = parsed;
-  let hubStamp: HubStamp | null = null;
-  const needsModel = header.chunks.some((c) => c.kind === 'model');
-  if (needsModel) {
-    if (!model) throw new UsageError(`This archive needs model "${header.model.name}"; none is loaded.`);
-    checkModel(header, stampOf(model.identity));
-    hubStamp = hubStampFor(header.model.numericsId, header.extension, model, opts.onWarning);
-    if (header.chunks.some((c) => c.kind === 'model' && c.count > model.identity.config.maxPos - 1)) {
-      throw new CorruptArchiveError('The archive asks for chunks longer than the model supports: it is damaged.');
-    }
-  }
-  const parts: Uint8Array[] = new Array(header.chunks.length);
-  const meter = new Meter('decompress', header.originalLength, opts.onProgress);
-  let bytesDone = 0;
-
-  const finishChunk = (i: number, bytes: Uint8Array) => {
-    if (crc32(bytes) !== header.chunks[i]!.crc32) {
-      if (hubStamp && header.chunks[i]!.kind === 'model') {
-        throw new DeviceMismatchError(
-          `Chunk ${i + 1} of ${header.chunks.length} did not decode to the original. This archive was made with hub model "${header.model.name}" ` +
-            `on ${hubStamp.backend} (${hubStamp.device}, ${hubStamp.dtype}); such archives decode only on the same kind of device and backend — open it there. ` +
-            `(If it was made there, the file is damaged: get it again.)`,
-        );
+    let queue: Pending[] = [];
+    /** Appends the queue's head up to the first chunk still waiting to be coded. */
+    const drain = async () => {
+      let i = 0;
+      for (; i < queue.length; i++) {
+        const p = queue[i]!;
+        if (!p.binary && !p.payload) break;
+        const raw = p.chunk.bytes;
+        // (not for hub models: a chunk stored now would regroup the decoder's batches)
+        if (p.binary || (store && !lockstep && p.payload!.length >= raw.length)) await append('stored', raw.length, raw, raw);
+        else await append('model', p.chunk.ids.length, raw, p.payload!);
+        meter.tokens += p.chunk.ids.length;
       }
-      throw new CorruptArchiveError(`Chunk ${i + 1} of ${header.chunks.length} is damaged (checksum mismatch). Get the file or link again.`);
-    }
-    parts[i] = bytes;
-    bytesDone += bytes.length;
-  };
+      queue = queue.slice(i);
+      meter.report(bytesDone, bits);
+    };
+    /** Codes whole groups of waiting model chunks (all of them when `final`), then drains. */
+    const codeQueue = async (final: boolean) => {
+      const waiting = queue.filter((p) => !p.binary && !p.payload);
+      const n = final ? waiting.length : waiting.length - (waiting.length % group);
+      if (n > 0) {
+        throwIfAborted(opts.signal);
+        const coded = await runner.encode(waiting.slice(0, n).map((p) => p.chunk.ids), opts.signal);
+        coded.forEach((payload, k) => (waiting[k]!.payload = payload));
+      }
+      await drain();
+    };
 
-  const modelChunks: number[] = [];
-  header.chunks.forEach((c, i) => (c.kind === 'stored' ? finishChunk(i, parsed.payload(i).slice()) : modelChunks.push(i)));
+    const splitter = new SegmentSplitter();
+    const chunker = new ChunkAssembler(chunkTokens, model.tokenizer.tokenBytes);
+    const take = async (final: boolean) => {
+      for (const chunk of chunker.take(Infinity, final)) queue.push({ chunk, binary: store && looksBinary(chunk.bytes) });
+      await codeQueue(final);
+    };
+    const feed = async (segments: Uint8Array[]) => {
+      for (const seg of segments) {
+        if (store && looksBinary(seg)) {
+          // Not worth tokenizing what will be stored: the chunk so far ends here and the segment goes in whole.
+          for (const chunk of chunker.take(Infinity, true)) queue.push({ chunk, binary: looksBinary(chunk.bytes) });
+          queue.push({ chunk: { ids: new Int32Array(0), bytes: seg }, binary: true });
+        } else chunker.push(model.tokenizer.encodeSegment(seg), seg);
+      }
+      await take(false);
+    };
 
-  if (model && modelChunks.length) {
-    const runner = hubStamp ? localRunner(model, hubStamp.batch) : (opts.runner ?? localRunner(model, opts.batch ?? 8));
-    for (let g = 0; g < modelChunks.length; g += REPORT_GROUP) {
+    opts.onProgress?.({ stage: 'tokenizing', bytesDone: 0, bytesTotal: opts.totalBytes ?? 0 });
+    for await (const slice of source) {
       throwIfAborted(opts.signal);
-      const group = modelChunks.slice(g, g + REPORT_GROUP);
-      const ids = await runner.decode(
-        group.map((i) => ({ payload: parsed.payload(i), count: header.chunks[i]!.count })),
-        opts.signal,
-        (n) => {
-          meter.tokens += n;
-          meter.report(bytesDone, 0);
-        },
-      );
-      group.forEach((i, k) => finishChunk(i, model.tokenizer.decode(ids[k]!)));
+      crcAll = crc32(slice, crcAll);
+      bytesIn += slice.length;
+      await feed(splitter.push(slice));
     }
-  }
+    await feed(splitter.end());
+    await take(true);
+    meter.report(bytesIn, bits, true);
 
-  const out = new Uint8Array(bytesDone);
-  let o = 0;
-  for (const p of parts) (out.set(p!, o), (o += p!.length));
-  if (out.length !== header.originalLength || crc32(out) !== header.crc32) {
-    throw new CorruptArchiveError('The archive is damaged: the restored data does not match its checksum. Get the file or link again.');
+    const extension = lockstep && isLockstep(model.engine) ? writeHubStamp({ ...model.engine.origin, batch }) : undefined;
+    const header = encodeHeader(
+      { model: stampOf(model.identity), chunkTokens, originalLength: bytesIn, chunks: entries, crc32: crcAll, extension },
+      { compact: opts.compact ?? true },
+    );
+    if (opts.verify ?? lockstep) await verify(header, spool, model, opts);
+    await sink.write(header);
+    for await (const part of spool.replay()) await sink.write(part);
+    const bytesOut = header.length + spool.length;
+    opts.onProgress?.({ stage: 'done', bytesIn, bytesOut, seconds: meter.seconds });
+    return { bytesIn, bytesOut };
+  } finally {
+    await spool.dispose();
   }
-  meter.report(out.length, archive.length * 8, true);
-  opts.onProgress?.({ stage: 'done', bytesIn: archive.length, bytesOut: out.length, seconds: meter.seconds });
-  return out;
 }
 
-/**
- * For hub-model archives: the recorded origin (whose batch size the decoder
- * must use), with a warning when this device differs from the one that made it.
- */
-function hubStampFor(numericsId: number, extension: Uint8Array | undefined, model: LoadedModel, onWarning?: (m: string) => void): HubStamp | null {
-  const engine = model.engine;
-  if (numericsId !== HUB_NUMERICS_ID) return null;
-  if (!isLockstep(engine)) throw new UsageError('This archive was made with a hub model; load that model to open it.');
-  const stamp = readHubStamp(extension);
-  const diff = stampDifferences(stamp, engine.origin);
-  if (diff.length) {
-    onWarning?.(
-      `This archive was made on another kind of device (${diff.join('; ')}). Hub-model archives decode reliably only where they were made; trying anyway — a checksum will tell.`,
+/** Decodes the new archive (checking every chunk's and the whole CRC-32) before anyone gets it. */
+async function verify(header: Uint8Array, spool: PayloadSpool, model: LoadedModel, opts: CodingOptions): Promise<void> {
+  const lockstep = isLockstep(model.engine);
+  const ok = await decompressStream(concatSources(bufferSource(header), spool.replay()), model, { write() {} }, {
+    runner: opts.runner,
+    batch: opts.batch,
+    signal: opts.signal,
+  }).then(
+    () => true,
+    (e: unknown) => {
+      if (e instanceof CorruptArchiveError || e instanceof DeviceMismatchError) return false;
+      throw e;
+    },
+  );
+  if (!ok) {
+    throw new DeviceMismatchError(
+      lockstep
+        ? `Model "${model.identity.name}" did not give the same predictions twice on this device (${model.engine.backend}), so its archive would not decode. Try another backend or dtype, or use the default model.`
+        : 'Verification failed: the archive does not decode to the input. Please report this.',
     );
   }
-  return stamp;
 }
+
+/** The whole archive of an in-memory input. */
+export async function compress(input: Uint8Array, model: LoadedModel, opts: CodingOptions = {}): Promise<Uint8Array> {
+  const sink = new MemorySink();
+  await compressStream(bufferSource(input), model, sink, { ...opts, totalBytes: input.length });
+  return sink.bytes();
+}
+

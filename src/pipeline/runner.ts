@@ -6,6 +6,8 @@ import type { LoadedModel } from '../model/loadedModel.js';
 import { decodeChunks, encodeChunks, type DecodeJob } from './chunkCoder.js';
 
 export interface ChunkRunner {
+  /** Chunks it can work on at once (a pool: workers x batch); groups handed to it should be at least this big. */
+  readonly capacity?: number;
   encode(chunks: Int32Array[], signal?: AbortSignal): Promise<Uint8Array[]>;
   decode(jobs: DecodeJob[], signal?: AbortSignal, onTokens?: (n: number) => void): Promise<Int32Array[]>;
 }
@@ -38,6 +40,7 @@ export function poolRunner(runners: ChunkRunner[], groupSize: number): ChunkRunn
     return out;
   }
   return {
+    capacity: runners.length * groupSize,
     encode: (chunks, signal) => spread(chunks, (r, g) => r.encode(g, signal)),
     decode: (jobs, signal, onTokens) => spread(jobs, (r, g) => r.decode(g, signal, onTokens)),
   };

@@ -11,15 +11,15 @@ export function formatSeconds(s: number): string {
   return `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`;
 }
 
-/** Sizes of the same bytes through the browser's own compressors, where it has them. */
-export async function classicSizes(bytes: Uint8Array): Promise<{ name: string; size: number }[]> {
+/** Sizes of the same bytes through the browser's own compressors, where it has them (streamed: any size). */
+export async function classicSizes(input: Blob): Promise<{ name: string; size: number }[]> {
   const out: { name: string; size: number }[] = [];
   for (const fmt of ['gzip', 'brotli'] as const) {
     try {
-      const cs = new CompressionStream(fmt as CompressionFormat);
-      const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(cs);
-      const buf = await new Response(stream).arrayBuffer();
-      out.push({ name: fmt, size: buf.byteLength });
+      const reader = input.stream().pipeThrough(new CompressionStream(fmt as CompressionFormat)).getReader();
+      let size = 0;
+      for (let r = await reader.read(); !r.done; r = await reader.read()) size += r.value.byteLength;
+      out.push({ name: fmt, size });
     } catch {
       // this browser lacks the format
     }

@@ -97,7 +97,8 @@ describe('.llmz container v1', () => {
       [Uint8Array.of(1, 2, 3, 4)],
       { compact: true },
     );
-    expect(() => readArchive(stored.subarray(0, stored.length - 1))).toThrow(CorruptArchiveError);
+    expect(() => readArchive(stored.subarray(0, stored.length - 1))).toThrow(TruncatedArchiveError);
+    expect(() => readArchive(Uint8Array.from([...stored, 0]))).toThrow(CorruptArchiveError);
     expect(() => readArchive(stored.subarray(0, 9))).toThrow(TruncatedArchiveError);
     const both = stored.slice();
     both[3] = 3; // compact + extension is not a form this reader knows
