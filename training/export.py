@@ -1,9 +1,10 @@
 """Export a float checkpoint to the exact engine's model file (docs/numerics.md).
 
-Post-training quantization: int8 weights with per-row scales; activation
-scales from a calibration pass over training text; every real-valued scale
-becomes an integer multiplier and shift.  (No quantization-aware
-fine-tuning: PTQ measured within 0.25% of float, see the model card.)
+int8 (or packed int4) weights with per-row scales; activation scales from a
+calibration pass over training text, or, for a checkpoint trained with
+`train.py --qat`, the scales its fake quantization used (the weights were
+trained for those); every real-valued scale becomes an integer multiplier
+and shift.
 
   /usr/bin/python3 training/export.py --ckpt /work/llmz-state/base/ckpt.pt \
       --data /work/data --tokenizer public/models/llmz-base/tokenizer.json \
@@ -179,7 +180,10 @@ def main():
     T = a.context
     starts = rng.integers(0, len(data) - T, size=a.calib_seqs)
     seqs = torch.from_numpy(np.stack([np.concatenate([[0], data[s:s + T - 1]]) for s in starts]).astype(np.int64))
-    stats = calibrate(model, seqs)
+    qat = ck.get("qat")
+    if qat and qat["bits"] != a.weight_bits:
+        print(f"note: checkpoint trained for int{qat['bits']} weights, exporting int{a.weight_bits}")
+    stats = dict(qat["scales"]) if qat else calibrate(model, seqs)
     with open(a.tokenizer, "rb") as f:
         tok_sha = hashlib.sha256(f.read()).hexdigest()
     meta, tensors = quantize(model, stats, a.name, tok_sha, a.context, a.weight_bits)

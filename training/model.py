@@ -34,6 +34,46 @@ class Config:
         return asdict(self)
 
 
+class FakeQuant:
+    """Quantization-aware training: the integer engine's rounding, simulated.
+
+    Weights: per-row symmetric int8 (or int4), as export.quant_rows.
+    Activations: int8 with the per-tensor scales export.py uses, fixed from a
+    calibration pass (`scales`, keyed like export.calibrate's stats) at every
+    point docs/numerics.md quantizes: norm outputs, q and k after rotary, v,
+    the attention output, the SwiGLU product; the Q8 gate/up clamp.
+    Straight-through gradients, zero outside the clamp range.
+    """
+
+    def __init__(self, scales, weight_bits=8):
+        self.scales = dict(scales)
+        self.qmax_w = 127.0 if weight_bits == 8 else 7.0
+        self.weight_bits = weight_bits
+
+    def weight(self, w):
+        s = (w.detach().abs().amax(dim=1, keepdim=True).clamp_min(1e-12) / self.qmax_w)
+        return w + ((w / s).round().clamp(-self.qmax_w, self.qmax_w) * s - w).detach()
+
+    def act(self, name, x):
+        s = self.scales[name] / 127.0
+        y = x.clamp(-127.0 * s, 127.0 * s)
+        return y + ((y / s).round() * s - y).detach()
+
+    @staticmethod
+    def q8(x):
+        """gate/up are written in Q8, clamped to int16 range."""
+        y = x.clamp(-32767 / 256, 32767 / 256)
+        return y + ((y * 256).round() / 256 - y).detach()
+
+
+def fq_act(fq, name, x):
+    return x if fq is None else fq.act(name, x)
+
+
+def fq_linear(fq, lin, x):
+    return lin(x) if fq is None else F.linear(x, fq.weight(lin.weight))
+
+
 class RMSNorm(nn.Module):
     def __init__(self, dim, eps):
         super().__init__()
@@ -70,15 +110,15 @@ class Attention(nn.Module):
         self.v = nn.Linear(cfg.dim, cfg.kv_heads * hd, bias=False)
         self.o = nn.Linear(cfg.heads * hd, cfg.dim, bias=False)
 
-    def forward(self, x, cos, sin):
+    def forward(self, x, cos, sin, fq=None, p=""):
         B, T, _ = x.shape
         c = self.cfg
         hd = c.head_dim
-        q = self.q(x).view(B, T, c.heads, hd).transpose(1, 2)
-        k = self.k(x).view(B, T, c.kv_heads, hd).transpose(1, 2)
-        v = self.v(x).view(B, T, c.kv_heads, hd).transpose(1, 2)
-        q = apply_rope(q, cos, sin)
-        k = apply_rope(k, cos, sin)
+        q = fq_linear(fq, self.q, x).view(B, T, c.heads, hd).transpose(1, 2)
+        k = fq_linear(fq, self.k, x).view(B, T, c.kv_heads, hd).transpose(1, 2)
+        v = fq_act(fq, p + ".v", fq_linear(fq, self.v, x).view(B, T, c.kv_heads, hd).transpose(1, 2))
+        q = fq_act(fq, p + ".q", apply_rope(q, cos, sin))
+        k = fq_act(fq, p + ".k", apply_rope(k, cos, sin))
         if c.kv_heads != c.heads:
             rep = c.heads // c.kv_heads
             k = k.repeat_interleave(rep, dim=1)
@@ -88,7 +128,7 @@ class Attention(nn.Module):
         att = att.masked_fill(mask, float("-inf"))
         att = torch.softmax(att.float(), dim=-1).type_as(v)
         y = (att @ v).transpose(1, 2).reshape(B, T, c.heads * hd)
-        return self.o(y)
+        return fq_linear(fq, self.o, fq_act(fq, p + ".ao", y))
 
 
 class MLP(nn.Module):
@@ -98,8 +138,12 @@ class MLP(nn.Module):
         self.up = nn.Linear(cfg.dim, cfg.ffn, bias=False)
         self.down = nn.Linear(cfg.ffn, cfg.dim, bias=False)
 
-    def forward(self, x):
-        return self.down(F.silu(self.gate(x)) * self.up(x))
+    def forward(self, x, fq=None, p=""):
+        if fq is None:
+            return self.down(F.silu(self.gate(x)) * self.up(x))
+        g, u = fq.q8(fq_linear(fq, self.gate, x)), fq.q8(fq_linear(fq, self.up, x))
+        a = fq.act(p + ".a", torch.where(g < -8, torch.zeros_like(g), F.silu(g)) * u)  # the table: 0 below -8
+        return fq_linear(fq, self.down, a)
 
 
 class Block(nn.Module):
@@ -110,9 +154,9 @@ class Block(nn.Module):
         self.mlp_norm = RMSNorm(cfg.dim, cfg.norm_eps)
         self.mlp = MLP(cfg)
 
-    def forward(self, x, cos, sin):
-        x = x + self.attn(self.attn_norm(x), cos, sin)
-        return x + self.mlp(self.mlp_norm(x))
+    def forward(self, x, cos, sin, fq=None, p=""):
+        x = x + self.attn(fq_act(fq, p + ".attn_norm", self.attn_norm(x)), cos, sin, fq, p)
+        return x + self.mlp(fq_act(fq, p + ".mlp_norm", self.mlp_norm(x)), fq, p)
 
 
 class LM(nn.Module):
@@ -125,6 +169,7 @@ class LM(nn.Module):
         cos, sin = rope_tables(cfg)
         self.register_buffer("cos", cos.float(), persistent=False)
         self.register_buffer("sin", sin.float(), persistent=False)
+        self.fq = None  # a FakeQuant during quantization-aware training
         self.apply(self._init)
         for b in self.blocks:  # scaled init of the residual writers (GPT-2)
             nn.init.normal_(b.attn.o.weight, std=0.02 / math.sqrt(2 * cfg.layers))
@@ -135,23 +180,27 @@ class LM(nn.Module):
         if isinstance(m, (nn.Linear, nn.Embedding)):
             nn.init.normal_(m.weight, std=0.02)
 
+    def head_weight(self):
+        """The tied embedding/head matrix, as the engine sees it under QAT."""
+        return self.embed.weight if self.fq is None else self.fq.weight(self.embed.weight)
+
     def features(self, ids):
         """Final-normed hidden states [B, T, dim]: what the tied head reads."""
         T = ids.shape[1]
         cos, sin = self.cos[:T], self.sin[:T]
-        x = self.embed(ids)
-        for b in self.blocks:
-            x = b(x, cos, sin)
-        return self.norm(x)
+        x = F.embedding(ids, self.head_weight())
+        for l, b in enumerate(self.blocks):
+            x = b(x, cos, sin, self.fq, f"layers.{l}")
+        return fq_act(self.fq, "final_norm", self.norm(x))
 
     def forward(self, ids):
-        return F.linear(self.features(ids), self.embed.weight)  # logits in nats
+        return F.linear(self.features(ids), self.head_weight())  # logits in nats
 
     def loss(self, ids, targets, chunk=1024):
         """Mean cross-entropy (nats) through the fused head: same value as
         cross_entropy(forward(ids)) without materialising [B*T, vocab]."""
         h = self.features(ids)
-        return HeadCrossEntropy.apply(h.reshape(-1, h.shape[-1]), self.embed.weight, targets.reshape(-1), chunk)
+        return HeadCrossEntropy.apply(h.reshape(-1, h.shape[-1]), self.head_weight(), targets.reshape(-1), chunk)
 
 
 class HeadCrossEntropy(torch.autograd.Function):

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from common import load_dev, token_bytes
-from model import LM, Config, param_count
+from model import LM, Config, FakeQuant, param_count
 
 BOS = 0
 
@@ -83,6 +83,9 @@ def main():
     ap.add_argument("--tail-tokens", type=int, default=0, help="oversampled region at the end of the data")
     ap.add_argument("--tail-frac", type=float, default=0.0, help="share of windows drawn from that region")
     ap.add_argument("--config", default="{}", help="JSON overrides of model.Config")
+    ap.add_argument("--qat", type=int, default=0, choices=[0, 8, 4],
+                    help="quantization-aware training with int8 (8) or int4 (4) weights; activation scales are "
+                         "calibrated once and kept in the checkpoint, so export.py uses the ones trained for")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -117,11 +120,22 @@ def main():
         rng.bit_generator.state = ck["rng"]
         print(f"resumed at step {step}", flush=True)
     print(f"params {param_count(model)} config {cfg.to_dict()}", flush=True)
+    qat = ck.get("qat") if ck else None
+    if a.qat and not qat:
+        from export import calibrate  # the same activation statistics export.py would take
+        crng = np.random.default_rng(99)
+        starts = crng.integers(0, len(data) - a.seq, size=16)
+        seqs = torch.from_numpy(np.stack([np.concatenate([[BOS], data[s:s + a.seq - 1]]) for s in starts]).astype(np.int64))
+        qat = {"bits": a.qat, "scales": calibrate(model, seqs)}
+        model.train()
+        print(f"QAT int{a.qat}: calibrated {len(qat['scales'])} activation scales", flush=True)
+    if qat:
+        model.fq = FakeQuant(qat["scales"], qat["bits"])
 
     def save():
         tmp = ckpt_path + ".tmp"
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "tokens": tokens,
-                    "rng": rng.bit_generator.state, "config": cfg.to_dict()}, tmp)
+                    "rng": rng.bit_generator.state, "config": cfg.to_dict(), "qat": qat}, tmp)
         os.replace(tmp, ckpt_path)
 
     stop = {"now": False}
