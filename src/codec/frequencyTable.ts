@@ -21,9 +21,11 @@ export class CumulativeTable implements FrequencyTable {
   readonly total: number;
   private readonly cum: Float64Array;
 
-  constructor(freqs: ArrayLike<number>) {
+  /** `cum`: room for freqs.length + 1 entries to reuse (a coder builds one table per token). */
+  constructor(freqs: ArrayLike<number>, cum = new Float64Array(freqs.length + 1)) {
     const n = freqs.length;
-    const cum = new Float64Array(n + 1);
+    if (cum.length < n + 1) throw new RangeError('cumulative buffer too small');
+    cum[0] = 0;
     for (let i = 0; i < n; i++) cum[i + 1] = cum[i]! + freqs[i]!;
     this.symbolCount = n;
     this.total = cum[n]!;

@@ -89,3 +89,21 @@ export function logitsToFrequencies(logits: ArrayLike<number>, out?: Uint32Array
 export function logitsToTable(logits: ArrayLike<number>): CumulativeTable {
   return new CumulativeTable(logitsToFrequencies(logits));
 }
+
+/**
+ * logitsToTable with its buffers kept between calls: a coder asks for one
+ * table per token, and two fresh 8,192-entry arrays each time kept the
+ * garbage collector busy. Each table is valid until the next call.
+ */
+export class TableBuilder {
+  private freqs = new Uint32Array(0);
+  private cum = new Float64Array(0);
+
+  table(logits: ArrayLike<number>): CumulativeTable {
+    if (this.freqs.length !== logits.length) {
+      this.freqs = new Uint32Array(logits.length);
+      this.cum = new Float64Array(logits.length + 1);
+    }
+    return new CumulativeTable(logitsToFrequencies(logits, this.freqs), this.cum);
+  }
+}

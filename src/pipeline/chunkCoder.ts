@@ -6,7 +6,7 @@
  * chunks in one fixed-size batch, token by token, so both compute the same.
  */
 import { CancelledError } from '../codec/errors.js';
-import { logitsToTable } from '../codec/logitsToFrequencies.js';
+import { TableBuilder } from '../codec/logitsToFrequencies.js';
 import { RangeDecoder, RangeEncoder } from '../codec/rangeCoder.js';
 import type { LoadedModel } from '../model/loadedModel.js';
 import { isLockstep, type LockstepEngine } from '../model/types.js';
@@ -71,8 +71,9 @@ export async function encodeChunks(model: LoadedModel, chunks: Int32Array[], bat
     for (let b = 0; b < chunks.length; b += batch) {
       const group = chunks.slice(b, b + batch);
       const encoders = group.map(() => new RangeEncoder());
+      const tables = new TableBuilder();
       const visit = (g: number, t: number, logits: Int32Array) => {
-        encoders[g]!.encode(logitsToTable(logits), group[g]![t]!);
+        encoders[g]!.encode(tables.table(logits), group[g]![t]!);
         return group[g]![t]!;
       };
       await stepGroup(engine, group.map((c) => c.length), bos, visit, signal);
@@ -81,6 +82,7 @@ export async function encodeChunks(model: LoadedModel, chunks: Int32Array[], bat
     return out;
   }
   const out: Uint8Array[] = [];
+  const tables = new TableBuilder();
   for (let b = 0; b < chunks.length; b += batch) {
     if (signal?.aborted) throw new CancelledError();
     const group = chunks.slice(b, b + batch);
@@ -88,7 +90,7 @@ export async function encodeChunks(model: LoadedModel, chunks: Int32Array[], bat
     group.forEach((ids, g) => {
       const enc = new RangeEncoder();
       const rows = logits[g]!;
-      for (let t = 0; t < ids.length; t++) enc.encode(logitsToTable(rows.subarray(t * V, (t + 1) * V)), ids[t]!);
+      for (let t = 0; t < ids.length; t++) enc.encode(tables.table(rows.subarray(t * V, (t + 1) * V)), ids[t]!);
       out.push(enc.finish());
     });
   }
@@ -111,12 +113,14 @@ export async function decodeChunks(
       const group = jobs.slice(b, b + batch);
       const decoders = group.map((j) => new RangeDecoder(j.payload));
       const ids = group.map((j) => new Int32Array(j.count));
-      const visit = (g: number, t: number, logits: Int32Array) => (ids[g]![t] = decoders[g]!.decode(logitsToTable(logits)));
+      const tables = new TableBuilder();
+      const visit = (g: number, t: number, logits: Int32Array) => (ids[g]![t] = decoders[g]!.decode(tables.table(logits)));
       await stepGroup(engine, group.map((j) => j.count), bos, visit, signal, onTokens);
       out.push(...ids);
     }
     return out;
   }
+  const tables = new TableBuilder();
   for (let b = 0; b < jobs.length; b += batch) {
     const group = jobs.slice(b, b + batch);
     const decoders = group.map((j) => new RangeDecoder(j.payload));
@@ -132,7 +136,7 @@ export async function decodeChunks(
           Int32Array.from(live, (g) => next[g]!),
         );
         live.forEach((g, k) => {
-          const sym = decoders[g]!.decode(logitsToTable(logits[k]!.subarray(0, V)));
+          const sym = decoders[g]!.decode(tables.table(logits[k]!.subarray(0, V)));
           ids[g]![t] = sym;
           next[g] = sym;
         });

@@ -6,9 +6,8 @@
  * Each row's arithmetic is exactly the reference engine's.
  */
 import type { Engine, ModelIdentity, StreamHandle } from '../types.js';
-import { clamp, INT32_MAX, INT32_MIN, requant, RESIDUAL_MAX, RESIDUAL_MIN, ropeToInt8, siluQ8 } from './intmath.js';
+import { INT32_MAX, INT32_MIN, normBits, requant, RESIDUAL_MAX, RESIDUAL_MIN } from './intmath.js';
 import { uploadExp2, type Kernels } from './kernels.js';
-import { rmsNorm } from './reference.js';
 import type { ExactWeights, Linear } from './weights.js';
 
 interface Stream extends StreamHandle {
@@ -27,7 +26,7 @@ interface Row {
 
 export class FastEngine implements Engine {
   private nextId = 1;
-  private readonly ptr = new Map<Int8Array | Int32Array, number>();
+  private readonly ptr = new Map<Int8Array | Int16Array | Int32Array, number>();
   private readonly exp2: number;
   readonly backend: string;
 
@@ -37,13 +36,17 @@ export class FastEngine implements Engine {
     private readonly K: Kernels,
   ) {
     this.backend = K.name;
-    const upload = (a: Int8Array | Int32Array) => {
+    const upload = (a: Int8Array | Int16Array | Int32Array) => {
       const p = K.alloc(a.byteLength);
       new Uint8Array(K.buffer(), p, a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
       this.ptr.set(a, p);
     };
     for (const a of [W.embed, W.headM, W.headS]) upload(a);
     for (const L of W.layers) for (const lin of [L.wq, L.wk, L.wv, L.wo, L.wgate, L.wup, L.wdown]) for (const a of [lin.w, lin.m, lin.s]) upload(a);
+    for (const n of [W.finalNorm, ...W.layers.flatMap((L) => [L.attnNorm, L.mlpNorm])]) upload(n.g);
+    upload(W.silu);
+    upload(W.ropeCos);
+    upload(W.ropeSin);
     this.exp2 = uploadExp2(K);
   }
 
@@ -109,7 +112,6 @@ export class FastEngine implements Engine {
     const R = rows.length;
     const d = c.dim;
     const hd = W.headDim;
-    const half = hd / 2;
     const kvDim = c.kvHeads * hd;
     const group = c.heads / c.kvHeads;
     for (const r of rows) {
@@ -123,46 +125,41 @@ export class FastEngine implements Engine {
     const qPtr = K.alloc(R * d);
     const aoPtr = K.alloc(R * d);
     const scratchPtr = K.alloc((maxCtx + hd) * 4);
+    // The residual stream and the gate live in kernel memory: norms, residual
+    // updates and the SwiGLU product run there, row after row, without JS loops.
+    const hPtr = K.alloc(R * d * 4);
+    const gatePtr = K.alloc(R * c.ffn * 4);
+    // per row: position, and where its q / k / v go (q: qPtr; k, v: its stream's cache)
+    const posPtr = K.alloc(R * 4);
+    const dstPtr = K.alloc(R * 4);
     try {
-      const h = new Int32Array(R * d);
-      const gate = new Int32Array(R * c.ffn);
-      const cos = W.ropeCos;
-      const sin = W.ropeSin;
+      const B = normBits(d);
+      const cos = this.ptr.get(W.ropeCos)!;
+      const sin = this.ptr.get(W.ropeSin)!;
+      new Int32Array(K.buffer(), posPtr, R).set(rows.map((r) => r.pos));
+      const destinations = (at: (r: Row, i: number) => number) => new Int32Array(K.buffer(), dstPtr, R).set(rows.map(at));
 
+      const h0 = new Int32Array(K.buffer(), hPtr, R * d);
       rows.forEach((r, i) => {
-        for (let j = 0; j < d; j++) h[i * d + j] = requant(W.embed[r.token * d + j]!, W.embedM[r.token]!, W.embedS[r.token]!);
+        for (let j = 0; j < d; j++) h0[i * d + j] = requant(W.embed[r.token * d + j]!, W.embedM[r.token]!, W.embedS[r.token]!);
       });
 
-      const normInto = (norm: typeof W.finalNorm) => {
-        const x = new Int8Array(K.buffer(), xPtr, R * d);
-        for (let i = 0; i < R; i++) rmsNorm(h.subarray(i * d, (i + 1) * d), norm, x.subarray(i * d, (i + 1) * d));
-      };
-      const ropeInt8 = (z: Int32Array, base: number, pos: number, dst: Int8Array, dstBase: number) =>
-        ropeToInt8(z, base, pos, half, cos, sin, dst, dstBase);
-      const addResidual = (delta: Int32Array) => {
-        for (let i = 0; i < R * d; i++) h[i] = clamp(h[i]! + delta[i]!, RESIDUAL_MIN, RESIDUAL_MAX);
-      };
+      const normInto = (norm: typeof W.finalNorm) => K.rmsNormRows(hPtr, R, d, this.ptr.get(norm.g)!, norm.gs, B, xPtr);
+      const addResidual = () => K.addResidual(hPtr, accPtr, R * d, RESIDUAL_MIN, RESIDUAL_MAX);
 
       for (let li = 0; li < W.layers.length; li++) {
         const L = W.layers[li]!;
         normInto(L.attnNorm);
         // q: rotary, then int8 at qPtr; k, v: into each row's cache
-        let y = await this.linear(L.wq, xPtr, R, accPtr, -32767, 32767);
-        const q8 = new Int8Array(K.buffer(), qPtr, R * d);
-        rows.forEach((r, i) => {
-          for (let hh = 0; hh < c.heads; hh++) ropeInt8(y, i * d + hh * hd, r.pos, q8, i * d + hh * hd);
-        });
-        y = await this.linear(L.wk, xPtr, R, accPtr, -32767, 32767);
-        const mem = new Int8Array(K.buffer());
-        rows.forEach((r, i) => {
-          const kBase = r.stream.k[li]! + r.pos * kvDim;
-          for (let kh = 0; kh < c.kvHeads; kh++) ropeInt8(y, i * kvDim + kh * hd, r.pos, mem, kBase + kh * hd);
-        });
-        y = await this.linear(L.wv, xPtr, R, accPtr, -127, 127);
-        rows.forEach((r, i) => {
-          const vBase = r.stream.v[li]! + r.pos * kvDim;
-          for (let j = 0; j < kvDim; j++) mem[vBase + j] = y[i * kvDim + j]!;
-        });
+        await this.linear(L.wq, xPtr, R, accPtr, -32767, 32767);
+        destinations((_r, i) => qPtr + i * d);
+        K.ropeRows(accPtr, R, d, hd, posPtr, cos, sin, dstPtr);
+        await this.linear(L.wk, xPtr, R, accPtr, -32767, 32767);
+        destinations((r) => r.stream.k[li]! + r.pos * kvDim);
+        K.ropeRows(accPtr, R, kvDim, hd, posPtr, cos, sin, dstPtr);
+        await this.linear(L.wv, xPtr, R, accPtr, -127, 127);
+        destinations((r) => r.stream.v[li]! + r.pos * kvDim);
+        K.storeRowsI8(accPtr, R, kvDim, dstPtr);
         // attention: each row sees its own stream's cache up to its position
         rows.forEach((r, i) => {
           for (let hh = 0; hh < c.heads; hh++) {
@@ -171,16 +168,15 @@ export class FastEngine implements Engine {
               L.attM, L.attS, L.aoM, L.aoS, this.exp2, scratchPtr, aoPtr + i * d + hh * hd);
           }
         });
-        addResidual(await this.linear(L.wo, aoPtr, R, accPtr, INT32_MIN, INT32_MAX));
+        await this.linear(L.wo, aoPtr, R, accPtr, INT32_MIN, INT32_MAX);
+        addResidual();
 
         normInto(L.mlpNorm);
-        gate.set(await this.linear(L.wgate, xPtr, R, accPtr, -32767, 32767));
-        const up = await this.linear(L.wup, xPtr, R, accPtr, -32767, 32767);
-        const act = new Int8Array(K.buffer(), xPtr, R * c.ffn);
-        for (let i = 0; i < R * c.ffn; i++) {
-          act[i] = clamp(requant(siluQ8(gate[i]!, W.silu) * up[i]!, L.aM, L.aS), -127, 127);
-        }
-        addResidual(await this.linear(L.wdown, xPtr, R, accPtr, INT32_MIN, INT32_MAX));
+        await this.linear(L.wgate, xPtr, R, gatePtr, -32767, 32767);
+        await this.linear(L.wup, xPtr, R, accPtr, -32767, 32767);
+        K.swiglu(gatePtr, accPtr, R * c.ffn, this.ptr.get(W.silu)!, L.aM, L.aS, xPtr);
+        await this.linear(L.wdown, xPtr, R, accPtr, INT32_MIN, INT32_MAX);
+        addResidual();
       }
 
       normInto(W.finalNorm);
@@ -189,7 +185,7 @@ export class FastEngine implements Engine {
       const acc = new Int32Array(K.buffer(), accPtr, R * c.vocab);
       return rows.map((_, i) => acc.slice(i * c.vocab, (i + 1) * c.vocab));
     } finally {
-      for (const p of [xPtr, accPtr, qPtr, aoPtr, scratchPtr]) K.free(p);
+      for (const p of [xPtr, accPtr, qPtr, aoPtr, scratchPtr, hPtr, gatePtr, posPtr, dstPtr]) K.free(p);
     }
   }
 }

@@ -33,6 +33,11 @@ export function bitlen(n: number): number {
   return n === 0 ? 0 : 32 - Math.clz32(n);
 }
 
+/** The spec's RMSNorm headroom bits for width d: squares of d values of B bits stay below 2^31. */
+export function normBits(d: number): number {
+  return Math.floor((31 - Math.ceil(Math.log2(d))) / 2);
+}
+
 export const clamp = (x: number, lo: number, hi: number) => (x < lo ? lo : x > hi ? hi : x);
 
 /** Bounds of docs/numerics.md: the residual stream, and int32 for residual deltas. */

@@ -20,6 +20,20 @@ export interface Kernels {
    * int8 result at `out`. `exp2` points at EXP2_Q23 (256 int32); `scratch` holds n + hd int32.
    */
   attend(q: number, k: number, v: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number): void;
+  /** The spec's RMSNorm of `rows` rows of d int32 at h into int8 at out (gains g: d int32; B = normBits(d)). */
+  rmsNormRows(h: number, rows: number, d: number, g: number, gs: number, B: number, out: number): void;
+  /** h[i] = clamp(h[i] + delta[i], lo, hi) for n int32. */
+  addResidual(h: number, delta: number, n: number, lo: number, hi: number): void;
+  /** out[i] = clamp(requant(siluQ8(gate[i]) * up[i], m, s), -127, 127): int32 in, int8 out; silu: 4096 int16. */
+  swiglu(gate: number, up: number, n: number, silu: number, m: number, s: number, out: number): void;
+  /**
+   * Rotary positions of `rows` rows of z (width int32 in heads of hd), then
+   * int8 to the address dst[r] at position pos[r] (dst, pos: int32 tables;
+   * cos, sin: the model's Q14 tables of hd/2 int16 per position).
+   */
+  ropeRows(z: number, rows: number, width: number, hd: number, pos: number, cos: number, sin: number, dst: number): void;
+  /** Row r of z (width int32 already within int8) as int8 at the address dst[r]. */
+  storeRowsI8(z: number, rows: number, width: number, dst: number): void;
 }
 
 /** Bump allocator whose freed blocks are reused by requests of the same (64-byte rounded) size. */
@@ -60,7 +74,8 @@ export class Arena {
 }
 
 import { EXP2_Q23 } from '../../codec/logitsToFrequencies.js';
-import { clamp, requant } from './intmath.js';
+import { clamp, requant, ropeToInt8, siluQ8 } from './intmath.js';
+import { rmsNorm } from './reference.js';
 
 /** The kernels in plain TypeScript, on a growable ArrayBuffer. */
 export class TsKernels implements Kernels {
@@ -157,6 +172,41 @@ export class TsKernels implements Kernels {
     const o = scratch + n * 4;
     this.attnMix(scratch, v, n, hd, stride, o);
     for (let c = 0; c < hd; c++) this.i8[out + c] = clamp(requant(a[(o >> 2) + c]!, aoM, aoS), -127, 127);
+  }
+
+  rmsNormRows(h: number, rows: number, d: number, g: number, gs: number, _B: number, out: number): void {
+    const norm = { g: new Int32Array(this.buf, g, d), gs };
+    for (let r = 0; r < rows; r++) rmsNorm(new Int32Array(this.buf, h + r * d * 4, d), norm, new Int8Array(this.buf, out + r * d, d));
+  }
+
+  addResidual(h: number, delta: number, n: number, lo: number, hi: number): void {
+    const a = this.i32;
+    for (let i = 0; i < n; i++) a[(h >> 2) + i] = clamp(a[(h >> 2) + i]! + a[(delta >> 2) + i]!, lo, hi);
+  }
+
+  ropeRows(z: number, rows: number, width: number, hd: number, pos: number, cos: number, sin: number, dst: number): void {
+    const a = this.i32;
+    const half = hd / 2;
+    for (let r = 0; r < rows; r++) {
+      const p = a[(pos >> 2) + r]!;
+      const cs = new Int16Array(this.buf, cos + p * half * 2, half);
+      const sn = new Int16Array(this.buf, sin + p * half * 2, half);
+      for (let base = 0; base < width; base += hd) ropeToInt8(a, (z >> 2) + r * width + base, 0, half, cs, sn, this.i8, a[(dst >> 2) + r]! + base);
+    }
+  }
+
+  storeRowsI8(z: number, rows: number, width: number, dst: number): void {
+    const a = this.i32;
+    for (let r = 0; r < rows; r++) {
+      const out = a[(dst >> 2) + r]!;
+      for (let i = 0; i < width; i++) this.i8[out + i] = a[(z >> 2) + r * width + i]!;
+    }
+  }
+
+  swiglu(gate: number, up: number, n: number, silu: number, m: number, s: number, out: number): void {
+    const a = this.i32;
+    const table = new Int16Array(this.buf, silu, 4096);
+    for (let i = 0; i < n; i++) this.i8[out + i] = clamp(requant(siluQ8(a[(gate >> 2) + i]!, table) * a[(up >> 2) + i]!, m, s), -127, 127);
   }
 }
 

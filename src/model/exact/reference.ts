@@ -5,7 +5,7 @@
  */
 import { EXP2_Q23 } from '../../codec/logitsToFrequencies.js';
 import type { Engine, ModelIdentity, StreamHandle } from '../types.js';
-import { bitlen, clamp, INT32_MAX, INT32_MIN, isqrt, rdiv, requant, RESIDUAL_MAX, RESIDUAL_MIN, ropeToInt8, roundShift, siluQ8 } from './intmath.js';
+import { bitlen, clamp, INT32_MAX, INT32_MIN, isqrt, normBits, rdiv, requant, RESIDUAL_MAX, RESIDUAL_MIN, ropeToInt8, roundShift, siluQ8 } from './intmath.js';
 import type { ExactWeights, Linear, Norm } from './weights.js';
 
 
@@ -18,7 +18,7 @@ export function exp2Q15(t: number): number {
 /** RMSNorm of the spec: int32 `h` -> int8 `out`. */
 export function rmsNorm(h: Int32Array, norm: Norm, out: Int8Array): void {
   const d = h.length;
-  const B = Math.floor((31 - Math.ceil(Math.log2(d))) / 2);
+  const B = normBits(d);
   const lim = 2 ** B - 1;
   let mx = 0;
   for (let i = 0; i < d; i++) mx = Math.max(mx, Math.abs(h[i]!));

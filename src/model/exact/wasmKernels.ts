@@ -3,7 +3,12 @@ import { Arena, type Kernels } from './kernels.js';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
-  matmul(w: number, outN: number, inN: number, x: number, rows: number, acc: number): void;
+  matmul(w: number, outN: number, inN: number, x: number, rows: number, acc: number, xw: number): void;
+  rmsNormRows(h: number, rows: number, d: number, g: number, gs: number, B: number, out: number): void;
+  addResidual(h: number, delta: number, n: number, lo: number, hi: number): void;
+  swiglu(gate: number, up: number, n: number, silu: number, m: number, s: number, out: number): void;
+  ropeRows(z: number, rows: number, width: number, hd: number, pos: number, cos: number, sin: number, dst: number): void;
+  storeRowsI8(z: number, rows: number, width: number, dst: number): void;
   requantRows(acc: number, rows: number, outN: number, m: number, s: number, lo: number, hi: number, dst: number): void;
   attend(q: number, k: number, v: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number): void;
 }
@@ -11,6 +16,8 @@ interface KernelExports {
 export class WasmKernels implements Kernels {
   readonly name = 'wasm';
   private readonly arena: Arena;
+  /** Scratch for matmul's int16-widened activations, grown as needed. */
+  private widened = { ptr: 0, bytes: 0 };
 
   private constructor(private readonly ex: KernelExports) {
     const mem = ex.memory;
@@ -36,7 +43,28 @@ export class WasmKernels implements Kernels {
     this.arena.free(ptr);
   }
   matmul(w: number, outN: number, inN: number, x: number, rows: number, acc: number): void {
-    this.ex.matmul(w, outN, inN, x, rows, acc);
+    const need = rows * inN * 2;
+    if (need > this.widened.bytes) {
+      if (this.widened.bytes) this.arena.free(this.widened.ptr);
+      const bytes = Math.max(need, 2 * this.widened.bytes);
+      this.widened = { ptr: this.arena.alloc(bytes), bytes };
+    }
+    this.ex.matmul(w, outN, inN, x, rows, acc, this.widened.ptr);
+  }
+  rmsNormRows(h: number, rows: number, d: number, g: number, gs: number, B: number, out: number): void {
+    this.ex.rmsNormRows(h, rows, d, g, gs, B, out);
+  }
+  addResidual(h: number, delta: number, n: number, lo: number, hi: number): void {
+    this.ex.addResidual(h, delta, n, lo, hi);
+  }
+  swiglu(gate: number, up: number, n: number, silu: number, m: number, s: number, out: number): void {
+    this.ex.swiglu(gate, up, n, silu, m, s, out);
+  }
+  ropeRows(z: number, rows: number, width: number, hd: number, pos: number, cos: number, sin: number, dst: number): void {
+    this.ex.ropeRows(z, rows, width, hd, pos, cos, sin, dst);
+  }
+  storeRowsI8(z: number, rows: number, width: number, dst: number): void {
+    this.ex.storeRowsI8(z, rows, width, dst);
   }
   requantRows(acc: number, rows: number, outN: number, m: number, s: number, lo: number, hi: number, dst: number): void {
     this.ex.requantRows(acc, rows, outN, m, s, lo, hi, dst);

@@ -89,6 +89,21 @@ export class WebGpuKernels implements Kernels {
   requantRows(...a: Parameters<Kernels['requantRows']>): void {
     this.cpu.requantRows(...a);
   }
+  rmsNormRows(...a: Parameters<Kernels['rmsNormRows']>): void {
+    this.cpu.rmsNormRows(...a);
+  }
+  addResidual(...a: Parameters<Kernels['addResidual']>): void {
+    this.cpu.addResidual(...a);
+  }
+  swiglu(...a: Parameters<Kernels['swiglu']>): void {
+    this.cpu.swiglu(...a);
+  }
+  ropeRows(...a: Parameters<Kernels['ropeRows']>): void {
+    this.cpu.ropeRows(...a);
+  }
+  storeRowsI8(...a: Parameters<Kernels['storeRowsI8']>): void {
+    this.cpu.storeRowsI8(...a);
+  }
   attend(...a: Parameters<Kernels['attend']>): void {
     this.cpu.attend(...a);
   }

@@ -2,57 +2,101 @@
 // Integer only: int8 x int8 products summed in i32 lanes, which is exact, so
 // any lane order gives the same result as the TS reference.
 
-/** acc[r][o] = sum_i w[o][i] * x[r][i]  (w: out x in int8, x: rows x in int8, acc: rows x out i32). */
-export function matmul(w: usize, outN: i32, inN: i32, x: usize, rows: i32, acc: usize): void {
+/**
+ * acc[r][o] = sum_i w[o][i] * x[r][i]  (w: out x in int8, x: rows x in int8, acc: rows x out i32).
+ * `xw` is scratch for rows x in int16: x is widened once per call, not once
+ * per output, and each widened vector serves two outputs (4 rows x 2 outputs
+ * per tile: 8 accumulators, which fit the 16 SIMD registers).
+ */
+export function matmul(w: usize, outN: i32, inN: i32, x: usize, rows: i32, acc: usize, xw: usize): void {
   const vecEnd = inN & ~15;
+  for (let i = 0; i < rows * inN; i++) store<i16>(xw + (<usize>i << 1), <i16>load<i8>(x + <usize>i));
   let r = 0;
   for (; r + 4 <= rows; r += 4) {
-    const x0 = x + <usize>(r * inN);
-    const x1 = x0 + <usize>inN;
-    const x2 = x1 + <usize>inN;
-    const x3 = x2 + <usize>inN;
-    for (let o = 0; o < outN; o++) {
-      const wr = w + <usize>(o * inN);
-      let s0 = i32x4.splat(0);
-      let s1 = i32x4.splat(0);
-      let s2 = i32x4.splat(0);
-      let s3 = i32x4.splat(0);
+    const x0 = xw + (<usize>(r * inN) << 1);
+    const x1 = x0 + (<usize>inN << 1);
+    const x2 = x1 + (<usize>inN << 1);
+    const x3 = x2 + (<usize>inN << 1);
+    let o = 0;
+    for (; o + 2 <= outN; o += 2) {
+      const wa = w + <usize>(o * inN);
+      const wb = wa + <usize>inN;
+      let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+      let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
       for (let i = 0; i < vecEnd; i += 16) {
-        const a = v128.load(wr + <usize>i);
-        const al = i16x8.extend_low_i8x16_s(a);
-        const ah = i16x8.extend_high_i8x16_s(a);
-        let b = v128.load(x0 + <usize>i);
-        s0 = i32x4.add(s0, i32x4.add(i32x4.dot_i16x8_s(al, i16x8.extend_low_i8x16_s(b)), i32x4.dot_i16x8_s(ah, i16x8.extend_high_i8x16_s(b))));
-        b = v128.load(x1 + <usize>i);
-        s1 = i32x4.add(s1, i32x4.add(i32x4.dot_i16x8_s(al, i16x8.extend_low_i8x16_s(b)), i32x4.dot_i16x8_s(ah, i16x8.extend_high_i8x16_s(b))));
-        b = v128.load(x2 + <usize>i);
-        s2 = i32x4.add(s2, i32x4.add(i32x4.dot_i16x8_s(al, i16x8.extend_low_i8x16_s(b)), i32x4.dot_i16x8_s(ah, i16x8.extend_high_i8x16_s(b))));
-        b = v128.load(x3 + <usize>i);
-        s3 = i32x4.add(s3, i32x4.add(i32x4.dot_i16x8_s(al, i16x8.extend_low_i8x16_s(b)), i32x4.dot_i16x8_s(ah, i16x8.extend_high_i8x16_s(b))));
+        const va = v128.load(wa + <usize>i);
+        const vb = v128.load(wb + <usize>i);
+        const al = i16x8.extend_low_i8x16_s(va), ah = i16x8.extend_high_i8x16_s(va);
+        const bl = i16x8.extend_low_i8x16_s(vb), bh = i16x8.extend_high_i8x16_s(vb);
+        const off = <usize>i << 1;
+        let lo = v128.load(x0 + off), hi = v128.load(x0 + off + 16);
+        a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(al, lo), i32x4.dot_i16x8_s(ah, hi)));
+        b0 = i32x4.add(b0, i32x4.add(i32x4.dot_i16x8_s(bl, lo), i32x4.dot_i16x8_s(bh, hi)));
+        lo = v128.load(x1 + off);
+        hi = v128.load(x1 + off + 16);
+        a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(al, lo), i32x4.dot_i16x8_s(ah, hi)));
+        b1 = i32x4.add(b1, i32x4.add(i32x4.dot_i16x8_s(bl, lo), i32x4.dot_i16x8_s(bh, hi)));
+        lo = v128.load(x2 + off);
+        hi = v128.load(x2 + off + 16);
+        a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(al, lo), i32x4.dot_i16x8_s(ah, hi)));
+        b2 = i32x4.add(b2, i32x4.add(i32x4.dot_i16x8_s(bl, lo), i32x4.dot_i16x8_s(bh, hi)));
+        lo = v128.load(x3 + off);
+        hi = v128.load(x3 + off + 16);
+        a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(al, lo), i32x4.dot_i16x8_s(ah, hi)));
+        b3 = i32x4.add(b3, i32x4.add(i32x4.dot_i16x8_s(bl, lo), i32x4.dot_i16x8_s(bh, hi)));
       }
-      let t0 = hsum(s0);
-      let t1 = hsum(s1);
-      let t2 = hsum(s2);
-      let t3 = hsum(s3);
+      let ta0 = hsum(a0), ta1 = hsum(a1), ta2 = hsum(a2), ta3 = hsum(a3);
+      let tb0 = hsum(b0), tb1 = hsum(b1), tb2 = hsum(b2), tb3 = hsum(b3);
       for (let i = vecEnd; i < inN; i++) {
-        const wv = <i32>load<i8>(wr + <usize>i);
-        t0 += wv * <i32>load<i8>(x0 + <usize>i);
-        t1 += wv * <i32>load<i8>(x1 + <usize>i);
-        t2 += wv * <i32>load<i8>(x2 + <usize>i);
-        t3 += wv * <i32>load<i8>(x3 + <usize>i);
+        const u = <i32>load<i8>(wa + <usize>i);
+        const v = <i32>load<i8>(wb + <usize>i);
+        const off = <usize>i << 1;
+        const y0 = <i32>load<i16>(x0 + off), y1 = <i32>load<i16>(x1 + off), y2 = <i32>load<i16>(x2 + off), y3 = <i32>load<i16>(x3 + off);
+        ta0 += u * y0;
+        ta1 += u * y1;
+        ta2 += u * y2;
+        ta3 += u * y3;
+        tb0 += v * y0;
+        tb1 += v * y1;
+        tb2 += v * y2;
+        tb3 += v * y3;
       }
-      store<i32>(acc + (<usize>(r * outN + o) << 2), t0);
-      store<i32>(acc + (<usize>((r + 1) * outN + o) << 2), t1);
-      store<i32>(acc + (<usize>((r + 2) * outN + o) << 2), t2);
-      store<i32>(acc + (<usize>((r + 3) * outN + o) << 2), t3);
+      const c = acc + (<usize>(r * outN + o) << 2);
+      const stride = <usize>outN << 2;
+      store<i32>(c, ta0);
+      store<i32>(c + 4, tb0);
+      store<i32>(c + stride, ta1);
+      store<i32>(c + stride + 4, tb1);
+      store<i32>(c + 2 * stride, ta2);
+      store<i32>(c + 2 * stride + 4, tb2);
+      store<i32>(c + 3 * stride, ta3);
+      store<i32>(c + 3 * stride + 4, tb3);
+    }
+    for (; o < outN; o++) {
+      const wr = w + <usize>(o * inN);
+      for (let k = 0; k < 4; k++) store<i32>(acc + (<usize>((r + k) * outN + o) << 2), dot8w(wr, x0 + (<usize>(k * inN) << 1), inN));
     }
   }
   for (; r < rows; r++) {
-    const xr = x + <usize>(r * inN);
+    const xr = xw + (<usize>(r * inN) << 1);
     for (let o = 0; o < outN; o++) {
-      store<i32>(acc + (<usize>(r * outN + o) << 2), dot8(w + <usize>(o * inN), xr, inN));
+      store<i32>(acc + (<usize>(r * outN + o) << 2), dot8w(w + <usize>(o * inN), xr, inN));
     }
   }
+}
+
+/** sum_i a[i] * b[i], a int8, b int16 (widened activations). */
+@inline function dot8w(a: usize, b: usize, n: i32): i32 {
+  const vecEnd = n & ~15;
+  let s = i32x4.splat(0);
+  for (let i = 0; i < vecEnd; i += 16) {
+    const x = v128.load(a + <usize>i);
+    const off = <usize>i << 1;
+    s = i32x4.add(s, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(x), v128.load(b + off)), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(x), v128.load(b + off + 16))));
+  }
+  let t = hsum(s);
+  for (let i = vecEnd; i < n; i++) t += <i32>load<i8>(a + <usize>i) * <i32>load<i16>(b + (<usize>i << 1));
+  return t;
 }
 
 @inline function hsum(s: v128): i32 {
@@ -144,5 +188,123 @@ export function attend(q: usize, k: usize, v: usize, n: i32, hd: i32, stride: i3
     if (y < -127) y = -127;
     if (y > 127) y = 127;
     store<i8>(out + <usize>c, <i8>y);
+  }
+}
+
+@inline function roundShift64(a: i64, s: i32): i64 {
+  return s == 0 ? a : (a + (<i64>1 << <i64>(s - 1))) >> <i64>s;
+}
+
+/** Symmetric rounding division, b > 0 (the spec's rdiv). */
+@inline function rdiv64(a: i64, b: i64): i64 {
+  const q = ((a < 0 ? -a : a) + b / 2) / b;
+  return a < 0 ? -q : q;
+}
+
+/**
+ * RMSNorm of the spec for `rows` rows of `d` int32 at h -> int8 at out.
+ * `B` is the spec's headroom bits for d; g: d i32 gains, gs their shift.
+ */
+export function rmsNormRows(h: usize, rows: i32, d: i32, g: usize, gs: i32, B: i32, out: usize): void {
+  const lim: i64 = (<i64>1 << <i64>B) - 1;
+  for (let r = 0; r < rows; r++) {
+    const hr = h + (<usize>(r * d) << 2);
+    const orow = out + <usize>(r * d);
+    let mx: i32 = 0;
+    for (let i = 0; i < d; i++) {
+      const v = load<i32>(hr + (<usize>i << 2));
+      const a = v < 0 ? -v : v;
+      if (a > mx) mx = a;
+    }
+    const bits = mx == 0 ? 0 : 32 - <i32>clz(mx);
+    const sh = bits - B > 0 ? bits - B : 0;
+    let ss: i64 = 0;
+    for (let i = 0; i < d; i++) {
+      let x = roundShift64(<i64>load<i32>(hr + (<usize>i << 2)), sh);
+      if (x < -lim) x = -lim;
+      if (x > lim) x = lim;
+      ss += x * x;
+    }
+    if (ss == 0) {
+      for (let i = 0; i < d; i++) store<i8>(orow + <usize>i, 0);
+      continue;
+    }
+    const n: i64 = (ss / <i64>d) << <i64>(30 - 2 * B);
+    let root = <i64>Math.sqrt(<f64>n);
+    while (root * root > n) root--;
+    while ((root + 1) * (root + 1) <= n) root++;
+    if (root < 1) root = 1;
+    const den: i64 = root << <i64>(gs - 15 + B);
+    for (let i = 0; i < d; i++) {
+      let x = roundShift64(<i64>load<i32>(hr + (<usize>i << 2)), sh);
+      if (x < -lim) x = -lim;
+      if (x > lim) x = lim;
+      let y = rdiv64(x * <i64>load<i32>(g + (<usize>i << 2)), den);
+      if (y < -127) y = -127;
+      if (y > 127) y = 127;
+      store<i8>(orow + <usize>i, <i8>y);
+    }
+  }
+}
+
+/** h[i] = clamp(h[i] + delta[i], lo, hi), n int32 (the residual update). */
+export function addResidual(h: usize, delta: usize, n: i32, lo: i32, hi: i32): void {
+  for (let i = 0; i < n; i++) {
+    const p = h + (<usize>i << 2);
+    let v = <i64>load<i32>(p) + <i64>load<i32>(delta + (<usize>i << 2));
+    if (v < <i64>lo) v = <i64>lo;
+    if (v > <i64>hi) v = <i64>hi;
+    store<i32>(p, <i32>v);
+  }
+}
+
+/** out[i] = clamp(requant(silu_q8(gate[i]) * up[i], m, s), -127, 127): the SwiGLU product to int8. */
+export function swiglu(gate: usize, up: usize, n: i32, silu: usize, m: i32, s: i32, out: usize): void {
+  for (let i = 0; i < n; i++) {
+    const g = load<i32>(gate + (<usize>i << 2));
+    const sg: i32 = g >= 2048 ? g : g < -2048 ? 0 : <i32>load<i16>(silu + (<usize>(g + 2048) << 1));
+    let y = requant64(<i64>sg * <i64>load<i32>(up + (<usize>i << 2)), m, s);
+    if (y < -127) y = -127;
+    if (y > 127) y = 127;
+    store<i8>(out + <usize>i, <i8>y);
+  }
+}
+
+/**
+ * Rotary positions (rotate-half pairs, Q14 tables of `half` entries per
+ * position), then int8: row r of z (width int32, heads of hd) goes to the
+ * address dst[r] (i32 table), at position pos[r] (i32 table).
+ */
+export function ropeRows(z: usize, rows: i32, width: i32, hd: i32, pos: usize, cos: usize, sin: usize, dst: usize): void {
+  const half = hd >> 1;
+  for (let r = 0; r < rows; r++) {
+    const zr = z + (<usize>(r * width) << 2);
+    const out = <usize>load<i32>(dst + (<usize>r << 2));
+    const tab = <usize>(load<i32>(pos + (<usize>r << 2)) * half) << 1;
+    for (let base = 0; base < width; base += hd) {
+      for (let i = 0; i < half; i++) {
+        const x1 = <i64>load<i32>(zr + (<usize>(base + i) << 2));
+        const x2 = <i64>load<i32>(zr + (<usize>(base + i + half) << 2));
+        const cs = <i64>load<i16>(cos + tab + (<usize>i << 1));
+        const sn = <i64>load<i16>(sin + tab + (<usize>i << 1));
+        let a = roundShift64(roundShift64(x1 * cs - x2 * sn, 14), 8);
+        let b = roundShift64(roundShift64(x2 * cs + x1 * sn, 14), 8);
+        if (a < -127) a = -127;
+        if (a > 127) a = 127;
+        if (b < -127) b = -127;
+        if (b > 127) b = 127;
+        store<i8>(out + <usize>(base + i), <i8>a);
+        store<i8>(out + <usize>(base + i + half), <i8>b);
+      }
+    }
+  }
+}
+
+/** Row r of z (width int32, already within int8) as int8 at the address dst[r]. */
+export function storeRowsI8(z: usize, rows: i32, width: i32, dst: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const zr = z + (<usize>(r * width) << 2);
+    const out = <usize>load<i32>(dst + (<usize>r << 2));
+    for (let i = 0; i < width; i++) store<i8>(out + <usize>i, <i8>load<i32>(zr + (<usize>i << 2)));
   }
 }

@@ -1,0 +1,106 @@
+/**
+ * The wasm SIMD kernels against the plain TS ones on shapes the models may
+ * not have: odd output counts, widths off the 16-lane grid, row counts off
+ * the 4-row tile, extreme values. Integer results must be identical.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { WASM_KERNELS } from '../../src/cli/modelStore.js';
+import { TsKernels, type Kernels } from '../../src/model/exact/kernels.js';
+import { normBits } from '../../src/model/exact/intmath.js';
+import { WasmKernels } from '../../src/model/exact/wasmKernels.js';
+import { rng } from '../helpers/fixtures.js';
+
+type Fill = (i: number) => number;
+
+function put(K: Kernels, ctor: Int8ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor, n: number, f: Fill): number {
+  const p = K.alloc(n * ctor.BYTES_PER_ELEMENT);
+  const view = new ctor(K.buffer(), p, n);
+  for (let i = 0; i < n; i++) view[i] = f(i);
+  return p;
+}
+
+async function both<T>(run: (K: Kernels) => T): Promise<[T, T]> {
+  return [run(new TsKernels()), run(await WasmKernels.create(readFileSync(WASM_KERNELS)))];
+}
+
+describe('wasm kernels = TS kernels', () => {
+  it('matmul on ragged shapes and extreme values', async () => {
+    const r = rng(11);
+    for (const [outN, inN, rows] of [[1, 1, 1], [3, 17, 5], [7, 33, 4], [64, 48, 9], [33, 256, 13], [2, 15, 8]] as const) {
+      const extreme = outN === 2;
+      const w = Array.from({ length: outN * inN }, () => (extreme ? -128 : Math.floor(r() * 255) - 127));
+      const x = Array.from({ length: rows * inN }, () => (extreme ? -128 : Math.floor(r() * 255) - 127));
+      const [a, b] = await both((K) => {
+        const wp = put(K, Int8Array, w.length, (i) => w[i]!);
+        const xp = put(K, Int8Array, x.length, (i) => x[i]!);
+        const acc = K.alloc(rows * outN * 4);
+        K.matmul(wp, outN, inN, xp, rows, acc);
+        return Array.from(new Int32Array(K.buffer(), acc, rows * outN));
+      });
+      expect(b, `${outN}x${inN}, ${rows} rows`).toEqual(a);
+      if (extreme) expect(a[0]).toBe(128 * 128 * inN);
+    }
+  });
+
+  it('RMSNorm, residual update and SwiGLU product', async () => {
+    const r = rng(12);
+    for (const d of [16, 48, 256]) {
+      const rows = 5;
+      // rows of very different magnitude, one all-zero row
+      const h = Array.from({ length: rows * d }, (_, i) => (Math.floor(i / d) === 2 ? 0 : Math.round((r() - 0.5) * 2 ** (8 + 5 * Math.floor(i / d)))));
+      const g = Array.from({ length: d }, () => Math.floor(r() * 65535) - 32767);
+      const delta = Array.from({ length: rows * d }, () => Math.floor((r() - 0.5) * 2 ** 32));
+      const gate = Array.from({ length: rows * d }, () => Math.floor((r() - 0.5) * 8000));
+      const up = Array.from({ length: rows * d }, () => Math.floor((r() - 0.5) * 65534));
+      const silu = Array.from({ length: 4096 }, (_, i) => Math.round(((i - 2048) / 256 / (1 + Math.exp(-(i - 2048) / 256))) * 256));
+      const [a, b] = await both((K) => {
+        const hp = put(K, Int32Array, h.length, (i) => h[i]!);
+        const gp = put(K, Int32Array, d, (i) => g[i]!);
+        const out = K.alloc(rows * d);
+        K.rmsNormRows(hp, rows, d, gp, 12, normBits(d), out);
+        const normed = Array.from(new Int8Array(K.buffer(), out, rows * d));
+        const dp = put(K, Int32Array, delta.length, (i) => delta[i]!);
+        K.addResidual(hp, dp, rows * d, -(2 ** 30), 2 ** 30 - 1);
+        const added = Array.from(new Int32Array(K.buffer(), hp, rows * d));
+        const gt = put(K, Int32Array, gate.length, (i) => gate[i]!);
+        const upp = put(K, Int32Array, up.length, (i) => up[i]!);
+        const sp = put(K, Int16Array, 4096, (i) => silu[i]!);
+        const act = K.alloc(rows * d);
+        K.swiglu(gt, upp, rows * d, sp, 20000, 30, act);
+        return { normed, added, act: Array.from(new Int8Array(K.buffer(), act, rows * d)) };
+      });
+      expect(b, `d=${d}`).toEqual(a);
+      expect(a.normed.slice(2 * d, 3 * d).every((v) => v === 0)).toBe(true);
+      expect(new Set(a.act).size).toBeGreaterThan(10); // the test data reaches many values
+    }
+  });
+
+  it('rotary positions to int8 and row stores, to scattered destinations', async () => {
+    const r = rng(13);
+    const hd = 8;
+    const width = 3 * hd;
+    const rows = 6;
+    const maxPos = 50;
+    const z = Array.from({ length: rows * width }, () => Math.floor((r() - 0.5) * 65534));
+    const pos = Array.from({ length: rows }, () => Math.floor(r() * maxPos));
+    const cos = Array.from({ length: maxPos * (hd / 2) }, () => Math.floor((r() - 0.5) * 32768));
+    const sin = Array.from({ length: maxPos * (hd / 2) }, () => Math.floor((r() - 0.5) * 32768));
+    const [a, b] = await both((K) => {
+      const zp = put(K, Int32Array, z.length, (i) => z[i]!);
+      const pp = put(K, Int32Array, rows, (i) => pos[i]!);
+      const cp = put(K, Int16Array, cos.length, (i) => cos[i]!);
+      const sp = put(K, Int16Array, sin.length, (i) => sin[i]!);
+      const out = K.alloc(2 * rows * width);
+      // rows land in reverse order, spaced apart
+      const dp = put(K, Int32Array, rows, (i) => out + (rows - 1 - i) * width);
+      K.ropeRows(zp, rows, width, hd, pp, cp, sp, dp);
+      const roped = Array.from(new Int8Array(K.buffer(), out, rows * width));
+      const small = put(K, Int32Array, z.length, (i) => Math.max(-127, Math.min(127, z[i]! >> 8)));
+      K.storeRowsI8(small, rows, width, dp);
+      return { roped, stored: Array.from(new Int8Array(K.buffer(), out, rows * width)) };
+    });
+    expect(b).toEqual(a);
+    expect(new Set(a.roped).size).toBeGreaterThan(20);
+  });
+});
