@@ -5,8 +5,9 @@ TS engine must produce (tests/unit/intsim.test.ts compares them).  Only numpy
 is needed, so CI can run it with Debian's python3-numpy.
 
   /usr/bin/python3 training/intsim.py MODEL IN.json OUT.bin
-IN.json: [[tok, ...], ...] (each sequence starts with BOS); OUT.bin: int32
-logits, sequences one after another, [len, vocab] each.
+IN.json: [[tok, ...], ...] (each sequence starts with BOS), or items
+{"seq": [...], "prompt": [[...dim values], ...]} for a soft prompt first;
+OUT.bin: int32 logits, sequences one after another, [len, vocab] each.
 """
 import json
 import math
@@ -84,13 +85,21 @@ class IntModel:
         y2 = round_shift(b * cos + a * sin, 14)
         return np.clip(round_shift(np.concatenate([y1, y2], axis=-1), 8), -127, 127)
 
-    def logits(self, seq):
+    def logits(self, seq, prompt=None):
+        """Integer logits of every position of `seq`; with `prompt` ([P, dim]
+        residual values, docs/numerics.md "Soft prompts") the sequence runs
+        after the prompt vectors and only its own positions are returned."""
         c, t, sc = self.c, self.t, self.sc
-        T = len(seq)
         d, H, Hk, hd = c["dim"], c["heads"], c["kvHeads"], self.hd
         ids = np.asarray(seq)
         E = t["embed"].astype(np.int64)
         h = requant(E[ids], t["embed.m"][ids][:, None], t["embed.s"][ids][:, None])
+        n_prompt = 0
+        if prompt is not None and len(prompt):
+            pv = np.clip(np.asarray(prompt, dtype=np.int64).reshape(-1, d), -(2 ** 30), 2 ** 30 - 1)
+            n_prompt = len(pv)
+            h = np.concatenate([pv, h], axis=0)
+        T = len(h)
         causal = np.tril(np.ones((T, T), dtype=bool))
         for l in range(c["layers"]):
             p = f"layers.{l}"
@@ -118,7 +127,7 @@ class IntModel:
             sg = np.where(gt >= 2048, gt, np.where(gt < -2048, 0, silu[np.clip(gt + 2048, 0, 4095)]))
             a = np.clip(requant(sg * up, sc[p + ".a_m"], sc[p + ".a_s"]), -127, 127)
             h = np.clip(h + self.lin(p + ".wdown", a, -(2 ** 31), 2 ** 31 - 1), -(2 ** 30), 2 ** 30 - 1)
-        f = self.norm("final_norm", h)
+        f = self.norm("final_norm", h[n_prompt:])
         acc = f @ E.T
         return requant(acc, t["head.m"][None, :], t["head.s"][None, :])
 
@@ -130,7 +139,8 @@ def main():
         seqs = json.load(f)
     with open(outp, "wb") as f:
         for s in seqs:
-            f.write(m.logits(s).astype("<i4").tobytes())
+            out = m.logits(s["seq"], s.get("prompt")) if isinstance(s, dict) else m.logits(s)
+            f.write(out.astype("<i4").tobytes())
 
 
 if __name__ == "__main__":

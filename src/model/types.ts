@@ -38,10 +38,17 @@ export interface Engine {
   /**
    * Logits for every position of every sequence: result[b] has
    * seqs[b].length * vocab entries; row p predicts the token after seqs[b][p].
+   * With `prompts[b]`, sequence b runs after that soft prompt (see feedPrompt).
    */
-  prefill(seqs: Int32Array[]): Promise<Int32Array[]>;
-  /** A fresh stream; `maxTokens` bounds its KV cache (default: the model's maximum). */
+  prefill(seqs: Int32Array[], prompts?: (Int32Array | null)[]): Promise<Int32Array[]>;
+  /** A fresh stream; `maxTokens` bounds its KV cache, soft prompt included (default: the model's maximum). */
   newStream(maxTokens?: number): StreamHandle;
+  /**
+   * Runs a fresh stream over a soft prompt (docs/numerics.md, "Soft prompts"):
+   * P vectors of `dim` int32, given directly as residual-stream values, at
+   * positions 0..P-1; the stream's tokens follow at P.
+   */
+  feedPrompt(stream: StreamHandle, prompt: Int32Array): Promise<void>;
   /** Feed one token to each stream; returns each stream's logits for the next position. */
   step(streams: StreamHandle[], tokens: Int32Array): Promise<Int32Array[]>;
   freeStream(stream: StreamHandle): void;

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 
 export const PYTHON = process.env.LLMZ_PYTHON ?? '/usr/bin/python3';
 
-export function intsimLogits(modelPath: string, seqs: number[][]): Int32Array {
+/** `seqs`: token lists, or { seq, prompt } with a soft prompt of [P][dim] residual values. */
+export function intsimLogits(modelPath: string, seqs: (number[] | { seq: number[]; prompt: number[][] })[]): Int32Array {
   const dir = mkdtempSync(join(tmpdir(), 'llmz-intsim-'));
   writeFileSync(join(dir, 'in.json'), JSON.stringify(seqs));
   execFileSync(PYTHON, ['training/intsim.py', modelPath, join(dir, 'in.json'), join(dir, 'out.bin')], { stdio: 'inherit' });

@@ -116,6 +116,37 @@ describe('exact engine', () => {
     }
   }
 
+  it('soft prompts: reference = TS and wasm kernels (prefill and steps) = the training side, and they change the logits', async () => {
+    const shape = SHAPES[1]!;
+    const bytes = randomModel(shape);
+    const dir = mkdtempSync(join(tmpdir(), 'llmz-model-'));
+    writeFileSync(join(dir, 'model.bin'), bytes);
+    const file = parseModelFile(bytes);
+    const id = { config: file.header.config } as ModelIdentity;
+    const { dim: d, vocab: V } = id.config;
+    const r = rng(21);
+    // residual values of the size embeddings have (Q16), one far beyond the residual bounds (clamped)
+    const prompt = (n: number) => Int32Array.from({ length: n * d }, (_, i) => (i === 3 ? 2 ** 31 - 1 : Math.round((r() - 0.5) * 2 ** 18)));
+    const seqs = randomSeqs(3, 24, V, 31);
+    const prompts = [prompt(4), null, prompt(2)];
+    const ref = new ReferenceEngine(id, weightsOf(file));
+    const want = await ref.prefill(seqs, prompts);
+    expect(want[0]).not.toEqual((await ref.prefill([seqs[0]!]))[0]);
+    expect(want[1]).toEqual((await ref.prefill([seqs[1]!]))[0]);
+    const py = intsimLogits(join(dir, 'model.bin'), seqs.map((q, b) => ({ seq: Array.from(q), prompt: prompts[b] ? Array.from({ length: prompts[b]!.length / d }, (_, i) => Array.from(prompts[b]!.subarray(i * d, (i + 1) * d))) : [] })));
+    expect(Array.from(py)).toEqual(want.flatMap((x) => Array.from(x)));
+    for (const make of [async () => new TsKernels(), () => WasmKernels.create(readFileSync(WASM_KERNELS))]) {
+      const fast = new FastEngine(id, weightsOf(file), await make());
+      expect(await fast.prefill(seqs, prompts)).toEqual(want);
+      const streams = seqs.map((q, b) => fast.newStream(q.length + (prompts[b]?.length ?? 0) / d));
+      for (const [b, s] of streams.entries()) if (prompts[b]) await fast.feedPrompt(s, prompts[b]!);
+      for (let t = 0; t < seqs[0]!.length - 10; t++) {
+        const out = await fast.step(streams, Int32Array.from(seqs, (q) => q[t]!));
+        out.forEach((o, b) => expect(o).toEqual(want[b]!.subarray(t * V, (t + 1) * V)));
+      }
+    }
+  });
+
   it('packs int4 weights to half the bytes and reads them back exactly', () => {
     const a = randomModel({ seed: 9, weightBits: 4 });
     const b = randomModel({ seed: 9 });

@@ -6,7 +6,7 @@
  * Each row's arithmetic is exactly the reference engine's.
  */
 import type { Engine, ModelIdentity, StreamHandle } from '../types.js';
-import { INT32_MAX, INT32_MIN, normBits, requant, RESIDUAL_MAX, RESIDUAL_MIN } from './intmath.js';
+import { clamp, INT32_MAX, INT32_MIN, normBits, requant, RESIDUAL_MAX, RESIDUAL_MIN } from './intmath.js';
 import { uploadExp2, type Kernels } from './kernels.js';
 import type { ExactWeights, Linear } from './weights.js';
 
@@ -22,6 +22,8 @@ interface Row {
   stream: Stream;
   token: number;
   pos: number;
+  /** A soft-prompt vector (residual values) in place of the token's embedding. */
+  vec?: Int32Array;
 }
 
 export class FastEngine implements Engine {
@@ -80,14 +82,30 @@ export class FastEngine implements Engine {
     return out;
   }
 
-  async prefill(seqs: Int32Array[]): Promise<Int32Array[]> {
+  async feedPrompt(handle: StreamHandle, prompt: Int32Array): Promise<void> {
+    const s = handle as Stream;
+    const rows = this.promptRows(s, prompt, s.pos);
+    await this.forward(rows);
+    s.pos += rows.length;
+  }
+
+  private promptRows(stream: Stream, prompt: Int32Array, start: number): Row[] {
+    const d = this.W.config.dim;
+    if (prompt.length % d) throw new RangeError(`a prompt is a whole number of ${d}-wide vectors`);
+    return Array.from({ length: prompt.length / d }, (_, i) => ({ stream, token: -1, pos: start + i, vec: prompt.subarray(i * d, (i + 1) * d) }));
+  }
+
+  async prefill(seqs: Int32Array[], prompts?: (Int32Array | null)[]): Promise<Int32Array[]> {
     const V = this.W.config.vocab;
+    const d = this.W.config.dim;
     const results: Int32Array[] = [];
-    for (const seq of seqs) {
-      const s = this.newStream(seq.length);
+    for (const [b, seq] of seqs.entries()) {
+      const prompt = prompts?.[b] ?? null;
+      const P = prompt ? prompt.length / d : 0;
+      const s = this.newStream(P + seq.length);
       try {
-        const rows = Array.from(seq, (token, pos) => ({ stream: s, token, pos }));
-        const logits = await this.forward(rows);
+        const rows = [...(prompt ? this.promptRows(s, prompt, 0) : []), ...Array.from(seq, (token, pos) => ({ stream: s, token, pos: P + pos }))];
+        const logits = (await this.forward(rows)).slice(P);
         const out = new Int32Array(seq.length * V);
         logits.forEach((l, p) => out.set(l, p * V));
         results.push(out);
@@ -116,7 +134,7 @@ export class FastEngine implements Engine {
     const group = c.heads / c.kvHeads;
     for (const r of rows) {
       if (r.pos >= r.stream.capacity) throw new RangeError(`position ${r.pos} beyond the stream's ${r.stream.capacity}`);
-      if (!(r.token >= 0 && r.token < c.vocab)) throw new RangeError(`token ${r.token} outside the vocabulary`);
+      if (!r.vec && !(r.token >= 0 && r.token < c.vocab)) throw new RangeError(`token ${r.token} outside the vocabulary`);
     }
     const maxCtx = Math.max(...rows.map((r) => r.pos + 1));
     const wide = Math.max(d, c.ffn);
@@ -141,7 +159,8 @@ export class FastEngine implements Engine {
 
       const h0 = new Int32Array(K.buffer(), hPtr, R * d);
       rows.forEach((r, i) => {
-        for (let j = 0; j < d; j++) h0[i * d + j] = requant(W.embed[r.token * d + j]!, W.embedM[r.token]!, W.embedS[r.token]!);
+        if (r.vec) for (let j = 0; j < d; j++) h0[i * d + j] = clamp(r.vec[j]!, RESIDUAL_MIN, RESIDUAL_MAX);
+        else for (let j = 0; j < d; j++) h0[i * d + j] = requant(W.embed[r.token * d + j]!, W.embedM[r.token]!, W.embedS[r.token]!);
       });
 
       const normInto = (norm: typeof W.finalNorm) => K.rmsNormRows(hPtr, R, d, this.ptr.get(norm.g)!, norm.gs, B, xPtr);

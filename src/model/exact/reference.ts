@@ -88,10 +88,18 @@ export class ReferenceEngine implements Engine {
     return streams.map((s, b) => this.forward(s as Stream, tokens[b]!));
   }
 
-  async prefill(seqs: Int32Array[]): Promise<Int32Array[]> {
+  async feedPrompt(stream: StreamHandle, prompt: Int32Array): Promise<void> {
+    const d = this.W.config.dim;
+    if (prompt.length % d) throw new RangeError(`a prompt is a whole number of ${d}-wide vectors`);
+    for (let i = 0; i < prompt.length; i += d) this.forward(stream as Stream, -1, prompt.subarray(i, i + d));
+  }
+
+  async prefill(seqs: Int32Array[], prompts?: (Int32Array | null)[]): Promise<Int32Array[]> {
     const V = this.W.config.vocab;
-    return seqs.map((seq) => {
+    return seqs.map((seq, b) => {
       const s = this.newStream();
+      const prompt = prompts?.[b];
+      if (prompt) void this.feedPrompt(s, prompt);
       const out = new Int32Array(seq.length * V);
       for (let p = 0; p < seq.length; p++) out.set(this.forward(s, seq[p]!), p * V);
       this.freeStream(s);
@@ -99,8 +107,8 @@ export class ReferenceEngine implements Engine {
     });
   }
 
-  /** One position of one stream: the spec's forward pass. */
-  forward(st: Stream, token: number): Int32Array {
+  /** One position of one stream: the spec's forward pass (a prompt vector instead of a token when `vec` is given). */
+  forward(st: Stream, token: number, vec?: Int32Array): Int32Array {
     const W = this.W;
     const c = W.config;
     const d = c.dim;
@@ -110,10 +118,11 @@ export class ReferenceEngine implements Engine {
     const group = c.heads / c.kvHeads;
     const p = st.pos;
     if (p >= c.maxPos) throw new RangeError(`position ${p} beyond the model's ${c.maxPos}`);
-    if (!(token >= 0 && token < c.vocab)) throw new RangeError(`token ${token} outside the vocabulary`);
+    if (!vec && !(token >= 0 && token < c.vocab)) throw new RangeError(`token ${token} outside the vocabulary`);
 
     const h = new Int32Array(d);
-    for (let i = 0; i < d; i++) h[i] = requant(W.embed[token * d + i]!, W.embedM[token]!, W.embedS[token]!);
+    if (vec) for (let i = 0; i < d; i++) h[i] = clamp(vec[i]!, RESIDUAL_MIN, RESIDUAL_MAX);
+    else for (let i = 0; i < d; i++) h[i] = requant(W.embed[token * d + i]!, W.embedM[token]!, W.embedS[token]!);
 
     const xn = new Int8Array(Math.max(d, c.ffn));
     const q16 = new Int32Array(d);
