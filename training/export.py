@@ -171,6 +171,7 @@ def main():
     ap.add_argument("--context", type=int, default=512, help="chunk length the model is meant for (tokens)")
     ap.add_argument("--calib-seqs", type=int, default=16)
     ap.add_argument("--weight-bits", type=int, default=8, choices=[8, 4], help="4: packed int4 weights (half the download)")
+    ap.add_argument("--prompts", help="npz from train_prompts.py: domain soft prompts to ship in the model file")
     a = ap.parse_args()
     ck = torch.load(a.ckpt, map_location="cpu")
     model = LM(Config(**ck["config"]))
@@ -187,6 +188,10 @@ def main():
     with open(a.tokenizer, "rb") as f:
         tok_sha = hashlib.sha256(f.read()).hexdigest()
     meta, tensors = quantize(model, stats, a.name, tok_sha, a.context, a.weight_bits)
+    if a.prompts:
+        z = np.load(a.prompts)
+        tensors["prompts"] = z["prompts"].astype(np.int32)
+        meta["prompt_names"] = [str(n) for n in z["names"]]
     modelfile.write(a.out, meta, tensors)
     print("wrote", a.out, "step", ck.get("step"))
 

@@ -3,7 +3,7 @@
  * worker tokenizes, plans and assembles. Its API type is its own exports.
  */
 import * as Comlink from 'comlink';
-import { decodeChunks, encodeChunks, type DecodeJob } from '../src/pipeline/chunkCoder.js';
+import { decodeChunks, encodeChunks, type CodedChunk, type DecodeJob, type Steering } from '../src/pipeline/chunkCoder.js';
 import { loadModelFromUrl } from '../src/pipeline/browserModel.js';
 import type { LoadedModel } from '../src/model/loadedModel.js';
 import type { BackendChoice } from '../src/capabilities.js';
@@ -15,8 +15,8 @@ const api = {
     model ??= loadModelFromUrl(url, undefined, backend);
     return (await model).engine.backend;
   },
-  async encode(chunks: Int32Array[], batch: number): Promise<Uint8Array[]> {
-    return encodeChunks(await model!, chunks, batch);
+  async encode(chunks: Int32Array[], batch: number, steering?: Steering): Promise<CodedChunk[]> {
+    return encodeChunks(await model!, chunks, batch, undefined, steering);
   },
   async decode(jobs: DecodeJob[], batch: number, onTokens?: (n: number) => void): Promise<Int32Array[]> {
     return decodeChunks(await model!, jobs, batch, undefined, onTokens);

@@ -18,6 +18,7 @@ import { compressStream, decodeArchive, openArchive } from '../src/pipeline/comp
 import type { ProgressListener } from '../src/pipeline/progress.js';
 import { localRunner, poolRunner, type ChunkRunner } from '../src/pipeline/runner.js';
 import type { ChunkWorkerApi } from './chunk.worker.js';
+import type { Steering } from '../src/pipeline/chunkCoder.js';
 import type { HubDtype } from '../src/model/hub/loadHubModel.js';
 import { UsageError } from '../src/codec/errors.js';
 import { HUB_NUMERICS_ID } from '../src/model/hub/hubStamp.js';
@@ -101,7 +102,7 @@ async function runnerFor(m: LoadedModel): Promise<ChunkRunner | undefined> {
         const api = Comlink.wrap<ChunkWorkerApi>(new Worker(new URL('./chunk.worker.ts', import.meta.url), { type: 'module' }));
         await api.load(modelUrl(name), m.engine.backend as BackendChoice);
         return {
-          encode: (chunks: Int32Array[]) => api.encode(chunks, CPU_BATCH),
+          encode: (chunks: Int32Array[], _signal?: AbortSignal, steering?: Steering) => api.encode(chunks, CPU_BATCH, steering),
           decode: (jobs: { payload: Uint8Array; count: number }[], _signal?: AbortSignal, onTokens?: (n: number) => void) =>
             api.decode(jobs, CPU_BATCH, onTokens && Comlink.proxy(onTokens)),
         } satisfies ChunkRunner;

@@ -6,7 +6,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModelFromDisk } from '../src/cli/modelStore.js';
-import { decodeChunks, encodeChunks, type DecodeJob } from '../src/pipeline/chunkCoder.js';
+import { decodeChunks, encodeChunks, type CodedChunk, type DecodeJob, type Steering } from '../src/pipeline/chunkCoder.js';
 import type { BackendChoice } from '../src/capabilities.js';
 
 const { model: modelName, backend, batch } = workerData as { model: string; backend: BackendChoice; batch: number };
@@ -16,8 +16,8 @@ const api = {
   async ready(): Promise<string> {
     return (await model).engine.backend;
   },
-  async encode(chunks: Int32Array[]): Promise<Uint8Array[]> {
-    return encodeChunks(await model, chunks, batch);
+  async encode(chunks: Int32Array[], steering?: Steering): Promise<CodedChunk[]> {
+    return encodeChunks(await model, chunks, batch, undefined, steering);
   },
   async decode(jobs: DecodeJob[], onTokens?: (n: number) => void): Promise<Int32Array[]> {
     return decodeChunks(await model, jobs, batch, undefined, onTokens);

@@ -12,7 +12,9 @@ export const FORMAT_VERSION = 1;
 const FLAG_EXTENSION = 1;
 /** One chunk, short form: no name, 4-byte model fingerprint, no lengths the payload implies, no header check. */
 const FLAG_COMPACT = 2;
-const KNOWN_FLAGS = FLAG_EXTENSION | FLAG_COMPACT;
+/** Each chunk entry is followed by a varint: the model's soft prompt it was coded after (0: none). */
+const FLAG_PROMPTS = 4;
+const KNOWN_FLAGS = FLAG_EXTENSION | FLAG_COMPACT | FLAG_PROMPTS;
 export const MODEL_FINGERPRINT_BYTES = 8;
 export const COMPACT_FINGERPRINT_BYTES = 4;
 export const TOKENIZER_FINGERPRINT_BYTES = 4;
@@ -40,6 +42,8 @@ export interface ChunkEntry {
   payloadLength: number;
   /** CRC-32 of the chunk's original bytes. */
   crc32: number;
+  /** The model's soft prompt the chunk was coded after: 0 none, i the model's prompt i - 1 (docs/numerics.md). */
+  prompt?: number;
 }
 
 export interface ArchiveHeader {
@@ -73,12 +77,17 @@ export function canBeCompact(header: Omit<ArchiveHeader, 'version'>): boolean {
  */
 function compactHeader(header: Omit<ArchiveHeader, 'version'>): Uint8Array {
   const c = header.chunks[0]!;
+  const prompts = usesPrompts(header);
   const w = new ByteWriter();
-  w.u8(MAGIC[0]).u8(MAGIC[1]).u8(FORMAT_VERSION).u8(FLAG_COMPACT);
+  w.u8(MAGIC[0]).u8(MAGIC[1]).u8(FORMAT_VERSION).u8(FLAG_COMPACT | (prompts ? FLAG_PROMPTS : 0));
   w.bytes(header.model.fingerprint.subarray(0, COMPACT_FINGERPRINT_BYTES));
-  w.varint(header.model.numericsId).varint(header.originalLength).varint(c.count * 2 + (c.kind === 'stored' ? 1 : 0)).u32(c.crc32);
+  w.varint(header.model.numericsId).varint(header.originalLength).varint(c.count * 2 + (c.kind === 'stored' ? 1 : 0));
+  if (prompts) w.varint(c.prompt ?? 0);
+  w.u32(c.crc32);
   return w.finish();
 }
+
+const usesPrompts = (header: Omit<ArchiveHeader, 'version'>) => header.chunks.some((c) => (c.prompt ?? 0) > 0);
 
 /**
  * The header bytes; the payloads follow it, in chunk order. Streaming writers
@@ -86,15 +95,19 @@ function compactHeader(header: Omit<ArchiveHeader, 'version'>): Uint8Array {
  */
 export function encodeHeader(header: Omit<ArchiveHeader, 'version'>, opts: { compact?: boolean } = {}): Uint8Array {
   if (opts.compact && canBeCompact(header)) return compactHeader(header);
+  const prompts = usesPrompts(header);
   const w = new ByteWriter();
-  w.u8(MAGIC[0]).u8(MAGIC[1]).u8(FORMAT_VERSION).u8(header.extension ? FLAG_EXTENSION : 0);
+  w.u8(MAGIC[0]).u8(MAGIC[1]).u8(FORMAT_VERSION).u8((header.extension ? FLAG_EXTENSION : 0) | (prompts ? FLAG_PROMPTS : 0));
   const name = new TextEncoder().encode(header.model.name);
   if (name.length > MAX_NAME_BYTES) throw new RangeError('model name too long');
   if (header.model.fingerprint.length !== MODEL_FINGERPRINT_BYTES) throw new RangeError('model fingerprint must be 8 bytes');
   if (header.model.tokenizerFingerprint.length !== TOKENIZER_FINGERPRINT_BYTES) throw new RangeError('tokenizer fingerprint must be 4 bytes');
   w.u8(name.length).bytes(name).bytes(header.model.fingerprint).bytes(header.model.tokenizerFingerprint);
   w.varint(header.model.numericsId).varint(header.chunkTokens).varint(header.originalLength).varint(header.chunks.length);
-  for (const c of header.chunks) w.varint(c.count * 2 + (c.kind === 'stored' ? 1 : 0)).varint(c.payloadLength).u32(c.crc32);
+  for (const c of header.chunks) {
+    w.varint(c.count * 2 + (c.kind === 'stored' ? 1 : 0)).varint(c.payloadLength).u32(c.crc32);
+    if (prompts) w.varint(c.prompt ?? 0);
+  }
   if (header.chunks.length !== 1) w.u32(header.crc32);
   if (header.extension) w.varint(header.extension.length).bytes(header.extension);
   const headerBytes = w.finish();
@@ -144,7 +157,7 @@ export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRea
   if (version !== FORMAT_VERSION) throw new UnsupportedVersionError(version, FORMAT_VERSION);
   const flags = r.u8();
   if (flags & ~KNOWN_FLAGS || flags === (FLAG_COMPACT | FLAG_EXTENSION)) throw new UnsupportedVersionError(version * 1000 + flags, FORMAT_VERSION);
-  if (flags & FLAG_COMPACT) return readCompactHeader(bytes, r, version, complete);
+  if (flags & FLAG_COMPACT) return readCompactHeader(bytes, r, version, complete, (flags & FLAG_PROMPTS) !== 0);
   const nameLength = r.u8();
   if (nameLength > MAX_NAME_BYTES) throw new CorruptArchiveError('Damaged archive: model name too long.');
   let name: string;
@@ -172,11 +185,13 @@ export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRea
     const kind: ChunkKind = v % 2 ? 'stored' : 'model';
     const payloadLength = r.varint(49);
     const c = r.u32();
+    const prompt = flags & FLAG_PROMPTS ? r.varint(16) : 0;
+    if (kind === 'stored' && prompt) throw new CorruptArchiveError(`Damaged archive: stored chunk ${i} names a prompt.`);
     if (kind === 'stored' && payloadLength !== count) throw new CorruptArchiveError(`Damaged archive: stored chunk ${i} has inconsistent lengths.`);
     if (kind === 'model' && count === 0) throw new CorruptArchiveError(`Damaged archive: chunk ${i} codes no tokens.`);
     if (kind === 'model' && payloadLength > maxModelPayload(count)) throw new CorruptArchiveError(`Damaged archive: chunk ${i} is longer than ${count} tokens can be.`);
     if (kind === 'stored') storedTotal += count;
-    chunks.push({ kind, count, payloadLength, crc32: c });
+    chunks.push({ kind, count, payloadLength, crc32: c, prompt });
   }
   if (storedTotal > originalLength) throw new CorruptArchiveError('Damaged archive: stored chunks exceed the original length.');
   const whole = chunkCount === 1 ? chunks[0]!.crc32 : r.u32();
@@ -220,12 +235,13 @@ export function readArchive(bytes: Uint8Array): ParsedArchive {
   return { header, headerLength, payload: (i) => bytes.subarray(offsets[i]!, offsets[i]! + header.chunks[i]!.payloadLength) };
 }
 
-function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, complete: boolean): HeaderRead {
+function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, complete: boolean, prompts: boolean): HeaderRead {
   const fingerprint = r.bytes(COMPACT_FINGERPRINT_BYTES).slice();
   const numericsId = r.varint(32);
   const originalLength = r.varint(49);
   if (originalLength > MAX_ORIGINAL_LENGTH) throw new CorruptArchiveError('Damaged archive: impossible original length.');
   const v = r.varint(50);
+  const prompt = prompts ? r.varint(16) : 0;
   const crc = r.u32();
   const headerLength = r.pos;
   const count = Math.floor(v / 2);
@@ -239,6 +255,7 @@ function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, co
     throw new CorruptArchiveError('The archive has unexpected trailing bytes: it was damaged or joined with other data.');
   }
   if (kind === 'model' && (count === 0 || originalLength === 0)) throw new CorruptArchiveError('Damaged archive: the chunk codes no tokens.');
+  if (kind === 'stored' && prompt) throw new CorruptArchiveError('Damaged archive: a stored chunk names a prompt.');
   if (kind === 'model' && payloadLength > maxModelPayload(count)) throw new CorruptArchiveError(`Damaged archive: the chunk is longer than ${count} tokens can be.`);
   return {
     header: {
@@ -246,7 +263,7 @@ function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, co
       model: { name: '', fingerprint, tokenizerFingerprint: new Uint8Array(0), numericsId },
       chunkTokens: count,
       originalLength,
-      chunks: [{ kind, count, payloadLength, crc32: crc }],
+      chunks: [{ kind, count, payloadLength, crc32: crc, prompt }],
       crc32: crc,
     },
     headerLength,

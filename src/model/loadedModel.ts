@@ -3,7 +3,7 @@ import { ModelLoadError } from '../codec/errors.js';
 import { ByteTokenizer } from './tokenizer.js';
 import type { AnyEngine, ModelIdentity } from './types.js';
 import { parseModelFile } from './exact/modelFile.js';
-import { weightsOf } from './exact/weights.js';
+import { weightsOf, type SoftPrompt } from './exact/weights.js';
 import { ReferenceEngine } from './exact/reference.js';
 import { FastEngine } from './exact/fastEngine.js';
 import { TsKernels } from './exact/kernels.js';
@@ -18,6 +18,8 @@ export interface LoadedModel {
   tokenizer: ByteTokenizer;
   /** Longest chunk (in tokens) the model was trained for. */
   contextTokens: number;
+  /** Domain soft prompts the encoder may try on each chunk (exact models only; index i+1 in archives). */
+  prompts?: SoftPrompt[];
 }
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -76,7 +78,10 @@ export async function loadExactModel(modelBytes: Uint8Array, tokenizerText: stri
     numericsId: file.header.numerics,
     config,
   };
-  const engine = await createEngine(identity, weightsOf(file), opts);
+  const weights = weightsOf(file);
+  const engine = await createEngine(identity, weights, opts);
   const trained = file.header.scalars['train_context'];
-  return { identity, engine, tokenizer, contextTokens: Math.min(config.maxPos - 1, trained ?? config.maxPos - 1) };
+  const P = weights.prompts[0] ? weights.prompts[0].vectors.length / config.dim : 0;
+  // a prompt takes positions ahead of the chunk: chunks stay within the trained context with it
+  return { identity, engine, tokenizer, contextTokens: Math.min(config.maxPos - 1 - P, trained ?? config.maxPos - 1), prompts: weights.prompts };
 }

@@ -5,7 +5,8 @@
  * Lockstep engines (float hub models): both sides step every group of `batch`
  * chunks in one fixed-size batch, token by token, so both compute the same.
  */
-import { CancelledError } from '../codec/errors.js';
+import { CancelledError, CorruptArchiveError } from '../codec/errors.js';
+import type { FrequencyTable } from '../codec/frequencyTable.js';
 import { TableBuilder } from '../codec/logitsToFrequencies.js';
 import { RangeDecoder, RangeEncoder } from '../codec/rangeCoder.js';
 import type { LoadedModel } from '../model/loadedModel.js';
@@ -15,7 +16,24 @@ export interface DecodeJob {
   payload: Uint8Array;
   /** Tokens in the chunk. */
   count: number;
+  /** The model's soft prompt it was coded after (0: none). */
+  prompt?: number;
 }
+
+/** A coded chunk and the soft prompt it was coded after (0: none). */
+export interface CodedChunk {
+  payload: Uint8Array;
+  prompt: number;
+}
+
+/**
+ * Whether the encoder tries the model's domain soft prompts on each chunk:
+ * 'auto' tries each on the chunk's first PROBE_TOKENS and codes the chunk
+ * after the best; 'max' codes the whole chunk with each and keeps the
+ * smallest; 'off' never uses them.
+ */
+export type Steering = 'off' | 'auto' | 'max';
+export const PROBE_TOKENS = 64;
 
 /** The engine input that predicts `ids`: BOS, then every token but the last. */
 export function bosShifted(ids: Int32Array, bos: number): Int32Array {
@@ -63,11 +81,11 @@ async function stepGroup(
   }
 }
 
-export async function encodeChunks(model: LoadedModel, chunks: Int32Array[], batch: number, signal?: AbortSignal): Promise<Uint8Array[]> {
+export async function encodeChunks(model: LoadedModel, chunks: Int32Array[], batch: number, signal?: AbortSignal, steering: Steering = 'auto'): Promise<CodedChunk[]> {
   const { engine } = model;
   const { bos, vocab: V } = model.identity.config;
   if (isLockstep(engine)) {
-    const out: Uint8Array[] = [];
+    const out: CodedChunk[] = [];
     for (let b = 0; b < chunks.length; b += batch) {
       const group = chunks.slice(b, b + batch);
       const encoders = group.map(() => new RangeEncoder());
@@ -77,24 +95,61 @@ export async function encodeChunks(model: LoadedModel, chunks: Int32Array[], bat
         return group[g]![t]!;
       };
       await stepGroup(engine, group.map((c) => c.length), bos, visit, signal);
-      out.push(...encoders.map((e) => e.finish()));
+      out.push(...encoders.map((e) => ({ payload: e.finish(), prompt: 0 })));
     }
     return out;
   }
-  const out: Uint8Array[] = [];
+  const { dim, maxPos } = model.identity.config;
+  // (a prompt must leave room for BOS and the chunk within the model's positions)
+  const prompts = steering === 'off' ? [] : (model.prompts ?? []).filter((p) => p.vectors.length / dim + 1 + Math.max(0, ...chunks.map((c) => c.length)) <= maxPos);
+  const out: CodedChunk[] = [];
   const tables = new TableBuilder();
+  const code = (ids: Int32Array, rows: Int32Array) => {
+    const enc = new RangeEncoder();
+    for (let t = 0; t < ids.length; t++) enc.encode(tables.table(rows.subarray(t * V, (t + 1) * V)), ids[t]!);
+    return enc.finish();
+  };
   for (let b = 0; b < chunks.length; b += batch) {
     if (signal?.aborted) throw new CancelledError();
     const group = chunks.slice(b, b + batch);
-    const logits = await engine.prefill(group.map((ids) => bosShifted(ids, bos)));
-    group.forEach((ids, g) => {
-      const enc = new RangeEncoder();
-      const rows = logits[g]!;
-      for (let t = 0; t < ids.length; t++) enc.encode(tables.table(rows.subarray(t * V, (t + 1) * V)), ids[t]!);
-      out.push(enc.finish());
-    });
+    const inputs = group.map((ids) => bosShifted(ids, bos));
+    let chosen = group.map(() => 0);
+    if (prompts.length && steering === 'max') {
+      // every candidate on the whole chunk: keep the smallest payload (ties: the earlier candidate)
+      const best: CodedChunk[] = [];
+      for (let k = 0; k <= prompts.length; k++) {
+        const logits = await engine.prefill(inputs, inputs.map(() => (k ? prompts[k - 1]!.vectors : null)));
+        group.forEach((ids, g) => {
+          const payload = code(ids, logits[g]!);
+          if (!best[g] || payload.length < best[g]!.payload.length) best[g] = { prompt: k, payload };
+        });
+      }
+      out.push(...best);
+      continue;
+    }
+    if (prompts.length) {
+      // every candidate on the chunk's first tokens; the chunk is coded after the best there
+      const probes = inputs.map((x) => x.subarray(0, Math.min(x.length, PROBE_TOKENS)));
+      const best = group.map(() => ({ prompt: 0, bits: Infinity }));
+      for (let k = 0; k <= prompts.length; k++) {
+        const logits = await engine.prefill(probes, probes.map(() => (k ? prompts[k - 1]!.vectors : null)));
+        group.forEach((ids, g) => {
+          let bits = 0;
+          for (let t = 0; t < probes[g]!.length; t++) bits += codeLength(tables.table(logits[g]!.subarray(t * V, (t + 1) * V)), ids[t]!);
+          if (bits < best[g]!.bits) best[g] = { prompt: k, bits };
+        });
+      }
+      chosen = best.map((x) => x.prompt);
+    }
+    const logits = await engine.prefill(inputs, chosen.map((c) => (c ? prompts[c - 1]!.vectors : null)));
+    group.forEach((ids, g) => out.push({ prompt: chosen[g]!, payload: code(ids, logits[g]!) }));
   }
   return out;
+}
+
+/** Bits the coder spends on `symbol` with this table. */
+function codeLength(table: FrequencyTable, symbol: number): number {
+  return Math.log2(table.total / table.get(symbol));
 }
 
 /** Token ids of each chunk. `onTokens` reports progress (tokens decoded since the last call). */
@@ -109,6 +164,7 @@ export async function decodeChunks(
   const { bos, vocab: V } = model.identity.config;
   const out: Int32Array[] = [];
   if (isLockstep(engine)) {
+    if (jobs.some((j) => j.prompt)) throw new CorruptArchiveError('The archive names soft prompts, which hub models do not have: it is damaged.');
     for (let b = 0; b < jobs.length; b += batch) {
       const group = jobs.slice(b, b + batch);
       const decoders = group.map((j) => new RangeDecoder(j.payload));
@@ -121,14 +177,23 @@ export async function decodeChunks(
     return out;
   }
   const tables = new TableBuilder();
+  const prompts = model.prompts ?? [];
+  const promptOf = (j: DecodeJob) => {
+    if (!j.prompt) return null;
+    const p = prompts[j.prompt - 1];
+    if (!p) throw new CorruptArchiveError(`The archive names soft prompt ${j.prompt}, which model "${model.identity.name}" does not have: it is damaged.`);
+    return p.vectors;
+  };
   for (let b = 0; b < jobs.length; b += batch) {
     const group = jobs.slice(b, b + batch);
     const decoders = group.map((j) => new RangeDecoder(j.payload));
     const ids = group.map((j) => new Int32Array(j.count));
-    const streams = group.map((j) => engine.newStream(j.count));
+    const vectors = group.map(promptOf);
+    const streams = group.map((j, g) => engine.newStream(j.count + (vectors[g] ? vectors[g]!.length / model.identity.config.dim : 0)));
     const next = new Int32Array(group.length).fill(bos);
     let live = group.map((_, g) => g);
     try {
+      for (const [g, v] of vectors.entries()) if (v) await engine.feedPrompt(streams[g]!, v);
       for (let t = 0; live.length > 0; t++) {
         if (signal?.aborted) throw new CancelledError();
         const logits = await engine.step(

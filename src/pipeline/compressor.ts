@@ -13,6 +13,7 @@ import { isLockstep, stampOf } from '../model/types.js';
 import { writeHubStamp } from '../model/hub/hubStamp.js';
 import { bufferSource, concatSources, MemorySink, MemorySpool, type ByteSink, type ByteSource, type PayloadSpool } from './byteStreams.js';
 import { ChunkAssembler, looksBinary, type Chunk } from './chunking.js';
+import type { CodedChunk, Steering } from './chunkCoder.js';
 import { decompressStream } from './decompressor.js';
 import { groupSize, Meter, throwIfAborted } from './meter.js';
 import type { ProgressListener } from './progress.js';
@@ -37,6 +38,8 @@ export interface CodingOptions {
   compact?: boolean;
   /** Told before decoding an archive made on another kind of device. */
   onWarning?: (message: string) => void;
+  /** Whether chunks may be coded after one of the model's domain soft prompts (default 'auto'). */
+  steering?: Steering;
 }
 
 export interface StreamOptions extends CodingOptions {
@@ -59,7 +62,7 @@ interface Pending {
   chunk: Chunk;
   /** Stored as raw bytes without coding (binary-looking). */
   binary: boolean;
-  payload?: Uint8Array;
+  coded?: CodedChunk;
 }
 
 export async function compressStream(source: ByteSource, model: LoadedModel, sink: ByteSink, opts: StreamOptions = {}): Promise<StreamResult> {
@@ -85,14 +88,14 @@ export async function compressStream(source: ByteSource, model: LoadedModel, sin
 
   try {
     /** Appends in input order; neighbouring stored chunks become one entry, so binary data pays one entry, not one per chunk. */
-    const append = async (kind: 'model' | 'stored', count: number, raw: Uint8Array, payload: Uint8Array) => {
+    const append = async (kind: 'model' | 'stored', count: number, raw: Uint8Array, payload: Uint8Array, prompt = 0) => {
       const last = entries[entries.length - 1];
       if (kind === 'stored' && last?.kind === 'stored') {
         last.count += raw.length;
         last.payloadLength += raw.length;
         last.crc32 = crc32(raw, last.crc32);
       } else {
-        entries.push({ kind, count, payloadLength: payload.length, crc32: crc32(raw) });
+        entries.push({ kind, count, payloadLength: payload.length, crc32: crc32(raw), prompt });
       }
       await spool.append(payload);
       bytesDone += raw.length;
@@ -105,11 +108,11 @@ export async function compressStream(source: ByteSource, model: LoadedModel, sin
       let i = 0;
       for (; i < queue.length; i++) {
         const p = queue[i]!;
-        if (!p.binary && !p.payload) break;
+        if (!p.binary && !p.coded) break;
         const raw = p.chunk.bytes;
         // (not for hub models: a chunk stored now would regroup the decoder's batches)
-        if (p.binary || (store && !lockstep && p.payload!.length >= raw.length)) await append('stored', raw.length, raw, raw);
-        else await append('model', p.chunk.ids.length, raw, p.payload!);
+        if (p.binary || (store && !lockstep && p.coded!.payload.length >= raw.length)) await append('stored', raw.length, raw, raw);
+        else await append('model', p.chunk.ids.length, raw, p.coded!.payload, p.coded!.prompt);
         meter.tokens += p.chunk.ids.length;
       }
       queue = queue.slice(i);
@@ -117,12 +120,12 @@ export async function compressStream(source: ByteSource, model: LoadedModel, sin
     };
     /** Codes whole groups of waiting model chunks (all of them when `final`), then drains. */
     const codeQueue = async (final: boolean) => {
-      const waiting = queue.filter((p) => !p.binary && !p.payload);
+      const waiting = queue.filter((p) => !p.binary && !p.coded);
       const n = final ? waiting.length : waiting.length - (waiting.length % group);
       if (n > 0) {
         throwIfAborted(opts.signal);
-        const coded = await runner.encode(waiting.slice(0, n).map((p) => p.chunk.ids), opts.signal);
-        coded.forEach((payload, k) => (waiting[k]!.payload = payload));
+        const coded = await runner.encode(waiting.slice(0, n).map((p) => p.chunk.ids), opts.signal, opts.steering);
+        coded.forEach((c, k) => (waiting[k]!.coded = c));
       }
       await drain();
     };

@@ -86,7 +86,7 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
     const jobs = waiting.filter((w) => w.entry.kind === 'model');
     const ids = jobs.length
       ? await runner!.decode(
-          jobs.map((w) => ({ payload: w.payload, count: w.entry.count })),
+          jobs.map((w) => ({ payload: w.payload, count: w.entry.count, prompt: w.entry.prompt ?? 0 })),
           opts.signal,
           (n) => {
             meter.tokens += n;

@@ -50,7 +50,7 @@ export class NodePool {
     this.size = opts.threads;
     this.slots = this.spawn();
     const runners: ChunkRunner[] = Array.from({ length: this.size }, (_, i) => ({
-      encode: (chunks, signal) => this.call(i, signal, (api) => api.encode(chunks)),
+      encode: (chunks, signal, steering) => this.call(i, signal, (api) => api.encode(chunks, steering)),
       decode: (jobs, signal, onTokens) => this.call(i, signal, (api) => api.decode(jobs, onTokens && Comlink.proxy(onTokens))),
     }));
     this.runner = poolRunner(runners, opts.batch);

@@ -3,18 +3,18 @@
  * Chunks are independent, so the archive is the same whichever runs them.
  */
 import type { LoadedModel } from '../model/loadedModel.js';
-import { decodeChunks, encodeChunks, type DecodeJob } from './chunkCoder.js';
+import { decodeChunks, encodeChunks, type CodedChunk, type DecodeJob, type Steering } from './chunkCoder.js';
 
 export interface ChunkRunner {
   /** Chunks it can work on at once (a pool: workers x batch); groups handed to it should be at least this big. */
   readonly capacity?: number;
-  encode(chunks: Int32Array[], signal?: AbortSignal): Promise<Uint8Array[]>;
+  encode(chunks: Int32Array[], signal?: AbortSignal, steering?: Steering): Promise<CodedChunk[]>;
   decode(jobs: DecodeJob[], signal?: AbortSignal, onTokens?: (n: number) => void): Promise<Int32Array[]>;
 }
 
 export function localRunner(model: LoadedModel, batch = 8): ChunkRunner {
   return {
-    encode: (chunks, signal) => encodeChunks(model, chunks, batch, signal),
+    encode: (chunks, signal, steering) => encodeChunks(model, chunks, batch, signal, steering),
     decode: (jobs, signal, onTokens) => decodeChunks(model, jobs, batch, signal, onTokens),
   };
 }
@@ -41,7 +41,7 @@ export function poolRunner(runners: ChunkRunner[], groupSize: number): ChunkRunn
   }
   return {
     capacity: runners.length * groupSize,
-    encode: (chunks, signal) => spread(chunks, (r, g) => r.encode(g, signal)),
+    encode: (chunks, signal, steering) => spread(chunks, (r, g) => r.encode(g, signal, steering)),
     decode: (jobs, signal, onTokens) => spread(jobs, (r, g) => r.decode(g, signal, onTokens)),
   };
 }

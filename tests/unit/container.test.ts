@@ -80,7 +80,7 @@ describe('.llmz container v1', () => {
     const a = readArchive(compact);
     expect(a.header.model.name).toBe('');
     expect(Array.from(a.header.model.fingerprint)).toEqual([1, 2, 3, 4]);
-    expect(a.header.chunks).toEqual([{ kind: 'model', count: 300, payloadLength: 3, crc32: 0xcafef00d }]);
+    expect(a.header.chunks).toEqual([{ kind: 'model', count: 300, payloadLength: 3, crc32: 0xcafef00d, prompt: 0 }]);
     expect(a.header.originalLength).toBe(1000);
     expect(Array.from(a.payload(0))).toEqual([7, 7, 7]);
     // the 8-byte fingerprint of the loaded model starts with the archive's 4

@@ -27,6 +27,8 @@ export interface ModelHeader {
   tokenizer_sha256: string;
   tensors: Record<string, TensorEntry>;
   scalars: Record<string, number>;
+  /** Names of the domain soft prompts in tensor "prompts" [K][P][dim] (absent: none). */
+  prompt_names?: string[];
 }
 
 export interface ModelFile {

@@ -27,6 +27,9 @@ export interface RandomModelOptions extends Partial<ModelConfig> {
   tokenizerSha256?: string;
   /** 4: int4 weights, stored packed (the engine widens them to int8 on load). */
   weightBits?: 4 | 8;
+  /** Domain soft prompts to include (random residual values), `promptVectors` each (default 4). */
+  prompts?: number;
+  promptVectors?: number;
 }
 
 export function randomModel(o: RandomModelOptions = {}): Uint8Array {
@@ -117,8 +120,14 @@ export function randomModel(o: RandomModelOptions = {}): Uint8Array {
     const x = (j - 2048) / 256;
     return Math.round((x / (1 + Math.exp(-x))) * 256);
   }), [4096]);
+  const names = Array.from({ length: o.prompts ?? 0 }, (_, i) => `domain-${i}`);
+  if (names.length) {
+    const P = o.promptVectors ?? 4;
+    // residual values of the size embeddings give (about 127 * 64)
+    put('prompts', Int32Array.from({ length: names.length * P * c.dim }, () => int(-9000, 9000)), [names.length, P, c.dim]);
+  }
   return writeModelFile(
-    { numerics: 1, name: o.name ?? `random-${o.seed ?? 1}`, config: c, tokenizer_sha256: o.tokenizerSha256 ?? '', scalars },
+    { numerics: 1, name: o.name ?? `random-${o.seed ?? 1}`, config: c, tokenizer_sha256: o.tokenizerSha256 ?? '', scalars, ...(names.length ? { prompt_names: names } : {}) },
     tensors,
   );
 }

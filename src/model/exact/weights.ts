@@ -47,6 +47,13 @@ export interface ExactWeights {
   ropeCos: Int16Array;
   ropeSin: Int16Array;
   silu: Int16Array;
+  /** Domain soft prompts shipped with the model: P x dim residual values each. */
+  prompts: SoftPrompt[];
+}
+
+export interface SoftPrompt {
+  name: string;
+  vectors: Int32Array;
 }
 
 export function weightsOf(file: ModelFile): ExactWeights {
@@ -88,9 +95,19 @@ export function weightsOf(file: ModelFile): ExactWeights {
       aS: file.scalar(`${p}.a_s`),
     });
   }
+  const names = file.header.prompt_names ?? [];
+  const prompts: SoftPrompt[] = [];
+  if (names.length) {
+    const e = file.header.tensors['prompts'];
+    const [k, p, dim] = e?.shape ?? [];
+    if (!e || e.shape.length !== 3 || k !== names.length || dim !== c.dim || !p || p + 2 > c.maxPos) throw new ModelLoadError('Model soft prompts have the wrong shape.');
+    const all = t('prompts', Int32Array, k * p * dim);
+    names.forEach((name, i) => prompts.push({ name, vectors: all.subarray(i * p * dim, (i + 1) * p * dim) }));
+  }
   return {
     config: c,
     headDim: hd,
+    prompts,
     embed: t('embed', Int8Array, c.vocab * c.dim),
     embedM: t('embed.m', Int32Array, c.vocab),
     embedS: t('embed.s', Int32Array, c.vocab),
