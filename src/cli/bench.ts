@@ -4,7 +4,7 @@
  * brotli -q 11 (Node zlib) and xz -9e (when the binary is present), and
  * compress / decompress speed. A benchmark, not a test: it prints.
  *
- *   llmz bench [FILES…] [--limit BYTES] [--threads N] [--chunk TOKENS] [--model NAME|PATH] [--json]
+ *   llmz bench [FILES…] [--limit BYTES] [--threads N] [--chunk TOKENS] [--steering auto|off|max] [--model NAME|PATH] [--json]
  *   llmz bench --scaling [MAX_BYTES]     (10 KB, 100 KB, … up to MAX_BYTES, default 10 MB)
  */
 import { execFileSync } from 'node:child_process';
@@ -15,6 +15,8 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { loadModelFromDisk } from './modelStore.js';
 import { compress, decompress } from '../pipeline/compressor.js';
 import { createNodePool } from '../pipeline/nodePool.js';
+import type { Steering } from '../pipeline/chunkCoder.js';
+import { UsageError } from '../codec/errors.js';
 
 /**
  * Scaling rows: compress and decompress 10 KB, 100 KB, 1 MB, 10 MB (up to
@@ -65,7 +67,11 @@ const flag = (name: string) => {
 const json = argv.includes('--json') ? (argv.splice(argv.indexOf('--json'), 1), true) : false;
 const limit = Number(flag('--limit') ?? Infinity);
 const threads = Number(flag('--threads') ?? availableParallelism());
-const chunkTokens = flag('--chunk') ? Number(flag('--chunk')) : undefined;
+const chunkFlag = flag('--chunk'); // (flag() consumes what it reads: read once)
+const chunkTokens = chunkFlag ? Number(chunkFlag) : undefined;
+const steeringFlag = flag('--steering');
+if (steeringFlag !== undefined && !['auto', 'off', 'max'].includes(steeringFlag)) throw new UsageError('--steering must be auto, off or max.');
+const steering = steeringFlag as Steering | undefined;
 const modelArg = flag('--model');
 const DEV = join(process.cwd(), '../shared/corpus/dev');
 const files = argv.length
@@ -90,7 +96,7 @@ try {
   for (const f of files) {
     const data = new Uint8Array(readFileSync(f)).subarray(0, limit);
     let t0 = performance.now();
-    const archive = await compress(data, model, { runner: pool?.runner, chunkTokens, verify: false }); // the decompress below checks it
+    const archive = await compress(data, model, { runner: pool?.runner, chunkTokens, steering, verify: false }); // the decompress below checks it
     const ct = (performance.now() - t0) / 1000;
     t0 = performance.now();
     const back = await decompress(archive, model, { runner: pool?.runner });

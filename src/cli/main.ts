@@ -20,6 +20,7 @@ import { createNodePool } from '../pipeline/nodePool.js';
 import type { BackendChoice } from '../capabilities.js';
 import type { LoadedModel } from '../model/loadedModel.js';
 import type { ChunkRunner } from '../pipeline/runner.js';
+import type { Steering } from '../pipeline/chunkCoder.js';
 
 function backendFlag(v: string | true | undefined): BackendChoice {
   if (v === undefined) return 'auto';
@@ -40,6 +41,12 @@ function threadCount(args: ParsedArgs): number {
 function coordinatorModel(args: ParsedArgs, modelName: string | undefined): Promise<LoadedModel> {
   if (modelName?.startsWith(HUB_PREFIX)) return loadModelFromDisk(modelName, 'auto', dtypeFlag(args.flags.get('dtype')));
   return loadModelFromDisk(modelName, threadCount(args) > 1 ? 'reference' : backendFlag(args.flags.get('backend')));
+}
+
+function steeringFlag(v: string | true | undefined): Steering | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'auto' || v === 'off' || v === 'max') return v;
+  throw new UsageError('--steering must be auto, off or max.');
 }
 
 function dtypeFlag(v: string | true | undefined): HubDtype | undefined {
@@ -65,10 +72,12 @@ const HELP = `llmz — text compression with a language model
 
   llmz compress IN [-o OUT] [--model NAME|PATH|hf:FOLDER] [--backend auto|wasm|ts] [--threads N]
                  [--chunk TOKENS] [--batch N] [--verify] [--dtype fp32|fp16|q8|q4]
+                 [--steering auto|off|max]   (the model's domain prompts: tried on each chunk's
+                                              first tokens / on whole chunks / not at all)
   llmz decompress IN [-o OUT] [--model NAME|PATH] [--backend …] [--threads N]
   llmz info IN
   llmz bpc IN [--block TOKENS] [--stride TOKENS] [--model NAME|PATH] [--no-compress]
-  llmz bench [FILES…] [--limit BYTES] [--threads N] [--chunk TOKENS] [--model NAME|PATH] [--json]
+  llmz bench [FILES…] [--limit BYTES] [--threads N] [--chunk TOKENS] [--steering auto|off|max] [--model NAME|PATH] [--json]
 
 IN or OUT may be "-" for stdin/stdout. compress writes IN.llmz by default;
 decompress writes IN without ".llmz". Existing files are kept unless -f/--force.
@@ -112,6 +121,7 @@ async function run(argv: string[]): Promise<void> {
     batch: { value: true },
     verify: { value: false },
     dtype: { value: true },
+    steering: { value: true },
     force: { value: false, alias: 'f' },
     block: { value: true },
     stride: { value: true },
@@ -132,7 +142,12 @@ async function run(argv: string[]): Promise<void> {
     const modelName = args.flags.get('model') as string | undefined;
     const model = await coordinatorModel(args, modelName);
     const { source, size } = fileSource(input);
-    const opts = { chunkTokens: intFlag(args, 'chunk', 1, 1 << 20), batch: intFlag(args, 'batch', 1, 4096), onProgress: progressPrinter() };
+    const opts = {
+      chunkTokens: intFlag(args, 'chunk', 1, 1 << 20),
+      batch: intFlag(args, 'batch', 1, 4096),
+      steering: steeringFlag(args.flags.get('steering')),
+      onProgress: progressPrinter(),
+    };
     const file = await outputFile(out ?? (input === '-' ? '-' : input + '.llmz'), { binary: true, force: args.flags.has('force') });
     await finishOrAbandon(file, () =>
       withRunner(args, modelName, model, (runner) =>
