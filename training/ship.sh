@@ -1,25 +1,28 @@
 #!/usr/bin/env bash
-# Export a checkpoint as the shipped models and measure it.
-#   bash training/ship.sh [CKPT] [CONTEXT]
-# Writes public/models/llmz-base/model.bin (int8) and public/models/llmz-lite/model.bin
-# (int4), refreshes public/models/index.json (bytes, SHA-256), writes the float ONNX
-# export for the hub engine and `npm run eval -- --float` to /work/onnx/llmz-base, and
-# prints float-vs-integer bits per byte on dev chunks (training/evaluate.py).
-# Then: `npm run eval -- --float hf:/work/onnx/llmz-base`, `npm run bench -- --limit 32768`,
-# and update the model cards.
+# Export checkpoints as the shipped models and measure them.
+#   bash training/ship.sh BASE_CKPT [LITE_CKPT] [PROMPTS_NPZ] [CONTEXT]
+# BASE_CKPT: an int8 QAT checkpoint (train.py --qat 8) -> public/models/llmz-base (int8);
+# LITE_CKPT: an int4 QAT checkpoint (train.py --qat 4; default BASE_CKPT) -> public/models/llmz-lite (int4);
+# PROMPTS_NPZ: domain soft prompts (train_prompts.py) shipped in both model files ("" for none).
+# Refreshes public/models/index.json (bytes, SHA-256), writes the float ONNX export of
+# BASE_CKPT for the hub engine and `npm run eval -- --float` to /work/onnx/llmz-base,
+# and prints float(QAT simulation)-vs-integer bits per byte on dev chunks (training/evaluate.py).
+# Then: `npm run eval -- --float hf:/work/onnx/llmz-base`, `npm run bench`, and update the model cards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CKPT=${1:-/work/llmz-state/base/ckpt.pt}
-CONTEXT=${2:-512}
+BASE=${1:?base checkpoint}
+LITE=${2:-$BASE}
+PROMPTS=${3:-}
+CONTEXT=${4:-512}
 export OPENBLAS_NUM_THREADS=1
-for spec in llmz-base:8 llmz-lite:4; do
-  name=${spec%%:*}; bits=${spec##*:}
+for spec in "llmz-base:8:$BASE" "llmz-lite:4:$LITE"; do
+  IFS=: read -r name bits ckpt <<<"$spec"
   mkdir -p public/models/$name
-  /usr/bin/python3 training/export.py --ckpt "$CKPT" --data /work/data --tokenizer public/models/llmz-base/tokenizer.json \
-    --out public/models/$name/model.bin --name $name --context "$CONTEXT" --weight-bits $bits
+  /usr/bin/python3 training/export.py --ckpt "$ckpt" --data /work/data --tokenizer public/models/llmz-base/tokenizer.json \
+    --out public/models/$name/model.bin --name $name --context "$CONTEXT" --weight-bits $bits ${PROMPTS:+--prompts "$PROMPTS"}
 done
 /usr/bin/python3 - <<'PY'
-import hashlib, json, os
+import hashlib, json
 p = "public/models/index.json"
 index = json.load(open(p))
 for m in index:
@@ -28,6 +31,10 @@ for m in index:
 open(p, "w").write("[\n" + ",\n".join("  " + json.dumps(m) for m in index) + "\n]\n")
 PY
 sha256sum public/models/*/model.bin
-(cd training && /usr/bin/python3 export_onnx.py llmz --ckpt "$CKPT" --tokenizer ../public/models/llmz-base/tokenizer.json --out /work/onnx/llmz-base)
-/usr/bin/python3 training/evaluate.py --ckpt "$CKPT" --model public/models/llmz-base/model.bin --data /work/data \
-  --tokenizer public/models/llmz-base/tokenizer.json --chunks 8 --context "$CONTEXT"
+(cd training && /usr/bin/python3 export_onnx.py llmz --ckpt "$BASE" --tokenizer ../public/models/llmz-base/tokenizer.json --out /work/onnx/llmz-base)
+for spec in "llmz-base:$BASE" "llmz-lite:$LITE"; do
+  IFS=: read -r name ckpt <<<"$spec"
+  echo "== $name"
+  /usr/bin/python3 training/evaluate.py --ckpt "$ckpt" --model public/models/$name/model.bin --data /work/data \
+    --tokenizer public/models/llmz-base/tokenizer.json --chunks 8 --context "$CONTEXT"
+done

@@ -121,7 +121,7 @@ def main():
         print(f"resumed at step {step}", flush=True)
     print(f"params {param_count(model)} config {cfg.to_dict()}", flush=True)
     qat = ck.get("qat") if ck else None
-    if a.qat and not qat:
+    if a.qat and (not qat or qat["bits"] != a.qat):  # starting QAT, or moving it to other weight bits: calibrate afresh
         from export import calibrate  # the same activation statistics export.py would take
         crng = np.random.default_rng(99)
         starts = crng.integers(0, len(data) - a.seq, size=16)
