@@ -72,8 +72,8 @@ const HELP = `llmz — text compression with a language model
 
   llmz compress IN [-o OUT] [--model NAME|PATH|hf:FOLDER] [--backend auto|wasm|ts] [--threads N]
                  [--chunk TOKENS] [--batch N] [--verify] [--dtype fp32|fp16|q8|q4]
-                 [--steering auto|off|max]   (the model's domain prompts: tried on each chunk's
-                                              first tokens / on whole chunks / not at all)
+                 [--steering off|auto|max]   (the model's domain prompts: not at all (default) /
+                                              tried on each chunk's first tokens / on whole chunks)
   llmz decompress IN [-o OUT] [--model NAME|PATH] [--backend …] [--threads N]
   llmz info IN
   llmz bpc IN [--block TOKENS] [--stride TOKENS] [--model NAME|PATH] [--no-compress]

@@ -12,8 +12,14 @@ export const FORMAT_VERSION = 1;
 const FLAG_EXTENSION = 1;
 /** One chunk, short form: no name, 4-byte model fingerprint, no lengths the payload implies, no header check. */
 const FLAG_COMPACT = 2;
-/** Each chunk entry is followed by a varint: the model's soft prompt it was coded after (0: none). */
+/**
+ * Chunk entries carry the model's soft prompt each chunk was coded after
+ * (0: none, up to 7), packed into the entry's first varint as
+ * (count * 8 + prompt) * 2 + stored: still 2 bytes for chunks of up to 1023
+ * tokens, so the choice costs nothing where it matters.
+ */
 const FLAG_PROMPTS = 4;
+export const MAX_PROMPTS = 7;
 const KNOWN_FLAGS = FLAG_EXTENSION | FLAG_COMPACT | FLAG_PROMPTS;
 export const MODEL_FINGERPRINT_BYTES = 8;
 export const COMPACT_FINGERPRINT_BYTES = 4;
@@ -81,13 +87,25 @@ function compactHeader(header: Omit<ArchiveHeader, 'version'>): Uint8Array {
   const w = new ByteWriter();
   w.u8(MAGIC[0]).u8(MAGIC[1]).u8(FORMAT_VERSION).u8(FLAG_COMPACT | (prompts ? FLAG_PROMPTS : 0));
   w.bytes(header.model.fingerprint.subarray(0, COMPACT_FINGERPRINT_BYTES));
-  w.varint(header.model.numericsId).varint(header.originalLength).varint(c.count * 2 + (c.kind === 'stored' ? 1 : 0));
-  if (prompts) w.varint(c.prompt ?? 0);
-  w.u32(c.crc32);
+  w.varint(header.model.numericsId).varint(header.originalLength).varint(entryWord(c, prompts)).u32(c.crc32);
   return w.finish();
 }
 
 const usesPrompts = (header: Omit<ArchiveHeader, 'version'>) => header.chunks.some((c) => (c.prompt ?? 0) > 0);
+
+/** An entry's first varint: count, kind and (with FLAG_PROMPTS) the prompt. */
+function entryWord(c: ChunkEntry, prompts: boolean): number {
+  const p = c.prompt ?? 0;
+  if (p < 0 || p > MAX_PROMPTS || (p && !prompts)) throw new RangeError(`prompt index ${p} out of range`);
+  return ((prompts ? c.count * 8 + p : c.count) * 2) + (c.kind === 'stored' ? 1 : 0);
+}
+
+/** The inverse of entryWord. */
+function splitEntryWord(v: number, prompts: boolean): { kind: ChunkKind; count: number; prompt: number } {
+  const kind: ChunkKind = v % 2 ? 'stored' : 'model';
+  const rest = Math.floor(v / 2);
+  return prompts ? { kind, count: Math.floor(rest / 8), prompt: rest % 8 } : { kind, count: rest, prompt: 0 };
+}
 
 /**
  * The header bytes; the payloads follow it, in chunk order. Streaming writers
@@ -104,10 +122,7 @@ export function encodeHeader(header: Omit<ArchiveHeader, 'version'>, opts: { com
   if (header.model.tokenizerFingerprint.length !== TOKENIZER_FINGERPRINT_BYTES) throw new RangeError('tokenizer fingerprint must be 4 bytes');
   w.u8(name.length).bytes(name).bytes(header.model.fingerprint).bytes(header.model.tokenizerFingerprint);
   w.varint(header.model.numericsId).varint(header.chunkTokens).varint(header.originalLength).varint(header.chunks.length);
-  for (const c of header.chunks) {
-    w.varint(c.count * 2 + (c.kind === 'stored' ? 1 : 0)).varint(c.payloadLength).u32(c.crc32);
-    if (prompts) w.varint(c.prompt ?? 0);
-  }
+  for (const c of header.chunks) w.varint(entryWord(c, prompts)).varint(c.payloadLength).u32(c.crc32);
   if (header.chunks.length !== 1) w.u32(header.crc32);
   if (header.extension) w.varint(header.extension.length).bytes(header.extension);
   const headerBytes = w.finish();
@@ -180,12 +195,9 @@ export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRea
   const chunks: ChunkEntry[] = [];
   let storedTotal = 0;
   for (let i = 0; i < chunkCount; i++) {
-    const v = r.varint(50);
-    const count = Math.floor(v / 2);
-    const kind: ChunkKind = v % 2 ? 'stored' : 'model';
+    const { kind, count, prompt } = splitEntryWord(r.varint(53), (flags & FLAG_PROMPTS) !== 0);
     const payloadLength = r.varint(49);
     const c = r.u32();
-    const prompt = flags & FLAG_PROMPTS ? r.varint(16) : 0;
     if (kind === 'stored' && prompt) throw new CorruptArchiveError(`Damaged archive: stored chunk ${i} names a prompt.`);
     if (kind === 'stored' && payloadLength !== count) throw new CorruptArchiveError(`Damaged archive: stored chunk ${i} has inconsistent lengths.`);
     if (kind === 'model' && count === 0) throw new CorruptArchiveError(`Damaged archive: chunk ${i} codes no tokens.`);
@@ -240,12 +252,9 @@ function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, co
   const numericsId = r.varint(32);
   const originalLength = r.varint(49);
   if (originalLength > MAX_ORIGINAL_LENGTH) throw new CorruptArchiveError('Damaged archive: impossible original length.');
-  const v = r.varint(50);
-  const prompt = prompts ? r.varint(16) : 0;
+  const { kind, count, prompt } = splitEntryWord(r.varint(53), prompts);
   const crc = r.u32();
   const headerLength = r.pos;
-  const count = Math.floor(v / 2);
-  const kind: ChunkKind = v % 2 ? 'stored' : 'model';
   const payloadLength = kind === 'stored' ? count : complete ? bytes.length - headerLength : PAYLOAD_TO_END;
   if (kind === 'stored' && count !== originalLength) throw new CorruptArchiveError('Damaged archive: the stored data does not have the length the header gives.');
   if (kind === 'stored' && complete && count > bytes.length - headerLength) {

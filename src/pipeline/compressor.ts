@@ -38,7 +38,7 @@ export interface CodingOptions {
   compact?: boolean;
   /** Told before decoding an archive made on another kind of device. */
   onWarning?: (message: string) => void;
-  /** Whether chunks may be coded after one of the model's domain soft prompts (default 'auto'). */
+  /** Whether chunks may be coded after one of the model's domain soft prompts (default 'off'; docs/steering.md). */
   steering?: Steering;
 }
 

@@ -58,6 +58,20 @@ describe('default model', () => {
     expect(diff).toBe(0);
   });
 
+  it('runs its shipped domain prompts exactly as the training side does', async () => {
+    const prompts = model.prompts ?? [];
+    expect(prompts.map((p) => p.name)).toEqual(['prose', 'wiki', 'code', 'markup']);
+    const d = model.identity.config.dim;
+    const ids = model.tokenizer.encode(readFileSync(join(DEV, 'messages', 'code_0_256.txt')));
+    const seqs = [Int32Array.from([0, ...ids.subarray(0, 30)]), Int32Array.from([0, ...ids.subarray(0, 30)])];
+    const chosen = [prompts[2]!.vectors, prompts[0]!.vectors];
+    const ts = await model.engine.prefill(seqs, chosen);
+    const rows = (v: Int32Array) => Array.from({ length: v.length / d }, (_, i) => Array.from(v.subarray(i * d, (i + 1) * d)));
+    const py = intsimLogits(join(dir, 'model.bin'), seqs.map((s, b) => ({ seq: Array.from(s), prompt: rows(chosen[b]!) })));
+    expect(Array.from(py)).toEqual(ts.flatMap((x) => Array.from(x)));
+    expect(ts[0]).not.toEqual(ts[1]); // the two prompts steer differently
+  });
+
   it('compresses and decompresses a message through the CLI', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'llmz-cli-'));
     const src = join(DEV, 'messages', 'prose_0_1024.txt');
