@@ -40,9 +40,14 @@ export function barChartSvg(points: Point[], refs: { name: string; bpb: number }
     out.push(`<line x1="${PAD.left}" y1="${y(r.bpb)}" x2="${W - PAD.right}" y2="${y(r.bpb)}" stroke="#999" stroke-dasharray="5 4"/>`);
     out.push(`<text x="${W - PAD.right + 6}" y="${y(r.bpb) + 4}" fill="#555">${esc(r.name)} ${r.bpb.toFixed(2)}</text>`);
   }
-  for (const p of points) {
-    out.push(`<circle cx="${x(p.mb)}" cy="${y(p.bpb)}" r="5" fill="#2f5bd3"/>`);
-    out.push(`<text x="${x(p.mb)}" y="${y(p.bpb) - 9}" text-anchor="middle">${esc(p.label)} ${p.bpb.toFixed(2)}</text>`);
+  // Labels above their points; one that would run into the previous label above goes below (or, failing that, higher up).
+  const last = { above: -Infinity, below: -Infinity };
+  for (const p of [...points].sort((a, b) => a.mb - b.mb)) {
+    const px = x(p.mb);
+    const room = (at: number) => px - at >= 90;
+    const dy = room(last.above) ? ((last.above = px), -9) : room(last.below) ? ((last.below = px), 19) : ((last.above = px), -22);
+    out.push(`<circle cx="${px}" cy="${y(p.bpb)}" r="5" fill="#2f5bd3"/>`);
+    out.push(`<text x="${px}" y="${y(p.bpb) + dy}" text-anchor="middle">${esc(p.label)} ${p.bpb.toFixed(2)}</text>`);
   }
   out.push('</svg>');
   return out.join('\n') + '\n';
