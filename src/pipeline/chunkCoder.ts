@@ -112,40 +112,35 @@ export async function encodeChunks(model: LoadedModel, chunks: Int32Array[], bat
     for (let t = 0; t < ids.length; t++) enc.encode(tables.table(rows.subarray(t * V, (t + 1) * V)), ids[t]!);
     return enc.finish();
   };
-  for (let b = 0; b < chunks.length; b += batch) {
+  // Chunk by chunk: the engine's prefill runs one sequence at a time anyway, and
+  // a chunk's logits (512 x 8,192 int32 = 16 MB) should not pile up for a batch.
+  const prefillOne = async (x: Int32Array, k: number) => (await engine.prefill([x], [k ? prompts[k - 1]!.vectors : null]))[0]!;
+  for (const ids of chunks) {
     if (signal?.aborted) throw new CancelledError();
-    const group = chunks.slice(b, b + batch);
-    const inputs = group.map((ids) => bosShifted(ids, bos));
-    let chosen = group.map(() => 0);
+    const input = bosShifted(ids, bos);
+    let chosen = 0;
     if (prompts.length && steering === 'max') {
       // every candidate on the whole chunk: keep the smallest payload (ties: the earlier candidate)
-      const best: CodedChunk[] = [];
+      let best: CodedChunk | null = null;
       for (let k = 0; k <= prompts.length; k++) {
-        const logits = await engine.prefill(inputs, inputs.map(() => (k ? prompts[k - 1]!.vectors : null)));
-        group.forEach((ids, g) => {
-          const payload = code(ids, logits[g]!);
-          if (!best[g] || payload.length < best[g]!.payload.length) best[g] = { prompt: k, payload };
-        });
+        const payload = code(ids, await prefillOne(input, k));
+        if (!best || payload.length < best.payload.length) best = { prompt: k, payload };
       }
-      out.push(...best);
+      out.push(best!);
       continue;
     }
     if (prompts.length) {
       // every candidate on the chunk's first tokens; the chunk is coded after the best there
-      const probes = inputs.map((x) => x.subarray(0, Math.min(x.length, PROBE_TOKENS)));
-      const best = group.map(() => ({ prompt: 0, bits: Infinity }));
+      const probe = input.subarray(0, Math.min(input.length, PROBE_TOKENS));
+      let bestBits = Infinity;
       for (let k = 0; k <= prompts.length; k++) {
-        const logits = await engine.prefill(probes, probes.map(() => (k ? prompts[k - 1]!.vectors : null)));
-        group.forEach((ids, g) => {
-          let bits = 0;
-          for (let t = 0; t < probes[g]!.length; t++) bits += codeLength(tables.table(logits[g]!.subarray(t * V, (t + 1) * V)), ids[t]!);
-          if (bits < best[g]!.bits) best[g] = { prompt: k, bits };
-        });
+        const logits = await prefillOne(probe, k);
+        let bits = 0;
+        for (let t = 0; t < probe.length; t++) bits += codeLength(tables.table(logits.subarray(t * V, (t + 1) * V)), ids[t]!);
+        if (bits < bestBits) [bestBits, chosen] = [bits, k];
       }
-      chosen = best.map((x) => x.prompt);
     }
-    const logits = await engine.prefill(inputs, chosen.map((c) => (c ? prompts[c - 1]!.vectors : null)));
-    group.forEach((ids, g) => out.push({ prompt: chosen[g]!, payload: code(ids, logits[g]!) }));
+    out.push({ prompt: chosen, payload: code(ids, await prefillOne(input, chosen)) });
   }
   return out;
 }

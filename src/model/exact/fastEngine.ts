@@ -77,15 +77,16 @@ export class FastEngine implements Engine {
 
   async step(streams: StreamHandle[], tokens: Int32Array): Promise<Int32Array[]> {
     const rows = streams.map((s, b) => ({ stream: s as Stream, token: tokens[b]!, pos: (s as Stream).pos }));
-    const out = await this.forward(rows);
+    const V = this.W.config.vocab;
+    const flat = await this.forward(rows);
     for (const s of streams) (s as Stream).pos++;
-    return out;
+    return rows.map((_, i) => flat.subarray(i * V, (i + 1) * V));
   }
 
   async feedPrompt(handle: StreamHandle, prompt: Int32Array): Promise<void> {
     const s = handle as Stream;
     const rows = this.promptRows(s, prompt, s.pos);
-    await this.forward(rows);
+    await this.forward(rows, rows.length); // no logits wanted: the head is skipped
     s.pos += rows.length;
   }
 
@@ -105,10 +106,7 @@ export class FastEngine implements Engine {
       const s = this.newStream(P + seq.length);
       try {
         const rows = [...(prompt ? this.promptRows(s, prompt, 0) : []), ...Array.from(seq, (token, pos) => ({ stream: s, token, pos: P + pos }))];
-        const logits = (await this.forward(rows)).slice(P);
-        const out = new Int32Array(seq.length * V);
-        logits.forEach((l, p) => out.set(l, p * V));
-        results.push(out);
+        results.push(await this.forward(rows, P));
       } finally {
         this.freeStream(s);
       }
@@ -123,7 +121,8 @@ export class FastEngine implements Engine {
     return new Int32Array(this.K.buffer(), acc, rows * L.out);
   }
 
-  private async forward(rows: Row[]): Promise<Int32Array[]> {
+  /** Runs `rows` through the model; returns the logits of rows[logitsFrom..] as one flat array (rows x vocab). */
+  private async forward(rows: Row[], logitsFrom = 0): Promise<Int32Array> {
     const W = this.W;
     const K = this.K;
     const c = W.config;
@@ -198,11 +197,13 @@ export class FastEngine implements Engine {
         addResidual();
       }
 
+      const n = R - logitsFrom;
+      if (n <= 0) return new Int32Array(0);
       normInto(W.finalNorm);
-      await K.matmul(this.ptr.get(W.embed)!, c.vocab, d, xPtr, R, accPtr);
-      K.requantRows(accPtr, R, c.vocab, this.ptr.get(W.headM)!, this.ptr.get(W.headS)!, INT32_MIN, INT32_MAX, accPtr);
-      const acc = new Int32Array(K.buffer(), accPtr, R * c.vocab);
-      return rows.map((_, i) => acc.slice(i * c.vocab, (i + 1) * c.vocab));
+      const x0 = xPtr + logitsFrom * d; // the head only for the rows whose logits are wanted
+      await K.matmul(this.ptr.get(W.embed)!, c.vocab, d, x0, n, accPtr);
+      K.requantRows(accPtr, n, c.vocab, this.ptr.get(W.headM)!, this.ptr.get(W.headS)!, INT32_MIN, INT32_MAX, accPtr);
+      return new Int32Array(K.buffer(), accPtr, n * c.vocab).slice();
     } finally {
       for (const p of [xPtr, accPtr, qPtr, aoPtr, scratchPtr, hPtr, gatePtr, posPtr, dstPtr]) K.free(p);
     }
