@@ -15,11 +15,11 @@ const api = {
     model ??= loadModelFromUrl(url, undefined, backend);
     return (await model).engine.backend;
   },
-  async encode(chunks: Int32Array[], batch: number, steering?: Steering): Promise<CodedChunk[]> {
-    return encodeChunks(await model!, chunks, batch, undefined, steering);
+  async encode(chunks: Int32Array[], batch: number, steering?: Steering, archivePrompt?: Int32Array | null): Promise<CodedChunk[]> {
+    return encodeChunks(await model!, chunks, batch, undefined, steering, archivePrompt);
   },
-  async decode(jobs: DecodeJob[], batch: number, onTokens?: (n: number) => void): Promise<Int32Array[]> {
-    return decodeChunks(await model!, jobs, batch, undefined, onTokens);
+  async decode(jobs: DecodeJob[], batch: number, onTokens?: (n: number) => void, archivePrompt?: Int32Array | null): Promise<Int32Array[]> {
+    return decodeChunks(await model!, jobs, batch, undefined, onTokens, archivePrompt);
   },
 };
 

@@ -18,7 +18,7 @@ import { compressStream, decodeArchive, openArchive } from '../src/pipeline/comp
 import type { ProgressListener } from '../src/pipeline/progress.js';
 import { localRunner, poolRunner, type ChunkRunner } from '../src/pipeline/runner.js';
 import type { ChunkWorkerApi } from './chunk.worker.js';
-import type { Steering } from '../src/pipeline/chunkCoder.js';
+import type { DecodeJob, Steering } from '../src/pipeline/chunkCoder.js';
 import type { HubDtype } from '../src/model/hub/loadHubModel.js';
 import { UsageError } from '../src/codec/errors.js';
 import { HUB_NUMERICS_ID } from '../src/model/hub/hubStamp.js';
@@ -102,9 +102,10 @@ async function runnerFor(m: LoadedModel): Promise<ChunkRunner | undefined> {
         const api = Comlink.wrap<ChunkWorkerApi>(new Worker(new URL('./chunk.worker.ts', import.meta.url), { type: 'module' }));
         await api.load(modelUrl(name), m.engine.backend as BackendChoice);
         return {
-          encode: (chunks: Int32Array[], _signal?: AbortSignal, steering?: Steering) => api.encode(chunks, CPU_BATCH, steering),
-          decode: (jobs: { payload: Uint8Array; count: number }[], _signal?: AbortSignal, onTokens?: (n: number) => void) =>
-            api.decode(jobs, CPU_BATCH, onTokens && Comlink.proxy(onTokens)),
+          encode: (chunks: Int32Array[], _signal?: AbortSignal, steering?: Steering, archivePrompt?: Int32Array | null) =>
+            api.encode(chunks, CPU_BATCH, steering, archivePrompt),
+          decode: (jobs: DecodeJob[], _signal?: AbortSignal, onTokens?: (n: number) => void, archivePrompt?: Int32Array | null) =>
+            api.decode(jobs, CPU_BATCH, onTokens && Comlink.proxy(onTokens), archivePrompt),
         } satisfies ChunkRunner;
       }),
     ).catch(() => []); // helpers only add speed: without them this worker codes alone

@@ -16,11 +16,11 @@ const api = {
   async ready(): Promise<string> {
     return (await model).engine.backend;
   },
-  async encode(chunks: Int32Array[], steering?: Steering): Promise<CodedChunk[]> {
-    return encodeChunks(await model, chunks, batch, undefined, steering);
+  async encode(chunks: Int32Array[], steering?: Steering, archivePrompt?: Int32Array | null): Promise<CodedChunk[]> {
+    return encodeChunks(await model, chunks, batch, undefined, steering, archivePrompt);
   },
-  async decode(jobs: DecodeJob[], onTokens?: (n: number) => void): Promise<Int32Array[]> {
-    return decodeChunks(await model, jobs, batch, undefined, onTokens);
+  async decode(jobs: DecodeJob[], onTokens?: (n: number) => void, archivePrompt?: Int32Array | null): Promise<Int32Array[]> {
+    return decodeChunks(await model, jobs, batch, undefined, onTokens, archivePrompt);
   },
 };
 

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LlmzError, UsageError } from '../codec/errors.js';
-import { readArchive, toHex } from '../format/container.js';
+import { ARCHIVE_PROMPT, readArchive, toHex } from '../format/container.js';
 import { compress, compressStream, decodeArchive, openArchive } from '../pipeline/compressor.js';
 import { fileSource, FileSpool, outputFile, type OutputFile } from './files.js';
 import { crossEntropy } from '../pipeline/bpc.js';
@@ -73,7 +73,8 @@ const HELP = `llmz — text compression with a language model
   llmz compress IN [-o OUT] [--model NAME|PATH|hf:FOLDER] [--backend auto|wasm|ts] [--threads N]
                  [--chunk TOKENS] [--batch N] [--verify] [--dtype fp32|fp16|q8|q4]
                  [--steering off|auto|max]   (the model's domain prompts: not at all (default) /
-                                              tried on each chunk's first tokens / on whole chunks)
+                                              tried on each chunk's first tokens / on whole chunks,
+                                              and for big inputs a prompt learned on the input)
   llmz decompress IN [-o OUT] [--model NAME|PATH] [--backend …] [--threads N]
   llmz info IN
   llmz bpc IN [--block TOKENS] [--stride TOKENS] [--model NAME|PATH] [--no-compress]
@@ -106,7 +107,8 @@ function progressPrinter(): ((p: Progress) => void) | undefined {
       const done = p.bytesTotal ? `${((100 * p.bytesDone) / p.bytesTotal).toFixed(1)}%` : `${(p.bytesDone / 1e6).toFixed(1)} MB`;
       const eta = Number.isFinite(p.etaSeconds) ? `${Math.ceil(p.etaSeconds)}s left` : '';
       process.stderr.write(`\r${p.direction} ${done}  ${p.tokensPerSecond.toFixed(0)} tok/s  ${eta}   `);
-    } else if (p.stage === 'done') process.stderr.write('\r\x1b[K');
+    } else if (p.stage === 'learning-prompt') process.stderr.write(`\rlearning a prompt for this input: step ${p.step}/${p.steps}   `);
+    else if (p.stage === 'done') process.stderr.write('\r\x1b[K');
   };
 }
 
@@ -187,6 +189,12 @@ async function run(argv: string[]): Promise<void> {
       `archive size     ${archiveBytes} bytes (header ${headerLength}), ${h.originalLength ? ((archiveBytes * 8) / h.originalLength).toFixed(3) : '-'} bits/byte`,
       `chunks           ${h.chunks.length} of up to ${h.chunkTokens} tokens (${h.chunks.filter((c) => c.kind === 'stored').length} stored)`,
     ];
+    const prompted = h.chunks.filter((c) => (c.prompt ?? 0) > 0);
+    if (prompted.length) {
+      const own = prompted.filter((c) => c.prompt === ARCHIVE_PROMPT).length;
+      lines.push(`soft prompts     ${prompted.length - own} chunks after the model's domain prompts, ${own} after the archive's own`);
+    }
+    if (h.archivePrompt) lines.push(`archive prompt   ${h.archivePrompt.length} bytes (learned on the input, coded under a hyper-prior)`);
     if (h.model.numericsId === HUB_NUMERICS_ID) {
       const s = readHubStamp(h.extension);
       lines.push(`made on          ${s.backend} (${s.device}), dtype ${s.dtype}, revision ${s.revision}, batches of ${s.batch}: decodes on the same kind of device`);

@@ -20,7 +20,15 @@ const FLAG_COMPACT = 2;
  */
 const FLAG_PROMPTS = 4;
 export const MAX_PROMPTS = 7;
-const KNOWN_FLAGS = FLAG_EXTENSION | FLAG_COMPACT | FLAG_PROMPTS;
+/**
+ * The archive carries a prompt of its own, learned by the encoder on the
+ * input (docs/steering.md), coded after the chunk table; chunks coded after
+ * it name prompt ARCHIVE_PROMPT, so models may ship at most 6 prompts.
+ */
+const FLAG_ARCHIVE_PROMPT = 8;
+export const ARCHIVE_PROMPT = 7;
+export const MAX_MODEL_PROMPTS = ARCHIVE_PROMPT - 1;
+const KNOWN_FLAGS = FLAG_EXTENSION | FLAG_COMPACT | FLAG_PROMPTS | FLAG_ARCHIVE_PROMPT;
 export const MODEL_FINGERPRINT_BYTES = 8;
 export const COMPACT_FINGERPRINT_BYTES = 4;
 export const TOKENIZER_FINGERPRINT_BYTES = 4;
@@ -62,6 +70,8 @@ export interface ArchiveHeader {
   crc32: number;
   /** Engine-specific metadata (e.g. hub models' backend); absent for the exact engine. */
   extension?: Uint8Array;
+  /** The archive's own soft prompt, coded (src/steering/promptPriors.ts). */
+  archivePrompt?: Uint8Array;
 }
 
 export interface ParsedArchive {
@@ -73,7 +83,7 @@ export interface ParsedArchive {
 
 /** True when `writeArchive(…, { compact: true })` can use the short form. */
 export function canBeCompact(header: Omit<ArchiveHeader, 'version'>): boolean {
-  return header.chunks.length === 1 && !header.extension;
+  return header.chunks.length === 1 && !header.extension && !header.archivePrompt;
 }
 
 /**
@@ -115,7 +125,9 @@ export function encodeHeader(header: Omit<ArchiveHeader, 'version'>, opts: { com
   if (opts.compact && canBeCompact(header)) return compactHeader(header);
   const prompts = usesPrompts(header);
   const w = new ByteWriter();
-  w.u8(MAGIC[0]).u8(MAGIC[1]).u8(FORMAT_VERSION).u8((header.extension ? FLAG_EXTENSION : 0) | (prompts ? FLAG_PROMPTS : 0));
+  const flags = (header.extension ? FLAG_EXTENSION : 0) | (prompts ? FLAG_PROMPTS : 0) | (header.archivePrompt ? FLAG_ARCHIVE_PROMPT : 0);
+  if (!header.archivePrompt && header.chunks.some((c) => c.prompt === ARCHIVE_PROMPT)) throw new RangeError('a chunk names the archive prompt, which is missing');
+  w.u8(MAGIC[0]).u8(MAGIC[1]).u8(FORMAT_VERSION).u8(flags);
   const name = new TextEncoder().encode(header.model.name);
   if (name.length > MAX_NAME_BYTES) throw new RangeError('model name too long');
   if (header.model.fingerprint.length !== MODEL_FINGERPRINT_BYTES) throw new RangeError('model fingerprint must be 8 bytes');
@@ -124,6 +136,7 @@ export function encodeHeader(header: Omit<ArchiveHeader, 'version'>, opts: { com
   w.varint(header.model.numericsId).varint(header.chunkTokens).varint(header.originalLength).varint(header.chunks.length);
   for (const c of header.chunks) w.varint(entryWord(c, prompts)).varint(c.payloadLength).u32(c.crc32);
   if (header.chunks.length !== 1) w.u32(header.crc32);
+  if (header.archivePrompt) w.varint(header.archivePrompt.length).bytes(header.archivePrompt);
   if (header.extension) w.varint(header.extension.length).bytes(header.extension);
   const headerBytes = w.finish();
   const check = crc32(headerBytes);
@@ -171,7 +184,7 @@ export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRea
   const version = r.u8();
   if (version !== FORMAT_VERSION) throw new UnsupportedVersionError(version, FORMAT_VERSION);
   const flags = r.u8();
-  if (flags & ~KNOWN_FLAGS || flags === (FLAG_COMPACT | FLAG_EXTENSION)) throw new UnsupportedVersionError(version * 1000 + flags, FORMAT_VERSION);
+  if (flags & ~KNOWN_FLAGS || ((flags & FLAG_COMPACT) && (flags & (FLAG_EXTENSION | FLAG_ARCHIVE_PROMPT)))) throw new UnsupportedVersionError(version * 1000 + flags, FORMAT_VERSION);
   if (flags & FLAG_COMPACT) return readCompactHeader(bytes, r, version, complete, (flags & FLAG_PROMPTS) !== 0);
   const nameLength = r.u8();
   if (nameLength > MAX_NAME_BYTES) throw new CorruptArchiveError('Damaged archive: model name too long.');
@@ -207,6 +220,11 @@ export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRea
   }
   if (storedTotal > originalLength) throw new CorruptArchiveError('Damaged archive: stored chunks exceed the original length.');
   const whole = chunkCount === 1 ? chunks[0]!.crc32 : r.u32();
+  let archivePrompt: Uint8Array | undefined;
+  if (flags & FLAG_ARCHIVE_PROMPT) {
+    const n = r.varint(24);
+    archivePrompt = r.bytes(n).slice();
+  } else if (chunks.some((c) => c.prompt === ARCHIVE_PROMPT)) throw new CorruptArchiveError("Damaged archive: a chunk names the archive's prompt, which it does not have.");
   let extension: Uint8Array | undefined;
   if (flags & FLAG_EXTENSION) {
     const n = r.varint(24);
@@ -216,7 +234,7 @@ export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRea
   const stored = r.u8() | (r.u8() << 8);
   if (check !== stored) throw new CorruptArchiveError('The archive header is damaged (checksum mismatch). Get the file or link again.');
   return {
-    header: { version, model: { name, fingerprint, tokenizerFingerprint, numericsId }, chunkTokens, originalLength, chunks, crc32: whole, extension },
+    header: { version, model: { name, fingerprint, tokenizerFingerprint, numericsId }, chunkTokens, originalLength, chunks, crc32: whole, extension, archivePrompt },
     headerLength: r.pos,
   };
 }
@@ -265,6 +283,7 @@ function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, co
   }
   if (kind === 'model' && (count === 0 || originalLength === 0)) throw new CorruptArchiveError('Damaged archive: the chunk codes no tokens.');
   if (kind === 'stored' && prompt) throw new CorruptArchiveError('Damaged archive: a stored chunk names a prompt.');
+  if (prompt === ARCHIVE_PROMPT) throw new CorruptArchiveError("Damaged archive: the chunk names the archive's prompt, which it does not have.");
   if (kind === 'model' && payloadLength > maxModelPayload(count)) throw new CorruptArchiveError(`Damaged archive: the chunk is longer than ${count} tokens can be.`);
   return {
     header: {

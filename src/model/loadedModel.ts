@@ -3,7 +3,7 @@ import { ModelLoadError } from '../codec/errors.js';
 import { ByteTokenizer } from './tokenizer.js';
 import type { AnyEngine, ModelIdentity } from './types.js';
 import { parseModelFile } from './exact/modelFile.js';
-import { weightsOf, type SoftPrompt } from './exact/weights.js';
+import { weightsOf, type ExactWeights, type SoftPrompt } from './exact/weights.js';
 import { ReferenceEngine } from './exact/reference.js';
 import { FastEngine } from './exact/fastEngine.js';
 import { TsKernels } from './exact/kernels.js';
@@ -20,6 +20,8 @@ export interface LoadedModel {
   contextTokens: number;
   /** Domain soft prompts the encoder may try on each chunk (exact models only; index i+1 in archives). */
   prompts?: SoftPrompt[];
+  /** The exact engine's integer weights (the encoder learns archive prompts on them). */
+  weights?: ExactWeights;
 }
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -83,5 +85,5 @@ export async function loadExactModel(modelBytes: Uint8Array, tokenizerText: stri
   const trained = file.header.scalars['train_context'];
   const P = weights.prompts[0] ? weights.prompts[0].vectors.length / config.dim : 0;
   // a prompt takes positions ahead of the chunk: chunks stay within the trained context with it
-  return { identity, engine, tokenizer, contextTokens: Math.min(config.maxPos - 1 - P, trained ?? config.maxPos - 1), prompts: weights.prompts };
+  return { identity, engine, tokenizer, contextTokens: Math.min(config.maxPos - 1 - P, trained ?? config.maxPos - 1), prompts: weights.prompts, weights };
 }

@@ -6,7 +6,7 @@
  * chunks in one fixed-size batch, token by token, so both compute the same.
  */
 import { CancelledError, CorruptArchiveError } from '../codec/errors.js';
-import { MAX_PROMPTS } from '../format/container.js';
+import { ARCHIVE_PROMPT, MAX_MODEL_PROMPTS } from '../format/container.js';
 import type { FrequencyTable } from '../codec/frequencyTable.js';
 import { TableBuilder } from '../codec/logitsToFrequencies.js';
 import { RangeDecoder, RangeEncoder } from '../codec/rangeCoder.js';
@@ -25,6 +25,8 @@ export interface DecodeJob {
 export interface CodedChunk {
   payload: Uint8Array;
   prompt: number;
+  /** When it was coded after the archive's prompt: the best coding without it (the encoder may yet drop that prompt). */
+  fallback?: CodedChunk;
 }
 
 /**
@@ -46,7 +48,6 @@ export function bosShifted(ids: Int32Array, bos: number): Int32Array {
   return seq;
 }
 
-/** Payload of each chunk (`chunks[i]` are its token ids). */
 /**
  * Steps a group of chunks in one batch of `counts.length` rows for
  * max(counts) steps. Row g is fed BOS, then the token `visit` returned for
@@ -84,7 +85,18 @@ async function stepGroup(
   }
 }
 
-export async function encodeChunks(model: LoadedModel, chunks: Int32Array[], batch: number, signal?: AbortSignal, steering: Steering = 'off'): Promise<CodedChunk[]> {
+/**
+ * Payload of each chunk (`chunks[i]` are its token ids). `archivePrompt`: the
+ * archive's own prompt (index ARCHIVE_PROMPT), a candidate under 'max'.
+ */
+export async function encodeChunks(
+  model: LoadedModel,
+  chunks: Int32Array[],
+  batch: number,
+  signal?: AbortSignal,
+  steering: Steering = 'off',
+  archivePrompt?: Int32Array | null,
+): Promise<CodedChunk[]> {
   const { engine } = model;
   const { bos, vocab: V } = model.identity.config;
   if (isLockstep(engine)) {
@@ -104,7 +116,12 @@ export async function encodeChunks(model: LoadedModel, chunks: Int32Array[], bat
   }
   const { dim, maxPos } = model.identity.config;
   // (a prompt must leave room for BOS and the chunk within the model's positions)
-  const prompts = steering === 'off' ? [] : (model.prompts ?? []).slice(0, MAX_PROMPTS).filter((p) => p.vectors.length / dim + 1 + Math.max(0, ...chunks.map((c) => c.length)) <= maxPos);
+  const longest = Math.max(0, ...chunks.map((c) => c.length));
+  const fits = (v: Int32Array) => v.length / dim + 1 + longest <= maxPos;
+  const candidates: { index: number; vectors: Int32Array }[] =
+    steering === 'off' ? [] : (model.prompts ?? []).slice(0, MAX_MODEL_PROMPTS).map((p, i) => ({ index: i + 1, vectors: p.vectors }));
+  if (steering === 'max' && archivePrompt) candidates.push({ index: ARCHIVE_PROMPT, vectors: archivePrompt });
+  const prompts = candidates.filter((p) => fits(p.vectors));
   const out: CodedChunk[] = [];
   const tables = new TableBuilder();
   const code = (ids: Int32Array, rows: Int32Array) => {
@@ -114,19 +131,24 @@ export async function encodeChunks(model: LoadedModel, chunks: Int32Array[], bat
   };
   // Chunk by chunk: the engine's prefill runs one sequence at a time anyway, and
   // a chunk's logits (512 x 8,192 int32 = 16 MB) should not pile up for a batch.
+  // k: 0 for no prompt, else candidate k - 1
   const prefillOne = async (x: Int32Array, k: number) => (await engine.prefill([x], [k ? prompts[k - 1]!.vectors : null]))[0]!;
+  const indexOf = (k: number) => (k ? prompts[k - 1]!.index : 0);
   for (const ids of chunks) {
     if (signal?.aborted) throw new CancelledError();
     const input = bosShifted(ids, bos);
     let chosen = 0;
     if (prompts.length && steering === 'max') {
-      // every candidate on the whole chunk: keep the smallest payload (ties: the earlier candidate)
+      // every candidate on the whole chunk: keep the smallest payload (ties: the earlier candidate),
+      // and the smallest without the archive's prompt in case that prompt does not pay for itself
       let best: CodedChunk | null = null;
+      let without: CodedChunk | null = null;
       for (let k = 0; k <= prompts.length; k++) {
-        const payload = code(ids, await prefillOne(input, k));
-        if (!best || payload.length < best.payload.length) best = { prompt: k, payload };
+        const c = { prompt: indexOf(k), payload: code(ids, await prefillOne(input, k)) };
+        if (!best || c.payload.length < best.payload.length) best = c;
+        if (c.prompt !== ARCHIVE_PROMPT && (!without || c.payload.length < without.payload.length)) without = c;
       }
-      out.push(best!);
+      out.push(best!.prompt === ARCHIVE_PROMPT ? { ...best!, fallback: without! } : best!);
       continue;
     }
     if (prompts.length) {
@@ -140,7 +162,7 @@ export async function encodeChunks(model: LoadedModel, chunks: Int32Array[], bat
         if (bits < bestBits) [bestBits, chosen] = [bits, k];
       }
     }
-    out.push({ prompt: chosen, payload: code(ids, await prefillOne(input, chosen)) });
+    out.push({ prompt: indexOf(chosen), payload: code(ids, await prefillOne(input, chosen)) });
   }
   return out;
 }
@@ -150,13 +172,17 @@ function codeLength(table: FrequencyTable, symbol: number): number {
   return Math.log2(table.total / table.get(symbol));
 }
 
-/** Token ids of each chunk. `onTokens` reports progress (tokens decoded since the last call). */
+/**
+ * Token ids of each chunk. `onTokens` reports progress (tokens decoded since
+ * the last call); `archivePrompt`: the archive's own prompt, if it has one.
+ */
 export async function decodeChunks(
   model: LoadedModel,
   jobs: DecodeJob[],
   batch: number,
   signal?: AbortSignal,
   onTokens?: (n: number) => void,
+  archivePrompt?: Int32Array | null,
 ): Promise<Int32Array[]> {
   const { engine } = model;
   const { bos, vocab: V } = model.identity.config;
@@ -178,7 +204,11 @@ export async function decodeChunks(
   const prompts = model.prompts ?? [];
   const promptOf = (j: DecodeJob) => {
     if (!j.prompt) return null;
-    const p = prompts[j.prompt - 1];
+    if (j.prompt === ARCHIVE_PROMPT) {
+      if (!archivePrompt) throw new CorruptArchiveError("The archive names its own prompt but carries none: it is damaged.");
+      return archivePrompt;
+    }
+    const p = j.prompt <= MAX_MODEL_PROMPTS ? prompts[j.prompt - 1] : undefined;
     if (!p) throw new CorruptArchiveError(`The archive names soft prompt ${j.prompt}, which model "${model.identity.name}" does not have: it is damaged.`);
     return p.vectors;
   };

@@ -18,6 +18,8 @@ import { decompressStream } from './decompressor.js';
 import { groupSize, Meter, throwIfAborted } from './meter.js';
 import type { ProgressListener } from './progress.js';
 import { localRunner, type ChunkRunner } from './runner.js';
+import { ArchivePromptLedger, type ArchivePromptOptions } from '../steering/archivePromptPlan.js';
+import { learnPrompt } from '../steering/learnPrompt.js';
 
 export { decompress, decompressStream, openArchive, decodeArchive } from './decompressor.js';
 
@@ -40,6 +42,8 @@ export interface CodingOptions {
   onWarning?: (message: string) => void;
   /** Whether chunks may be coded after one of the model's domain soft prompts (default 'off'; docs/steering.md). */
   steering?: Steering;
+  /** Under steering 'max': the prompt learned on the input (default: learned for big inputs, kept only when it pays); false: never. */
+  archivePrompt?: ArchivePromptOptions | false;
 }
 
 export interface StreamOptions extends CodingOptions {
@@ -85,6 +89,10 @@ export async function compressStream(source: ByteSource, model: LoadedModel, sin
   let crcAll = 0;
   let bytesDone = 0;
   let bits = 0;
+  // steering 'max' on the exact engine: a prompt of the archive's own, learned once enough chunks are waiting
+  const promptOpts = opts.archivePrompt === false ? null : (opts.archivePrompt ?? {});
+  let promptTried = !(opts.steering === 'max' && !lockstep && model.weights && promptOpts);
+  let ledger = null as ArchivePromptLedger | null;
 
   try {
     /** Appends in input order; neighbouring stored chunks become one entry, so binary data pays one entry, not one per chunk. */
@@ -112,7 +120,10 @@ export async function compressStream(source: ByteSource, model: LoadedModel, sin
         const raw = p.chunk.bytes;
         // (not for hub models: a chunk stored now would regroup the decoder's batches)
         if (p.binary || (store && !lockstep && p.coded!.payload.length >= raw.length)) await append('stored', raw.length, raw, raw);
-        else await append('model', p.chunk.ids.length, raw, p.coded!.payload, p.coded!.prompt);
+        else {
+          await append('model', p.chunk.ids.length, raw, p.coded!.payload, p.coded!.prompt);
+          ledger?.note(entries.length - 1, p.coded!);
+        }
         meter.tokens += p.chunk.ids.length;
       }
       queue = queue.slice(i);
@@ -124,7 +135,11 @@ export async function compressStream(source: ByteSource, model: LoadedModel, sin
       const n = final ? waiting.length : waiting.length - (waiting.length % group);
       if (n > 0) {
         throwIfAborted(opts.signal);
-        const coded = await runner.encode(waiting.slice(0, n).map((p) => p.chunk.ids), opts.signal, opts.steering);
+        if (!promptTried) {
+          promptTried = true;
+          ledger = await archivePromptFor(model, waiting.map((p) => p.chunk), chunkTokens, promptOpts!, opts);
+        }
+        const coded = await runner.encode(waiting.slice(0, n).map((p) => p.chunk.ids), opts.signal, opts.steering, ledger?.prompt.vectors);
         coded.forEach((c, k) => (waiting[k]!.coded = c));
       }
       await drain();
@@ -159,14 +174,26 @@ export async function compressStream(source: ByteSource, model: LoadedModel, sin
     meter.report(bytesIn, bits, true);
 
     const extension = lockstep && isLockstep(model.engine) ? writeHubStamp({ ...model.engine.origin, batch }) : undefined;
+    // the archive's prompt stays only if it saved more than it costs
+    const spooledLengths = entries.map((e) => e.payloadLength);
+    const keepPrompt = ledger?.settle(entries) ?? false;
+    const payloads = () => (ledger && !keepPrompt ? ledger.splice(spool.replay(), spooledLengths) : spool.replay());
     const header = encodeHeader(
-      { model: stampOf(model.identity), chunkTokens, originalLength: bytesIn, chunks: entries, crc32: crcAll, extension },
+      {
+        model: stampOf(model.identity),
+        chunkTokens,
+        originalLength: bytesIn,
+        chunks: entries,
+        crc32: crcAll,
+        extension,
+        archivePrompt: keepPrompt ? ledger!.prompt.bytes : undefined,
+      },
       { compact: opts.compact ?? true },
     );
-    if (opts.verify ?? lockstep) await verify(header, spool, model, opts);
+    if (opts.verify ?? lockstep) await verify(header, payloads, model, opts);
     await sink.write(header);
-    for await (const part of spool.replay()) await sink.write(part);
-    const bytesOut = header.length + spool.length;
+    for await (const part of payloads()) await sink.write(part);
+    const bytesOut = header.length + entries.reduce((n, e) => n + e.payloadLength, 0);
     opts.onProgress?.({ stage: 'done', bytesIn, bytesOut, seconds: meter.seconds });
     return { bytesIn, bytesOut };
   } finally {
@@ -175,9 +202,9 @@ export async function compressStream(source: ByteSource, model: LoadedModel, sin
 }
 
 /** Decodes the new archive (checking every chunk's and the whole CRC-32) before anyone gets it. */
-async function verify(header: Uint8Array, spool: PayloadSpool, model: LoadedModel, opts: CodingOptions): Promise<void> {
+async function verify(header: Uint8Array, payloads: () => ByteSource, model: LoadedModel, opts: CodingOptions): Promise<void> {
   const lockstep = isLockstep(model.engine);
-  const ok = await decompressStream(concatSources(bufferSource(header), spool.replay()), model, { write() {} }, {
+  const ok = await decompressStream(concatSources(bufferSource(header), payloads()), model, { write() {} }, {
     runner: opts.runner,
     batch: opts.batch,
     signal: opts.signal,
@@ -195,6 +222,31 @@ async function verify(header: Uint8Array, spool: PayloadSpool, model: LoadedMode
         : 'Verification failed: the archive does not decode to the input. Please report this.',
     );
   }
+}
+
+/**
+ * Learns the archive's prompt on the chunks waiting to be coded (or takes the
+ * one given), when the input looks big enough for it to pay; null otherwise.
+ */
+async function archivePromptFor(model: LoadedModel, waiting: Chunk[], chunkTokens: number, o: ArchivePromptOptions, opts: StreamOptions): Promise<ArchivePromptLedger | null> {
+  if (o.coded) return new ArchivePromptLedger(o.coded, o.keep);
+  const bytes = waiting.reduce((n, c) => n + c.bytes.length, 0);
+  const expectedChunks = opts.totalBytes && bytes ? (opts.totalBytes * waiting.length) / bytes : waiting.length;
+  if (expectedChunks < (o.minChunks ?? 32) || !waiting.length) return null;
+  const learned = await learnPrompt(
+    model.weights!,
+    waiting.map((c) => c.ids),
+    {
+      prior: o.prior,
+      steps: o.steps,
+      sampleChunks: o.sampleChunks,
+      totalTokens: Math.round(expectedChunks * chunkTokens),
+      signal: opts.signal,
+      onStep: (step, steps) => opts.onProgress?.({ stage: 'learning-prompt', step, steps }),
+    },
+  );
+  throwIfAborted(opts.signal);
+  return learned.expectedNetBits > 0 || o.keep === 'always' ? new ArchivePromptLedger(learned.coded, o.keep) : null;
 }
 
 /** The whole archive of an in-memory input. */

@@ -15,6 +15,7 @@ import { bufferSource, MemorySink, SourceReader, type ByteSink, type ByteSource 
 import { groupSize, Meter, throwIfAborted } from './meter.js';
 import type { CodingOptions } from './compressor.js';
 import { localRunner } from './runner.js';
+import { decodePrompt } from '../steering/promptPriors.js';
 
 /** An archive whose header has been read; the payloads are still in `reader`. */
 export interface OpenedArchive {
@@ -51,6 +52,12 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
     if (header.chunks.some((c) => c.kind === 'model' && c.count > model.identity.config.maxPos - 1)) {
       throw new CorruptArchiveError('The archive asks for chunks longer than the model supports: it is damaged.');
     }
+  }
+  // the archive's own soft prompt (steering 'max'), rebuilt in integers from its coded form
+  let archivePrompt: Int32Array | null = null;
+  if (header.archivePrompt && model) {
+    if (hubStamp) throw new CorruptArchiveError('This hub-model archive carries a soft prompt, which hub models do not use: it is damaged.');
+    archivePrompt = decodePrompt(header.archivePrompt, model.identity.config.dim, (model.prompts ?? []).map((p) => p.vectors));
   }
   const batch = hubStamp ? hubStamp.batch : (opts.batch ?? 8);
   const runner = model ? (hubStamp ? localRunner(model, batch) : (opts.runner ?? localRunner(model, batch))) : null;
@@ -92,6 +99,7 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
             meter.tokens += n;
             meter.report(bytesOut, 0);
           },
+          archivePrompt,
         )
       : [];
     let k = 0;

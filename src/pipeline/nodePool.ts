@@ -50,8 +50,8 @@ export class NodePool {
     this.size = opts.threads;
     this.slots = this.spawn();
     const runners: ChunkRunner[] = Array.from({ length: this.size }, (_, i) => ({
-      encode: (chunks, signal, steering) => this.call(i, signal, (api) => api.encode(chunks, steering)),
-      decode: (jobs, signal, onTokens) => this.call(i, signal, (api) => api.decode(jobs, onTokens && Comlink.proxy(onTokens))),
+      encode: (chunks, signal, steering, archivePrompt) => this.call(i, signal, (api) => api.encode(chunks, steering, archivePrompt)),
+      decode: (jobs, signal, onTokens, archivePrompt) => this.call(i, signal, (api) => api.decode(jobs, onTokens && Comlink.proxy(onTokens), archivePrompt)),
     }));
     this.runner = poolRunner(runners, opts.batch);
   }

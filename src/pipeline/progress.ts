@@ -2,6 +2,8 @@
 export type Progress =
   | { stage: 'loading-model'; loaded: number; total: number }
   | { stage: 'tokenizing'; bytesDone: number; bytesTotal: number }
+  /** Steering 'max': fitting the archive's own soft prompt to the input (gradient steps). */
+  | { stage: 'learning-prompt'; step: number; steps: number }
   | {
       stage: 'coding';
       direction: 'compress' | 'decompress';

@@ -8,14 +8,15 @@ import { decodeChunks, encodeChunks, type CodedChunk, type DecodeJob, type Steer
 export interface ChunkRunner {
   /** Chunks it can work on at once (a pool: workers x batch); groups handed to it should be at least this big. */
   readonly capacity?: number;
-  encode(chunks: Int32Array[], signal?: AbortSignal, steering?: Steering): Promise<CodedChunk[]>;
-  decode(jobs: DecodeJob[], signal?: AbortSignal, onTokens?: (n: number) => void): Promise<Int32Array[]>;
+  /** `archivePrompt`: the archive's own soft prompt, a candidate under steering 'max'. */
+  encode(chunks: Int32Array[], signal?: AbortSignal, steering?: Steering, archivePrompt?: Int32Array | null): Promise<CodedChunk[]>;
+  decode(jobs: DecodeJob[], signal?: AbortSignal, onTokens?: (n: number) => void, archivePrompt?: Int32Array | null): Promise<Int32Array[]>;
 }
 
 export function localRunner(model: LoadedModel, batch = 8): ChunkRunner {
   return {
-    encode: (chunks, signal, steering) => encodeChunks(model, chunks, batch, signal, steering),
-    decode: (jobs, signal, onTokens) => decodeChunks(model, jobs, batch, signal, onTokens),
+    encode: (chunks, signal, steering, archivePrompt) => encodeChunks(model, chunks, batch, signal, steering, archivePrompt),
+    decode: (jobs, signal, onTokens, archivePrompt) => decodeChunks(model, jobs, batch, signal, onTokens, archivePrompt),
   };
 }
 
@@ -41,7 +42,7 @@ export function poolRunner(runners: ChunkRunner[], groupSize: number): ChunkRunn
   }
   return {
     capacity: runners.length * groupSize,
-    encode: (chunks, signal, steering) => spread(chunks, (r, g) => r.encode(g, signal, steering)),
-    decode: (jobs, signal, onTokens) => spread(jobs, (r, g) => r.decode(g, signal, onTokens)),
+    encode: (chunks, signal, steering, archivePrompt) => spread(chunks, (r, g) => r.encode(g, signal, steering, archivePrompt)),
+    decode: (jobs, signal, onTokens, archivePrompt) => spread(jobs, (r, g) => r.decode(g, signal, onTokens, archivePrompt)),
   };
 }

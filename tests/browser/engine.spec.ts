@@ -46,3 +46,24 @@ test('an archive made on WebGPU decodes on wasm and the reverse, byte-identical'
     await page.close();
   }
 });
+
+test('an archive carrying its own learned prompt, made in Node, decodes in Chromium on WebGPU and on wasm', async ({ browser }) => {
+  test.setTimeout(180_000);
+  const text = [
+    "'''Compression''' is the process of encoding information using fewer bits than the original representation.",
+    'Lossless compression reduces bits by identifying and eliminating statistical redundancy; no information is lost.',
+    '== History ==',
+    'Entropy coding originated in the 1940s with [[Shannon–Fano coding]], the basis for [[Huffman coding]] (1950).',
+  ].join('\n');
+  const node = await import('node:child_process');
+  // the helper fails unless some chunk was coded after the archive's prompt
+  const archive = node.execFileSync('npx', ['tsx', 'tests/helpers/promptArchive.ts'], { input: text });
+  for (const backend of ['webgpu', 'wasm']) {
+    const page = await browser.newPage();
+    await page.goto(`/?backend=${backend}`);
+    await expect(page.getByTestId('model-info')).toContainText(`${backend} engine`, { timeout: 60_000 });
+    await page.locator('input[type=file]').setInputFiles({ name: 'prompted.llmz', mimeType: 'application/octet-stream', buffer: archive });
+    await expect(page.getByRole('textbox', { name: 'Decompressed text' })).toHaveValue(text, { timeout: 90_000 });
+    await page.close();
+  }
+});
