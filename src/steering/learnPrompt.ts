@@ -26,7 +26,7 @@ export interface LearnOptions {
 
 export interface LearnedPrompt {
   coded: CodedPrompt;
-  /** Relaxed-model bits of the sample: without a prompt, after the best domain prompt, after the coded prompt. */
+  /** Relaxed-model bits of the held-out sample: without a prompt, after the best domain prompt, after the coded prompt. */
   sampleBits: { none: number; reference: number; learned: number };
   /** Expected saving on the whole input in bits, minus the prompt's own bits (may be negative). */
   expectedNetBits: number;
@@ -61,20 +61,41 @@ function bitsOf(model: RelaxedModel, prompt: Float64Array, sample: Sample[]): nu
   return sample.reduce((a, s) => a + model.loss(prompt, s.inputs, s.targets, false).bits, 0);
 }
 
+/** A prompt fitted in floats, before quantisation: the reference it moved from and by how much. */
+export interface FittedPrompt {
+  delta: Float64Array;
+  reference: Int32Array | null;
+  referenceIndex: number;
+  /** Chunks the fit did not see, for judging it. */
+  sample: Sample[];
+  /** Held-out chunks to whole-input chunks. */
+  scale: number;
+  sampleBits: { none: number; reference: number };
+}
+
 /**
  * Learns a prompt on `chunks` (token ids) and codes it under `prior`, trying
  * a few quantiser steps and keeping the one with the best expected net gain.
  */
 export async function learnPrompt(W: ExactWeights, chunks: Int32Array[], opts: LearnOptions = {}): Promise<LearnedPrompt> {
+  return codeFitted(W, await fitPrompt(W, chunks, opts), opts.prior ?? 'empirical');
+}
+
+/** The gradient-descent half of learnPrompt. */
+export async function fitPrompt(W: ExactWeights, chunks: Int32Array[], opts: LearnOptions = {}): Promise<FittedPrompt> {
   const model = relaxedModelOf(W);
   const d = W.config.dim;
   const bos = W.config.bos;
-  const sample = sampleOf(chunks, bos, opts.sampleChunks ?? 6, opts.sampleTokens ?? 32);
-  const sampleTokens = sample.reduce((a, s) => a + s.targets.length, 0);
-  const totalTokens = Math.max(sampleTokens, opts.totalTokens ?? 0);
-  // the sample is the first tokens of chunks, where a prompt does most: scale by chunks, not tokens
+  // fitted on every other sampled chunk, judged on the rest: a prompt fitted on
+  // a few dozen tokens flatters itself there, and the decision to keep it needs
+  // an honest estimate
+  const picked = sampleOf(chunks, bos, 2 * (opts.sampleChunks ?? 6), opts.sampleTokens ?? 32);
+  const sample = picked.filter((_, k) => k % 2 === 0);
+  const heldOut = picked.length > 1 ? picked.filter((_, k) => k % 2 === 1) : sample;
+  const totalTokens = opts.totalTokens ?? 0;
+  // a prompt does most on the first tokens of a chunk: scale by chunks, not tokens
   const chunksTotal = Math.max(chunks.length, Math.round(totalTokens / Math.max(1, ...chunks.map((c) => c.length))));
-  const scale = chunksTotal / sample.length;
+  const scale = chunksTotal / heldOut.length;
 
   const none = bitsOf(model, new Float64Array(0), sample);
   let refIndex = 0;
@@ -121,7 +142,17 @@ export async function learnPrompt(W: ExactWeights, chunks: Int32Array[], opts: L
     await new Promise((r) => setTimeout(r, 0));
   }
 
-  const prior = opts.prior ?? 'empirical';
+  const noneHeld = bitsOf(model, new Float64Array(0), heldOut);
+  const refHeld = reference ? bitsOf(model, Float64Array.from(reference), heldOut) : noneHeld;
+  return { delta, reference, referenceIndex: refIndex, sample: heldOut, scale, sampleBits: { none: noneHeld, reference: refHeld } };
+}
+
+/** The quantise-and-code half: the step (or level count) with the best expected net gain under `prior`. */
+export function codeFitted(W: ExactWeights, fitted: FittedPrompt, prior: PriorKind): LearnedPrompt {
+  const model = relaxedModelOf(W);
+  const d = W.config.dim;
+  const { delta, reference, referenceIndex: refIndex, sample, scale } = fitted;
+  const { none, reference: refBits } = fitted.sampleBits;
   const deltaRms = Math.sqrt(delta.reduce((a, x) => a + x * x, 0) / delta.length) || 1;
   let best: LearnedPrompt | null = null;
   const candidates = prior === 'lloyd-max' ? [4, 8, 16].map((levels) => ({ step: 1, levels })) : [0.5, 1, 2].map((k) => ({ step: k * deltaRms }));
