@@ -188,6 +188,13 @@ export class RelaxedModel {
     this.ropeSin = Float64Array.from(W.ropeSin, (s) => s / 16384);
   }
 
+  /** Sizes every layer pass needs. */
+  private get shape() {
+    const c = this.W.config;
+    const hd = c.dim / c.heads;
+    return { c, d: c.dim, hd, half: hd / 2, kvDim: c.kvHeads * hd, group: c.heads / c.kvHeads, F: c.ffn };
+  }
+
   /** The embedding of token `x` in residual units. */
   embedding(x: number): Float64Array {
     const d = this.dim;
@@ -264,13 +271,7 @@ export class RelaxedModel {
   }
 
   private layerForward(L: FloatLayer, hIn: Float64Array, T: number): LayerTape & { hOut: Float64Array } {
-    const c = this.W.config;
-    const d = c.dim;
-    const hd = d / c.heads;
-    const half = hd / 2;
-    const kvDim = c.kvHeads * hd;
-    const group = c.heads / c.kvHeads;
-    const F = c.ffn;
+    const { c, d, hd, half, kvDim, group, F } = this.shape;
 
     const xn = new Float64Array(T * d);
     const rms1 = new Float64Array(T);
@@ -386,13 +387,7 @@ export class RelaxedModel {
 
   /** From d hOut to d hIn. */
   private layerBackward(L: FloatLayer, tp: LayerTape, T: number, dOut: Float64Array): Float64Array {
-    const c = this.W.config;
-    const d = c.dim;
-    const hd = d / c.heads;
-    const half = hd / 2;
-    const kvDim = c.kvHeads * hd;
-    const group = c.heads / c.kvHeads;
-    const F = c.ffn;
+    const { c, d, hd, half, kvDim, group, F } = this.shape;
 
     // MLP: hOut = hMid + Wdown a
     const da = new Float64Array(T * F);
