@@ -49,12 +49,18 @@ test('an archive made on WebGPU decodes on wasm and the reverse, byte-identical'
 
 test('an archive carrying its own learned prompt, made in Node, decodes in Chromium on WebGPU and on wasm', async ({ browser }) => {
   test.setTimeout(180_000);
-  const text = [
-    "'''Compression''' is the process of encoding information using fewer bits than the original representation.",
-    'Lossless compression reduces bits by identifying and eliminating statistical redundancy; no information is lost.',
-    '== History ==',
-    'Entropy coding originated in the 1940s with [[Shannon–Fano coding]], the basis for [[Huffman coding]] (1950).',
-  ].join('\n');
+  // a wiki table: rows alike enough that a prompt learned on two chunks wins on others (chunks mix prompts: none, domain, the archive's)
+  const rows = [
+    ['1948', 'Shannon–Fano coding', 'Claude Shannon'],
+    ['1952', 'Huffman coding', 'David A. Huffman'],
+    ['1977', 'LZ77', 'Abraham Lempel'],
+    ['1978', 'LZ78', 'Jacob Ziv'],
+    ['1979', 'Arithmetic coding', 'Jorma Rissanen'],
+    ['1984', 'LZW', 'Terry Welch'],
+    ['1996', 'bzip2', 'Julian Seward'],
+    ['2001', 'PPMd', 'Dmitry Shkarin'],
+  ];
+  const text = '{| class="wikitable"\n! Year !! Method !! Inventor\n' + rows.map(([y, m, p]) => `|-\n| ${y} || [[${m}]] || ${p}\n`).join('') + '|}';
   const node = await import('node:child_process');
   // the helper fails unless some chunk was coded after the archive's prompt
   const archive = node.execFileSync('npx', ['tsx', 'tests/helpers/promptArchive.ts'], { input: text });

@@ -14,7 +14,7 @@ const model = await loadModelFromDisk('llmz-base', 'wasm');
 const archive = await compress(text, model, {
   chunkTokens: 32,
   steering: 'max',
-  archivePrompt: { steps: 3, sampleChunks: 2, minChunks: 1, keep: 'always' },
+  archivePrompt: { steps: 8, sampleChunks: 2, minChunks: 1, keep: 'always' },
 });
 const { header } = readArchive(archive);
 if (!header.archivePrompt || !header.chunks.some((c) => c.prompt === ARCHIVE_PROMPT)) throw new Error('no chunk was coded after the archive prompt');
