@@ -31,8 +31,14 @@ export class CorruptArchiveError extends LlmzError {}
 
 /** The archive needs a model other than the one loaded. */
 export class WrongModelError extends LlmzError {
+  /** `needed`: the model's name, or "#fingerprint" for compact archives, which name none. */
   constructor(readonly needed: string, readonly loaded: string, detail: string) {
-    super(`This archive was made with model "${needed}" (${detail}); the loaded model is "${loaded}". Load "${needed}" to open it.`);
+    super(
+      needed.startsWith('#')
+        ? // the app and CLI already looked for a shipped model with this fingerprint: most likely an earlier version of one
+          `This archive was made with a model this copy of llmz does not have (${detail}), probably an earlier version of a built-in model. Open it with the llmz version that made it, or load that model file.`
+        : `This archive was made with model "${needed}" (${detail}); the loaded model is "${loaded}". Load "${needed}" to open it.`,
+    );
   }
 }
 
