@@ -80,16 +80,24 @@ function backwardLinear(L: FloatLinear, dY: Float64Array, T: number, dX: Float64
   }
 }
 
-/** Clamps in place; zeroes the matching gradient later through `mask` (1 inside). */
-function clampInPlace(a: Float64Array, lim: number, mask: Uint8Array): void {
+/** Clamps in place; returns the mask (1 inside) through which the backward pass zeroes the clamped gradients. */
+function clampInPlace(a: Float64Array, lim: number): Uint8Array {
+  const mask = new Uint8Array(a.length);
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     mask[i] = x > -lim && x < lim ? 1 : 0;
     a[i] = x < -lim ? -lim : x > lim ? lim : x;
   }
+  return mask;
 }
 
-function rmsForward(H: Float64Array, T: number, d: number, gain: Float64Array, Y: Float64Array, rms: Float64Array, mask: Uint8Array): void {
+/** g *= mask * scale: a gradient through a clamp (and a constant factor). */
+function maskInPlace(g: Float64Array, mask: Uint8Array, scale = 1): void {
+  for (let i = 0; i < g.length; i++) g[i] = g[i]! * mask[i]! * scale;
+}
+
+/** Y = rmsnorm(H) clamped to int8 range; returns the clamp's mask. */
+function rmsForward(H: Float64Array, T: number, d: number, gain: Float64Array, Y: Float64Array, rms: Float64Array): Uint8Array {
   for (let t = 0; t < T; t++) {
     let ss = 0;
     for (let i = 0; i < d; i++) ss += H[t * d + i]! ** 2;
@@ -97,7 +105,7 @@ function rmsForward(H: Float64Array, T: number, d: number, gain: Float64Array, Y
     rms[t] = r;
     for (let i = 0; i < d; i++) Y[t * d + i] = (H[t * d + i]! * gain[i]!) / r;
   }
-  clampInPlace(Y, 127, mask);
+  return clampInPlace(Y, 127);
 }
 
 /** dH += d(rmsnorm)/dH^T dY (dY already masked). */
@@ -228,8 +236,7 @@ export class RelaxedModel {
     }
     const F = new Float64Array(T * d);
     const rmsF = new Float64Array(T);
-    const mF = new Uint8Array(T * d);
-    rmsForward(h, T, d, this.finalGain, F, rmsF, mF);
+    const mF = rmsForward(h, T, d, this.finalGain, F, rmsF);
 
     // head and cross-entropy on the token positions; dF from softmax - onehot
     const V = c.vocab;
@@ -275,28 +282,22 @@ export class RelaxedModel {
 
     const xn = new Float64Array(T * d);
     const rms1 = new Float64Array(T);
-    const m1 = new Uint8Array(T * d);
-    rmsForward(hIn, T, d, L.attnGain, xn, rms1, m1);
+    const m1 = rmsForward(hIn, T, d, L.attnGain, xn, rms1);
     const q16 = new Float64Array(T * d);
     const k16 = new Float64Array(T * kvDim);
     const v8 = new Float64Array(T * kvDim);
     forwardLinear(L.wq, xn, T, q16);
     forwardLinear(L.wk, xn, T, k16);
     forwardLinear(L.wv, xn, T, v8);
-    const mq16 = new Uint8Array(q16.length);
-    const mk16 = new Uint8Array(k16.length);
-    const mv8 = new Uint8Array(v8.length);
-    clampInPlace(q16, 32767, mq16);
-    clampInPlace(k16, 32767, mk16);
-    clampInPlace(v8, 127, mv8);
+    const mq16 = clampInPlace(q16, 32767);
+    const mk16 = clampInPlace(k16, 32767);
+    const mv8 = clampInPlace(v8, 127);
     const q8 = new Float64Array(q16.length);
     const k8 = new Float64Array(k16.length);
     this.rope(q16, q8, T, d, hd, half);
     this.rope(k16, k8, T, kvDim, hd, half);
-    const mq8 = new Uint8Array(q8.length);
-    const mk8 = new Uint8Array(k8.length);
-    clampInPlace(q8, 127, mq8);
-    clampInPlace(k8, 127, mk8);
+    const mq8 = clampInPlace(q8, 127);
+    const mk8 = clampInPlace(k8, 127);
 
     const att = new Float64Array(c.heads * T * T);
     const ao = new Float64Array(T * d);
@@ -321,8 +322,7 @@ export class RelaxedModel {
         }
       }
     }
-    const mao = new Uint8Array(ao.length);
-    clampInPlace(ao, 127, mao);
+    const mao = clampInPlace(ao, 127);
     const hMid = hIn.slice();
     const delta = new Float64Array(T * d);
     forwardLinear(L.wo, ao, T, delta);
@@ -330,23 +330,19 @@ export class RelaxedModel {
 
     const xn2 = new Float64Array(T * d);
     const rms2 = new Float64Array(T);
-    const m2 = new Uint8Array(T * d);
-    rmsForward(hMid, T, d, L.mlpGain, xn2, rms2, m2);
+    const m2 = rmsForward(hMid, T, d, L.mlpGain, xn2, rms2);
     const g = new Float64Array(T * F);
     const u = new Float64Array(T * F);
     forwardLinear(L.wgate, xn2, T, g);
     forwardLinear(L.wup, xn2, T, u);
-    const mg = new Uint8Array(g.length);
-    const mu = new Uint8Array(u.length);
-    clampInPlace(g, 32767, mg);
-    clampInPlace(u, 32767, mu);
+    const mg = clampInPlace(g, 32767);
+    const mu = clampInPlace(u, 32767);
     const a = new Float64Array(T * F);
     for (let i = 0; i < a.length; i++) {
       const x = g[i]! / 256;
       a[i] = 256 * x * sigmoid(x) * u[i]! * L.gamma;
     }
-    const ma = new Uint8Array(a.length);
-    clampInPlace(a, 127, ma);
+    const ma = clampInPlace(a, 127);
     const hOut = hMid.slice();
     forwardLinear(L.wdown, a, T, delta);
     for (let i = 0; i < hOut.length; i++) hOut[i] = hOut[i]! + delta[i]!;
@@ -407,14 +403,14 @@ export class RelaxedModel {
     const dxn2 = new Float64Array(T * d);
     backwardLinear(L.wgate, dg, T, dxn2);
     backwardLinear(L.wup, du, T, dxn2);
-    for (let i = 0; i < dxn2.length; i++) dxn2[i] = dxn2[i]! * tp.m2[i]!;
+    maskInPlace(dxn2, tp.m2);
     const dMid = dOut.slice();
     rmsBackward(tp.hMid, T, d, L.mlpGain, tp.rms2, dxn2, dMid);
 
     // attention: hMid = hIn + Wo ao
     const dao = new Float64Array(T * d);
     backwardLinear(L.wo, dMid, T, dao);
-    for (let i = 0; i < dao.length; i++) dao[i] = dao[i]! * tp.mao[i]! * L.beta;
+    maskInPlace(dao, tp.mao, L.beta);
     const dq8 = new Float64Array(T * d);
     const dk8 = new Float64Array(T * kvDim);
     const dv8 = new Float64Array(T * kvDim);
@@ -444,20 +440,20 @@ export class RelaxedModel {
         }
       }
     }
-    for (let i = 0; i < dq8.length; i++) dq8[i] = dq8[i]! * tp.mq8[i]!;
-    for (let i = 0; i < dk8.length; i++) dk8[i] = dk8[i]! * tp.mk8[i]!;
+    maskInPlace(dq8, tp.mq8);
+    maskInPlace(dk8, tp.mk8);
     const dq16 = new Float64Array(T * d);
     const dk16 = new Float64Array(T * kvDim);
     this.ropeBack(dq8, dq16, T, d, hd, half);
     this.ropeBack(dk8, dk16, T, kvDim, hd, half);
-    for (let i = 0; i < dq16.length; i++) dq16[i] = dq16[i]! * tp.mq16[i]!;
-    for (let i = 0; i < dk16.length; i++) dk16[i] = dk16[i]! * tp.mk16[i]!;
-    for (let i = 0; i < dv8.length; i++) dv8[i] = dv8[i]! * tp.mv8[i]!;
+    maskInPlace(dq16, tp.mq16);
+    maskInPlace(dk16, tp.mk16);
+    maskInPlace(dv8, tp.mv8);
     const dxn = new Float64Array(T * d);
     backwardLinear(L.wq, dq16, T, dxn);
     backwardLinear(L.wk, dk16, T, dxn);
     backwardLinear(L.wv, dv8, T, dxn);
-    for (let i = 0; i < dxn.length; i++) dxn[i] = dxn[i]! * tp.m1[i]!;
+    maskInPlace(dxn, tp.m1);
     const dIn = dMid.slice();
     rmsBackward(tp.hIn, T, d, L.attnGain, tp.rms1, dxn, dIn);
     return dIn;
