@@ -6,6 +6,7 @@
  * sides, so this float path may differ between devices without harm.
  */
 import type { ExactWeights } from '../model/exact/weights.js';
+import { bosShifted } from '../pipeline/chunkCoder.js';
 import { encodePrompt, type CodedPrompt, type PriorKind } from './promptPriors.js';
 import { RelaxedModel } from './relaxedModel.js';
 
@@ -50,10 +51,7 @@ function sampleOf(chunks: Int32Array[], bos: number, count: number, tokens: numb
   for (let k = 0; k < n; k++) picked.push(chunks[Math.floor((k * chunks.length) / n)]!);
   return picked.map((ids) => {
     const targets = ids.subarray(0, Math.min(tokens, ids.length));
-    const inputs = new Int32Array(targets.length);
-    inputs[0] = bos;
-    inputs.set(targets.subarray(0, targets.length - 1), 1);
-    return { inputs, targets };
+    return { inputs: bosShifted(targets, bos), targets };
   });
 }
 

@@ -11,6 +11,8 @@ import { parseModelFile } from '../../src/model/exact/modelFile.js';
 import { weightsOf } from '../../src/model/exact/weights.js';
 import { loadExactModel, sha256Hex, type LoadedModel } from '../../src/model/loadedModel.js';
 import { compress, decompress } from '../../src/pipeline/compressor.js';
+import { bosShifted } from '../../src/pipeline/chunkCoder.js';
+import { loadModelFromDisk } from '../../src/cli/modelStore.js';
 import { ArchivePromptLedger } from '../../src/steering/archivePromptPlan.js';
 import { learnPrompt } from '../../src/steering/learnPrompt.js';
 import { decodePrompt, encodePrompt, PRIOR_KINDS } from '../../src/steering/promptPriors.js';
@@ -53,15 +55,9 @@ describe('the relaxed model', () => {
 
   it('costs what the integer engine costs, within 1% (the shipped model, after its wiki prompt)', async () => {
     // (random test models round too coarsely for this: their activations are a few units wide)
-    const base = await loadExactModel(
-      readFileSync('public/models/llmz-base/model.bin'),
-      readFileSync('public/models/llmz-base/tokenizer.json', 'utf8'),
-      { backend: 'wasm', wasmBytes: async () => readFileSync('src/model/exact/wasm/kernels.wasm') },
-    );
+    const base = await loadModelFromDisk('llmz-base', 'wasm');
     const ids = base.tokenizer.encode(readFileSync('../shared/corpus/dev/wiki.txt').subarray(0, 400)).subarray(0, 48);
-    const inputs = new Int32Array(ids.length);
-    inputs[0] = base.identity.config.bos;
-    inputs.set(ids.subarray(0, ids.length - 1), 1);
+    const inputs = bosShifted(ids, base.identity.config.bos);
     const prompt = base.prompts![1]!.vectors;
     const logits = (await base.engine.prefill([inputs], [prompt]))[0]!;
     const V = base.identity.config.vocab;
