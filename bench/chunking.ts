@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { loadModelFromDisk } from '../src/cli/modelStore.js';
+import { loadModelFromDisk } from '../src/platform/node/nodeModelSource.js';
 import { compress } from '../src/pipeline/compressor.js';
-import { createNodePool } from '../src/pipeline/nodePool.js';
+import { createNodePool } from '../src/platform/node/nodePool.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, dflt: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1]! : dflt);

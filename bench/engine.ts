@@ -5,7 +5,7 @@
  * kernels, so the ratio is visible. A benchmark, not a test: it prints.
  */
 import { readFileSync } from 'node:fs';
-import { WASM_KERNELS, resolveModelDir } from '../src/cli/modelStore.js';
+import { WASM_KERNELS, resolveModelDir } from '../src/platform/node/nodeModelSource.js';
 import { FastEngine } from '../src/model/exact/fastEngine.js';
 import { TsKernels, type Kernels } from '../src/model/exact/kernels.js';
 import { parseModelFile } from '../src/model/exact/modelFile.js';

@@ -18,11 +18,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { loadModelFromDisk, MODELS_DIR, PACKAGE_ROOT } from '../src/cli/modelStore.js';
+import { loadModelFromDisk, MODELS_DIR, PACKAGE_ROOT } from '../src/platform/node/nodeModelSource.js';
 import { readArchive } from '../src/format/container.js';
 import type { LoadedModel } from '../src/model/loadedModel.js';
 import { crossEntropy } from '../src/pipeline/bpc.js';
-import { compress, decompress } from '../src/pipeline/compressor.js';
+import { compress } from '../src/pipeline/compressor.js';
+import { decompress } from '../src/pipeline/decompressor.js';
 import { barChartSvg } from './evalChart.js';
 import { parseModelFile } from '../src/model/exact/modelFile.js';
 

@@ -19,13 +19,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModelFromDisk, resolveModelDir } from '../src/cli/modelStore.js';
+import { loadModelFromDisk, resolveModelDir } from '../src/platform/node/nodeModelSource.js';
 import { readArchive } from '../src/format/container.js';
 import { requant } from '../src/model/exact/intmath.js';
 import { parseModelFile } from '../src/model/exact/modelFile.js';
 import { weightsOf, type SoftPrompt } from '../src/model/exact/weights.js';
 import type { LoadedModel } from '../src/model/loadedModel.js';
-import { compress, decompress } from '../src/pipeline/compressor.js';
+import { compress } from '../src/pipeline/compressor.js';
+import { decompress } from '../src/pipeline/decompressor.js';
 import type { Steering } from '../src/pipeline/chunkCoder.js';
 import { ARCHIVE_PROMPT } from '../src/format/container.js';
 import { codeFitted, fitPrompt } from '../src/steering/learnPrompt.js';

@@ -1,20 +1,22 @@
 /**
- * Every failure the user can meet is one of these classes. The `name` survives
- * the worker boundary (see src/pipeline/transferErrors.ts) and the message says
+ * Every failure the user can meet is one of these classes. Each sets its
+ * `name` as a literal, because a minifier renames classes (differently in the
+ * page and the worker bundles); that name and the error's own fields cross the
+ * worker boundary (src/platform/shared/errorTransfer.ts), and the message says
  * what to do, not only what went wrong.
  */
 export class LlmzError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
+  override name = 'LlmzError';
 }
 
 /** The bytes are not an llmz archive at all (wrong magic). */
-export class NotAnArchiveError extends LlmzError {}
+export class NotAnArchiveError extends LlmzError {
+  override name = 'NotAnArchiveError';
+}
 
 /** An archive from a newer llmz: update the app to open it. */
 export class UnsupportedVersionError extends LlmzError {
+  override name = 'UnsupportedVersionError';
   constructor(readonly version: number, readonly supported: number) {
     super(
       `This archive uses format version ${version}; this llmz reads version ${supported}. ` +
@@ -24,13 +26,18 @@ export class UnsupportedVersionError extends LlmzError {
 }
 
 /** The archive ends before its header or payload says it should. */
-export class TruncatedArchiveError extends LlmzError {}
+export class TruncatedArchiveError extends LlmzError {
+  override name = 'TruncatedArchiveError';
+}
 
 /** Checksums or structure do not add up: the archive was damaged. */
-export class CorruptArchiveError extends LlmzError {}
+export class CorruptArchiveError extends LlmzError {
+  override name = 'CorruptArchiveError';
+}
 
 /** The archive needs a model other than the one loaded. */
 export class WrongModelError extends LlmzError {
+  override name = 'WrongModelError';
   /** `needed`: the model's name, or "#fingerprint" for compact archives, which name none. */
   constructor(readonly needed: string, readonly loaded: string, detail: string) {
     super(
@@ -43,26 +50,37 @@ export class WrongModelError extends LlmzError {
 }
 
 /** A share link whose fragment is missing or mangled. */
-export class DamagedLinkError extends LlmzError {}
+export class DamagedLinkError extends LlmzError {
+  override name = 'DamagedLinkError';
+}
 
 /** The archive is valid but too big for a share link. */
-export class TooLargeForLinkError extends LlmzError {}
+export class TooLargeForLinkError extends LlmzError {
+  override name = 'TooLargeForLinkError';
+}
 
 /** The user (or a timeout) cancelled the operation. */
 export class CancelledError extends LlmzError {
+  override name = 'CancelledError';
   constructor(message = 'Cancelled.') {
     super(message);
   }
 }
 
 /** A model file that cannot be read or does not match its description. */
-export class ModelLoadError extends LlmzError {}
+export class ModelLoadError extends LlmzError {
+  override name = 'ModelLoadError';
+}
 
 /** Invalid arguments from a caller (CLI flags, API options). */
-export class UsageError extends LlmzError {}
+export class UsageError extends LlmzError {
+  override name = 'UsageError';
+}
 
 /**
  * A hub-model (float) archive did not reproduce here: such archives decode
  * only on the same kind of device and backend that made them.
  */
-export class DeviceMismatchError extends LlmzError {}
+export class DeviceMismatchError extends LlmzError {
+  override name = 'DeviceMismatchError';
+}

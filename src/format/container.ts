@@ -5,6 +5,7 @@
  */
 import { crc32 } from '../codec/crc32.js';
 import { CorruptArchiveError, NotAnArchiveError, TruncatedArchiveError, UnsupportedVersionError, WrongModelError } from '../codec/errors.js';
+import { fromHex, toHex } from '../codec/hex.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 
 export const MAGIC = [0x4c, 0x5a] as const; // "LZ"
@@ -39,10 +40,10 @@ const MAX_ORIGINAL_LENGTH = 2 ** 48;
 export interface ModelStamp {
   /** Empty in compact archives: the decoder finds the model by fingerprint. */
   name: string;
-  /** First 8 bytes of the SHA-256 of the model file. */
-  fingerprint: Uint8Array;
-  /** First 4 bytes of the SHA-256 of tokenizer.json (empty in compact archives: the model file names its tokenizer). */
-  tokenizerFingerprint: Uint8Array;
+  /** The SHA-256 of the model file, in hex, cut to its first 8 bytes (4 in compact archives). */
+  fingerprint: string;
+  /** The SHA-256 of tokenizer.json, in hex, cut to its first 4 bytes (empty in compact archives: the model file names its tokenizer). */
+  tokenizerFingerprint: string;
   /** Which integer arithmetic (docs/numerics.md) or engine produced the probabilities. */
   numericsId: number;
 }
@@ -96,7 +97,7 @@ function compactHeader(header: Omit<ArchiveHeader, 'version'>): Uint8Array {
   const prompts = usesPrompts(header);
   const w = new ByteWriter();
   w.u8(MAGIC[0]).u8(MAGIC[1]).u8(FORMAT_VERSION).u8(FLAG_COMPACT | (prompts ? FLAG_PROMPTS : 0));
-  w.bytes(header.model.fingerprint.subarray(0, COMPACT_FINGERPRINT_BYTES));
+  w.bytes(fromHex(header.model.fingerprint.slice(0, 2 * COMPACT_FINGERPRINT_BYTES)));
   w.varint(header.model.numericsId).varint(header.originalLength).varint(entryWord(c, prompts)).u32(c.crc32);
   return w.finish();
 }
@@ -130,9 +131,11 @@ export function encodeHeader(header: Omit<ArchiveHeader, 'version'>, opts: { com
   w.u8(MAGIC[0]).u8(MAGIC[1]).u8(FORMAT_VERSION).u8(flags);
   const name = new TextEncoder().encode(header.model.name);
   if (name.length > MAX_NAME_BYTES) throw new RangeError('model name too long');
-  if (header.model.fingerprint.length !== MODEL_FINGERPRINT_BYTES) throw new RangeError('model fingerprint must be 8 bytes');
-  if (header.model.tokenizerFingerprint.length !== TOKENIZER_FINGERPRINT_BYTES) throw new RangeError('tokenizer fingerprint must be 4 bytes');
-  w.u8(name.length).bytes(name).bytes(header.model.fingerprint).bytes(header.model.tokenizerFingerprint);
+  const fingerprint = fromHex(header.model.fingerprint);
+  const tokenizerFingerprint = fromHex(header.model.tokenizerFingerprint);
+  if (fingerprint.length !== MODEL_FINGERPRINT_BYTES) throw new RangeError('model fingerprint must be 8 bytes');
+  if (tokenizerFingerprint.length !== TOKENIZER_FINGERPRINT_BYTES) throw new RangeError('tokenizer fingerprint must be 4 bytes');
+  w.u8(name.length).bytes(name).bytes(fingerprint).bytes(tokenizerFingerprint);
   w.varint(header.model.numericsId).varint(header.chunkTokens).varint(header.originalLength).varint(header.chunks.length);
   for (const c of header.chunks) w.varint(entryWord(c, prompts)).varint(c.payloadLength).u32(c.crc32);
   if (header.chunks.length !== 1) w.u32(header.crc32);
@@ -195,8 +198,8 @@ export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRea
     if (e instanceof TypeError) throw new CorruptArchiveError('Damaged archive: model name is not text.');
     throw e;
   }
-  const fingerprint = r.bytes(MODEL_FINGERPRINT_BYTES).slice();
-  const tokenizerFingerprint = r.bytes(TOKENIZER_FINGERPRINT_BYTES).slice();
+  const fingerprint = toHex(r.bytes(MODEL_FINGERPRINT_BYTES));
+  const tokenizerFingerprint = toHex(r.bytes(TOKENIZER_FINGERPRINT_BYTES));
   const numericsId = r.varint(32);
   const chunkTokens = r.varint(32);
   const originalLength = r.varint(49);
@@ -266,7 +269,7 @@ export function readArchive(bytes: Uint8Array): ParsedArchive {
 }
 
 function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, complete: boolean, prompts: boolean): HeaderRead {
-  const fingerprint = r.bytes(COMPACT_FINGERPRINT_BYTES).slice();
+  const fingerprint = toHex(r.bytes(COMPACT_FINGERPRINT_BYTES));
   const numericsId = r.varint(32);
   const originalLength = r.varint(49);
   if (originalLength > MAX_ORIGINAL_LENGTH) throw new CorruptArchiveError('Damaged archive: impossible original length.');
@@ -288,7 +291,7 @@ function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, co
   return {
     header: {
       version,
-      model: { name: '', fingerprint, tokenizerFingerprint: new Uint8Array(0), numericsId },
+      model: { name: '', fingerprint, tokenizerFingerprint: '', numericsId },
       chunkTokens: count,
       originalLength,
       chunks: [{ kind, count, payloadLength, crc32: crc, prompt }],
@@ -298,22 +301,15 @@ function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, co
   };
 }
 
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-
 /** Throws WrongModelError when the archive needs a model other than `loaded` (only if it has model-coded chunks). */
 export function checkModel(header: ArchiveHeader, loaded: ModelStamp): void {
   if (!header.chunks.some((c) => c.kind === 'model')) return;
   const need = header.model;
   // compact archives carry shorter fingerprints and none for the tokenizer (the model file names it)
-  const prefixOf = (b: Uint8Array, like: Uint8Array) => hex(b.subarray(0, like.length));
   const same =
-    need.numericsId === loaded.numericsId &&
-    hex(need.fingerprint) === prefixOf(loaded.fingerprint, need.fingerprint) &&
-    hex(need.tokenizerFingerprint) === prefixOf(loaded.tokenizerFingerprint, need.tokenizerFingerprint);
+    need.numericsId === loaded.numericsId && loaded.fingerprint.startsWith(need.fingerprint) && loaded.tokenizerFingerprint.startsWith(need.tokenizerFingerprint);
   if (!same) {
-    const detail = `weights ${hex(need.fingerprint)}${need.tokenizerFingerprint.length ? `, tokenizer ${hex(need.tokenizerFingerprint)}` : ''}, numerics ${need.numericsId}`;
-    throw new WrongModelError(need.name || `#${hex(need.fingerprint)}`, loaded.name, detail);
+    const detail = `weights ${need.fingerprint}${need.tokenizerFingerprint ? `, tokenizer ${need.tokenizerFingerprint}` : ''}, numerics ${need.numericsId}`;
+    throw new WrongModelError(need.name || `#${need.fingerprint}`, loaded.name, detail);
   }
 }
-
-export { hex as toHex };

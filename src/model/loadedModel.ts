@@ -1,5 +1,6 @@
 /** A model ready to code: engine + tokenizer + the identity archives record. */
 import { ModelLoadError } from '../codec/errors.js';
+import { toHex } from '../codec/hex.js';
 import { ByteTokenizer } from './tokenizer.js';
 import type { AnyEngine, ModelIdentity } from './types.js';
 import { parseModelFile } from './exact/modelFile.js';
@@ -10,7 +11,7 @@ import { TsKernels } from './exact/kernels.js';
 import { WasmKernels } from './exact/wasmKernels.js';
 import { WebGpuKernels } from './exact/webgpuKernels.js';
 import type { Kernels } from './exact/kernels.js';
-import { backendOrder, type BackendChoice } from '../capabilities.js';
+import { backendOrder, type BackendChoice } from './capabilities.js';
 
 export interface LoadedModel {
   identity: ModelIdentity;
@@ -26,7 +27,7 @@ export interface LoadedModel {
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(new Uint8Array(digest));
 }
 
 export interface LoadOptions {

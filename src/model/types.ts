@@ -3,7 +3,7 @@
  * of 1/256 bit) so the frequency table is a pure function of them; see
  * docs/numerics.md.
  */
-import type { ModelStamp } from '../format/container.js';
+import { MODEL_FINGERPRINT_BYTES, TOKENIZER_FINGERPRINT_BYTES, type ModelStamp } from '../format/container.js';
 
 export interface ModelConfig {
   vocab: number;
@@ -95,12 +95,12 @@ export function isLockstep(engine: AnyEngine): engine is LockstepEngine {
   return (engine as LockstepEngine).kind === 'lockstep';
 }
 
+/** What an archive records of a model: fingerprints are prefixes of the hex SHA-256s (docs/format.md). */
 export function stampOf(identity: ModelIdentity): ModelStamp {
-  const bytes = (hex: string, n: number) => Uint8Array.from({ length: n }, (_, i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16));
   return {
     name: identity.name,
-    fingerprint: bytes(identity.sha256, 8),
-    tokenizerFingerprint: bytes(identity.tokenizerSha256, 4),
+    fingerprint: identity.sha256.slice(0, 2 * MODEL_FINGERPRINT_BYTES),
+    tokenizerFingerprint: identity.tokenizerSha256.slice(0, 2 * TOKENIZER_FINGERPRINT_BYTES),
     numericsId: identity.numericsId,
   };
 }

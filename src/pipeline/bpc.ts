@@ -8,7 +8,7 @@
 import { CancelledError, UsageError } from '../codec/errors.js';
 import { FREQ_TOTAL, logitsToFrequencies } from '../codec/logitsToFrequencies.js';
 import type { LoadedModel } from '../model/loadedModel.js';
-import { bosShifted } from './chunkCoder.js';
+import { bosShifted } from '../model/bosShifted.js';
 
 export interface CrossEntropy {
   tokens: number;

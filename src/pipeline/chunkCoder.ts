@@ -11,7 +11,9 @@ import type { FrequencyTable } from '../codec/frequencyTable.js';
 import { TableBuilder } from '../codec/logitsToFrequencies.js';
 import { RangeDecoder, RangeEncoder } from '../codec/rangeCoder.js';
 import type { LoadedModel } from '../model/loadedModel.js';
+import { bosShifted } from '../model/bosShifted.js';
 import { isLockstep, type LockstepEngine } from '../model/types.js';
+import type { DecodeRequest, EncodeRequest, TokenListener } from './runner.js';
 
 export interface DecodeJob {
   payload: Uint8Array;
@@ -40,14 +42,6 @@ export interface CodedChunk {
 export type Steering = 'off' | 'auto' | 'max';
 export const PROBE_TOKENS = 64;
 
-/** The engine input that predicts `ids`: BOS, then every token but the last. */
-export function bosShifted(ids: Int32Array, bos: number): Int32Array {
-  const seq = new Int32Array(ids.length);
-  seq[0] = bos;
-  seq.set(ids.subarray(0, ids.length - 1), 1);
-  return seq;
-}
-
 /**
  * Steps a group of chunks in one batch of `counts.length` rows for
  * max(counts) steps. Row g is fed BOS, then the token `visit` returned for
@@ -59,7 +53,7 @@ async function stepGroup(
   bos: number,
   visit: (g: number, t: number, logits: Int32Array) => number,
   signal?: AbortSignal,
-  onTokens?: (n: number) => void,
+  onTokens?: TokenListener,
 ): Promise<void> {
   const V = engine.identity.config.vocab;
   const stepper = await engine.openBatch(counts.length);
@@ -90,12 +84,10 @@ async function stepGroup(
  * archive's own prompt (index ARCHIVE_PROMPT), a candidate under 'max'.
  */
 export async function encodeChunks(
+  signal: AbortSignal | undefined,
   model: LoadedModel,
-  chunks: Int32Array[],
+  { chunks, steering = 'off', archivePrompt }: EncodeRequest,
   batch: number,
-  signal?: AbortSignal,
-  steering: Steering = 'off',
-  archivePrompt?: Int32Array | null,
 ): Promise<CodedChunk[]> {
   const { engine } = model;
   const { bos, vocab: V } = model.identity.config;
@@ -177,12 +169,11 @@ function codeLength(table: FrequencyTable, symbol: number): number {
  * the last call); `archivePrompt`: the archive's own prompt, if it has one.
  */
 export async function decodeChunks(
+  signal: AbortSignal | undefined,
   model: LoadedModel,
-  jobs: DecodeJob[],
+  { jobs, archivePrompt }: DecodeRequest,
   batch: number,
-  signal?: AbortSignal,
-  onTokens?: (n: number) => void,
-  archivePrompt?: Int32Array | null,
+  onTokens?: TokenListener,
 ): Promise<Int32Array[]> {
   const { engine } = model;
   const { bos, vocab: V } = model.identity.config;

@@ -11,55 +11,21 @@ import type { LoadedModel } from '../model/loadedModel.js';
 import { SegmentSplitter } from '../model/tokenizer.js';
 import { isLockstep, stampOf } from '../model/types.js';
 import { writeHubStamp } from '../model/hub/hubStamp.js';
+import { learnPrompt } from '../steering/learnPrompt.js';
+import { ArchivePromptLedger, type ArchivePromptOptions } from './archivePromptLedger.js';
 import { bufferSource, concatSources, MemorySink, MemorySpool, type ByteSink, type ByteSource, type PayloadSpool } from './byteStreams.js';
 import { ChunkAssembler, looksBinary, type Chunk } from './chunking.js';
-import type { CodedChunk, Steering } from './chunkCoder.js';
+import type { CodedChunk } from './chunkCoder.js';
+import { CPU_BATCH, LOCKSTEP_BATCH } from './defaults.js';
 import { decompressStream } from './decompressor.js';
 import { groupSize, Meter, throwIfAborted } from './meter.js';
-import type { ProgressListener } from './progress.js';
+import type { CodingOptions, StreamOptions } from './options.js';
 import { localRunner, type ChunkRunner } from './runner.js';
-import { ArchivePromptLedger, type ArchivePromptOptions } from '../steering/archivePromptPlan.js';
-import { learnPrompt } from '../steering/learnPrompt.js';
-
-export { decompress, decompressStream, openArchive, decodeArchive } from './decompressor.js';
-
-export interface CodingOptions {
-  /** Tokens per chunk (default: the model's training context). */
-  chunkTokens?: number;
-  /** Chunks run through the engine together (local runner). */
-  batch?: number;
-  /** Where chunks are coded (default: this thread). */
-  runner?: ChunkRunner;
-  signal?: AbortSignal;
-  onProgress?: ProgressListener;
-  /** Keep chunks the model cannot shrink as raw bytes (default true). */
-  storeIncompressible?: boolean;
-  /** Decode the new archive and check it before returning (default: on for hub models, off for the exact engine). */
-  verify?: boolean;
-  /** One-chunk archives in the short form (docs/format.md), default true. */
-  compact?: boolean;
-  /** Told before decoding an archive made on another kind of device. */
-  onWarning?: (message: string) => void;
-  /** Whether chunks may be coded after one of the model's domain soft prompts (default 'off'; docs/steering.md). */
-  steering?: Steering;
-  /** Under steering 'max': the prompt learned on the input (default: learned for big inputs, kept only when it pays); false: never. */
-  archivePrompt?: ArchivePromptOptions | false;
-}
-
-export interface StreamOptions extends CodingOptions {
-  /** Size of the input when known: progress percentages and ETA. */
-  totalBytes?: number;
-  /** Where payloads wait for the header (default: memory). */
-  spool?: PayloadSpool;
-}
 
 export interface StreamResult {
   bytesIn: number;
   bytesOut: number;
 }
-
-/** Lockstep (hub) engines batch this many chunks unless told otherwise. */
-const LOCKSTEP_BATCH = 4;
 
 /** A chunk on its way into the archive, in input order. */
 interface Pending {
@@ -69,136 +35,177 @@ interface Pending {
   coded?: CodedChunk;
 }
 
-export async function compressStream(source: ByteSource, model: LoadedModel, sink: ByteSink, opts: StreamOptions = {}): Promise<StreamResult> {
-  const chunkTokens = opts.chunkTokens ?? model.contextTokens;
-  if (!Number.isInteger(chunkTokens) || chunkTokens < 1 || chunkTokens > model.identity.config.maxPos - 1) {
-    throw new UsageError(`Chunk size must be 1..${model.identity.config.maxPos - 1} tokens for this model.`);
+/**
+ * One compression, as named steps: `feed` segments of input, `codeQueue`
+ * whole groups of chunks, `drain` finished ones into the chunk table and
+ * the spool, then `finish` writes the header and the payloads.
+ */
+class Compression {
+  private readonly lockstep: boolean;
+  private readonly batch: number;
+  private readonly runner: ChunkRunner;
+  private readonly group: number;
+  /** Keep chunks the model cannot shrink as raw bytes. */
+  private readonly store: boolean;
+  private readonly spool: PayloadSpool;
+  private readonly meter: Meter;
+  private readonly splitter = new SegmentSplitter();
+  private readonly chunker: ChunkAssembler;
+  private readonly entries: ChunkEntry[] = [];
+  private queue: Pending[] = [];
+  private bytesIn = 0;
+  private crcAll = 0;
+  private bytesDone = 0;
+  private bits = 0;
+  /** Steering 'max' on the exact engine: a prompt of the archive's own, learned once enough chunks are waiting. */
+  private readonly promptOptions: ArchivePromptOptions | null;
+  private promptTried: boolean;
+  private ledger: ArchivePromptLedger | null = null;
+
+  constructor(
+    private readonly model: LoadedModel,
+    private readonly chunkTokens: number,
+    private readonly opts: StreamOptions,
+  ) {
+    this.lockstep = isLockstep(model.engine);
+    // A hub model's numbers depend on how chunks are grouped, so its chunks are
+    // coded here, in batches the decoder rebuilds from the recorded batch size:
+    // consecutive runs of `batch` model-coded chunks.
+    this.batch = opts.batch ?? (this.lockstep ? LOCKSTEP_BATCH : CPU_BATCH);
+    this.runner = this.lockstep ? localRunner(model, this.batch) : (opts.runner ?? localRunner(model, this.batch));
+    this.group = groupSize(this.runner.capacity, this.batch);
+    this.store = opts.storeIncompressible !== false;
+    this.spool = opts.spool ?? new MemorySpool();
+    this.meter = new Meter('compress', opts.totalBytes ?? 0, opts.onProgress);
+    this.chunker = new ChunkAssembler(chunkTokens, model.tokenizer.tokenBytes);
+    this.promptOptions = opts.archivePrompt === false ? null : (opts.archivePrompt ?? {});
+    this.promptTried = !(opts.steering === 'max' && !this.lockstep && model.weights && this.promptOptions);
   }
-  const lockstep = isLockstep(model.engine);
-  // A hub model's numbers depend on how chunks are grouped, so its chunks are
-  // coded here, in batches the decoder rebuilds from the recorded batch size:
-  // consecutive runs of `batch` model-coded chunks.
-  const batch = opts.batch ?? (lockstep ? LOCKSTEP_BATCH : 8);
-  const runner = lockstep ? localRunner(model, batch) : (opts.runner ?? localRunner(model, batch));
-  const group = groupSize(runner.capacity, batch);
-  const store = opts.storeIncompressible !== false;
-  const spool = opts.spool ?? new MemorySpool();
-  const entries: ChunkEntry[] = [];
-  const meter = new Meter('compress', opts.totalBytes ?? 0, opts.onProgress);
-  let bytesIn = 0;
-  let crcAll = 0;
-  let bytesDone = 0;
-  let bits = 0;
-  // steering 'max' on the exact engine: a prompt of the archive's own, learned once enough chunks are waiting
-  const promptOpts = opts.archivePrompt === false ? null : (opts.archivePrompt ?? {});
-  let promptTried = !(opts.steering === 'max' && !lockstep && model.weights && promptOpts);
-  let ledger = null as ArchivePromptLedger | null;
 
-  try {
-    /** Appends in input order; neighbouring stored chunks become one entry, so binary data pays one entry, not one per chunk. */
-    const append = async (kind: 'model' | 'stored', count: number, raw: Uint8Array, payload: Uint8Array, prompt = 0) => {
-      const last = entries[entries.length - 1];
-      if (kind === 'stored' && last?.kind === 'stored') {
-        last.count += raw.length;
-        last.payloadLength += raw.length;
-        last.crc32 = crc32(raw, last.crc32);
-      } else {
-        entries.push({ kind, count, payloadLength: payload.length, crc32: crc32(raw), prompt });
+  async run(source: ByteSource, sink: ByteSink): Promise<StreamResult> {
+    try {
+      this.opts.onProgress?.({ stage: 'tokenizing', bytesDone: 0, bytesTotal: this.opts.totalBytes ?? 0 });
+      for await (const slice of source) {
+        throwIfAborted(this.opts.signal);
+        this.crcAll = crc32(slice, this.crcAll);
+        this.bytesIn += slice.length;
+        await this.feed(this.splitter.push(slice));
       }
-      await spool.append(payload);
-      bytesDone += raw.length;
-      bits += payload.length * 8;
-    };
-
-    let queue: Pending[] = [];
-    /** Appends the queue's head up to the first chunk still waiting to be coded. */
-    const drain = async () => {
-      let i = 0;
-      for (; i < queue.length; i++) {
-        const p = queue[i]!;
-        if (!p.binary && !p.coded) break;
-        const raw = p.chunk.bytes;
-        // (not for hub models: a chunk stored now would regroup the decoder's batches)
-        if (p.binary || (store && !lockstep && p.coded!.payload.length >= raw.length)) await append('stored', raw.length, raw, raw);
-        else {
-          await append('model', p.chunk.ids.length, raw, p.coded!.payload, p.coded!.prompt);
-          ledger?.note(entries.length - 1, p.coded!);
-        }
-        meter.tokens += p.chunk.ids.length;
-      }
-      queue = queue.slice(i);
-      meter.report(bytesDone, bits);
-    };
-    /** Codes whole groups of waiting model chunks (all of them when `final`), then drains. */
-    const codeQueue = async (final: boolean) => {
-      const waiting = queue.filter((p) => !p.binary && !p.coded);
-      const n = final ? waiting.length : waiting.length - (waiting.length % group);
-      if (n > 0) {
-        throwIfAborted(opts.signal);
-        if (!promptTried) {
-          promptTried = true;
-          ledger = await archivePromptFor(model, waiting.map((p) => p.chunk), chunkTokens, promptOpts!, opts);
-        }
-        const coded = await runner.encode(waiting.slice(0, n).map((p) => p.chunk.ids), opts.signal, opts.steering, ledger?.prompt.vectors);
-        coded.forEach((c, k) => (waiting[k]!.coded = c));
-      }
-      await drain();
-    };
-
-    const splitter = new SegmentSplitter();
-    const chunker = new ChunkAssembler(chunkTokens, model.tokenizer.tokenBytes);
-    const take = async (final: boolean) => {
-      for (const chunk of chunker.take(Infinity, final)) queue.push({ chunk, binary: store && looksBinary(chunk.bytes) });
-      await codeQueue(final);
-    };
-    const feed = async (segments: Uint8Array[]) => {
-      for (const seg of segments) {
-        if (store && looksBinary(seg)) {
-          // Not worth tokenizing what will be stored: the chunk so far ends here and the segment goes in whole.
-          for (const chunk of chunker.take(Infinity, true)) queue.push({ chunk, binary: looksBinary(chunk.bytes) });
-          queue.push({ chunk: { ids: new Int32Array(0), bytes: seg }, binary: true });
-        } else chunker.push(model.tokenizer.encodeSegment(seg), seg);
-      }
-      await take(false);
-    };
-
-    opts.onProgress?.({ stage: 'tokenizing', bytesDone: 0, bytesTotal: opts.totalBytes ?? 0 });
-    for await (const slice of source) {
-      throwIfAborted(opts.signal);
-      crcAll = crc32(slice, crcAll);
-      bytesIn += slice.length;
-      await feed(splitter.push(slice));
+      await this.feed(this.splitter.end());
+      await this.take(true);
+      this.meter.report(this.bytesIn, this.bits, true);
+      return await this.finish(sink);
+    } finally {
+      await this.spool.dispose();
     }
-    await feed(splitter.end());
-    await take(true);
-    meter.report(bytesIn, bits, true);
+  }
 
-    const extension = lockstep && isLockstep(model.engine) ? writeHubStamp({ ...model.engine.origin, batch }) : undefined;
-    // the archive's prompt stays only if it saved more than it costs
+  /** Segments of input into chunks; binary-looking segments go in whole, untokenized, to be stored. */
+  private async feed(segments: Uint8Array[]): Promise<void> {
+    const { model, store, chunker } = this;
+    for (const seg of segments) {
+      if (store && looksBinary(seg)) {
+        // Not worth tokenizing what will be stored: the chunk so far ends here and the segment goes in whole.
+        for (const chunk of chunker.take(Infinity, true)) this.queue.push({ chunk, binary: looksBinary(chunk.bytes) });
+        this.queue.push({ chunk: { ids: new Int32Array(0), bytes: seg }, binary: true });
+      } else chunker.push(model.tokenizer.encodeSegment(seg), seg);
+    }
+    await this.take(false);
+  }
+
+  /** Finished chunks into the queue, then code what fills whole groups (everything when `final`). */
+  private async take(final: boolean): Promise<void> {
+    for (const chunk of this.chunker.take(Infinity, final)) this.queue.push({ chunk, binary: this.store && looksBinary(chunk.bytes) });
+    await this.codeQueue(final);
+  }
+
+  /** Codes whole groups of waiting model chunks (all of them when `final`), then drains. */
+  private async codeQueue(final: boolean): Promise<void> {
+    const waiting = this.queue.filter((p) => !p.binary && !p.coded);
+    const n = final ? waiting.length : waiting.length - (waiting.length % this.group);
+    if (n > 0) {
+      throwIfAborted(this.opts.signal);
+      if (!this.promptTried) {
+        this.promptTried = true;
+        this.ledger = await archivePromptFor(this.model, waiting.map((p) => p.chunk), this.chunkTokens, this.promptOptions!, this.opts);
+      }
+      const request = { chunks: waiting.slice(0, n).map((p) => p.chunk.ids), steering: this.opts.steering, archivePrompt: this.ledger?.prompt.vectors };
+      const coded = await this.runner.encode(this.opts.signal, request);
+      coded.forEach((c, k) => (waiting[k]!.coded = c));
+    }
+    await this.drain();
+  }
+
+  /** Appends the queue's head up to the first chunk still waiting to be coded. */
+  private async drain(): Promise<void> {
+    let i = 0;
+    for (; i < this.queue.length; i++) {
+      const p = this.queue[i]!;
+      if (!p.binary && !p.coded) break;
+      const raw = p.chunk.bytes;
+      // (not for hub models: a chunk stored now would regroup the decoder's batches)
+      if (p.binary || (this.store && !this.lockstep && p.coded!.payload.length >= raw.length)) await this.append('stored', raw.length, raw, raw);
+      else {
+        await this.append('model', p.chunk.ids.length, raw, p.coded!.payload, p.coded!.prompt);
+        this.ledger?.note(this.entries.length - 1, p.coded!);
+      }
+      this.meter.tokens += p.chunk.ids.length;
+    }
+    this.queue = this.queue.slice(i);
+    this.meter.report(this.bytesDone, this.bits);
+  }
+
+  /** Appends in input order; neighbouring stored chunks become one entry, so binary data pays one entry, not one per chunk. */
+  private async append(kind: 'model' | 'stored', count: number, raw: Uint8Array, payload: Uint8Array, prompt = 0): Promise<void> {
+    const last = this.entries[this.entries.length - 1];
+    if (kind === 'stored' && last?.kind === 'stored') {
+      last.count += raw.length;
+      last.payloadLength += raw.length;
+      last.crc32 = crc32(raw, last.crc32);
+    } else {
+      this.entries.push({ kind, count, payloadLength: payload.length, crc32: crc32(raw), prompt });
+    }
+    await this.spool.append(payload);
+    this.bytesDone += raw.length;
+    this.bits += payload.length * 8;
+  }
+
+  /** The header (now that every chunk is known), then the payloads. */
+  private async finish(sink: ByteSink): Promise<StreamResult> {
+    const { model, entries, ledger, spool, opts } = this;
+    const extension = isLockstep(model.engine) ? writeHubStamp({ ...model.engine.origin, batch: this.batch }) : undefined;
+    // the archive's prompt stays only if it saved more than it costs; settle rewrites
+    // the entries it drops, so take what was spooled per entry first
     const spooledLengths = entries.map((e) => e.payloadLength);
     const keepPrompt = ledger?.settle(entries) ?? false;
     const payloads = () => (ledger && !keepPrompt ? ledger.splice(spool.replay(), spooledLengths) : spool.replay());
     const header = encodeHeader(
       {
         model: stampOf(model.identity),
-        chunkTokens,
-        originalLength: bytesIn,
+        chunkTokens: this.chunkTokens,
+        originalLength: this.bytesIn,
         chunks: entries,
-        crc32: crcAll,
+        crc32: this.crcAll,
         extension,
         archivePrompt: keepPrompt ? ledger!.prompt.bytes : undefined,
       },
       { compact: opts.compact ?? true },
     );
-    if (opts.verify ?? lockstep) await verify(header, payloads, model, opts);
+    if (opts.verify ?? this.lockstep) await verify(header, payloads, model, opts);
     await sink.write(header);
     for await (const part of payloads()) await sink.write(part);
     const bytesOut = header.length + entries.reduce((n, e) => n + e.payloadLength, 0);
-    opts.onProgress?.({ stage: 'done', bytesIn, bytesOut, seconds: meter.seconds });
-    return { bytesIn, bytesOut };
-  } finally {
-    await spool.dispose();
+    opts.onProgress?.({ stage: 'done', bytesIn: this.bytesIn, bytesOut, seconds: this.meter.seconds });
+    return { bytesIn: this.bytesIn, bytesOut };
   }
+}
+
+export async function compressStream(source: ByteSource, model: LoadedModel, sink: ByteSink, opts: StreamOptions = {}): Promise<StreamResult> {
+  const chunkTokens = opts.chunkTokens ?? model.contextTokens;
+  if (!Number.isInteger(chunkTokens) || chunkTokens < 1 || chunkTokens > model.identity.config.maxPos - 1) {
+    throw new UsageError(`Chunk size must be 1..${model.identity.config.maxPos - 1} tokens for this model.`);
+  }
+  return new Compression(model, chunkTokens, opts).run(source, sink);
 }
 
 /** Decodes the new archive (checking every chunk's and the whole CRC-32) before anyone gets it. */
@@ -255,4 +262,3 @@ export async function compress(input: Uint8Array, model: LoadedModel, opts: Codi
   await compressStream(bufferSource(input), model, sink, { ...opts, totalBytes: input.length });
   return sink.bytes();
 }
-

@@ -13,7 +13,8 @@ import { isLockstep, stampOf } from '../model/types.js';
 import { HUB_NUMERICS_ID, readHubStamp, stampDifferences, type HubStamp } from '../model/hub/hubStamp.js';
 import { bufferSource, MemorySink, SourceReader, type ByteSink, type ByteSource } from './byteStreams.js';
 import { groupSize, Meter, throwIfAborted } from './meter.js';
-import type { CodingOptions } from './compressor.js';
+import { CPU_BATCH } from './defaults.js';
+import type { CodingOptions } from './options.js';
 import { localRunner } from './runner.js';
 import { decodePrompt } from '../steering/promptPriors.js';
 
@@ -59,7 +60,7 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
     if (hubStamp) throw new CorruptArchiveError('This hub-model archive carries a soft prompt, which hub models do not use: it is damaged.');
     archivePrompt = decodePrompt(header.archivePrompt, model.identity.config.dim, (model.prompts ?? []).map((p) => p.vectors));
   }
-  const batch = hubStamp ? hubStamp.batch : (opts.batch ?? 8);
+  const batch = hubStamp ? hubStamp.batch : (opts.batch ?? CPU_BATCH);
   const runner = model ? (hubStamp ? localRunner(model, batch) : (opts.runner ?? localRunner(model, batch))) : null;
   const group = groupSize(runner?.capacity, batch);
   const meter = new Meter('decompress', header.originalLength, opts.onProgress);
@@ -93,13 +94,12 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
     const jobs = waiting.filter((w) => w.entry.kind === 'model');
     const ids = jobs.length
       ? await runner!.decode(
-          jobs.map((w) => ({ payload: w.payload, count: w.entry.count, prompt: w.entry.prompt ?? 0 })),
           opts.signal,
+          { jobs: jobs.map((w) => ({ payload: w.payload, count: w.entry.count, prompt: w.entry.prompt ?? 0 })), archivePrompt },
           (n) => {
             meter.tokens += n;
             meter.report(bytesOut, 0);
           },
-          archivePrompt,
         )
       : [];
     let k = 0;

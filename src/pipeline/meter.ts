@@ -1,5 +1,6 @@
 /** Coding progress, sent at most every 100 ms. */
 import { CancelledError } from '../codec/errors.js';
+import { REPORT_GROUP } from './defaults.js';
 import type { ProgressListener } from './progress.js';
 
 export class Meter {
@@ -40,8 +41,6 @@ export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new CancelledError();
 }
 
-/** Chunks coded between progress reports (and the unit handed to a runner). */
-export const REPORT_GROUP = 16;
 
 /** A group size that keeps every worker busy and, for lockstep engines, is a whole number of batches. */
 export function groupSize(runnerCapacity: number | undefined, batch: number): number {

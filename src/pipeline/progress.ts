@@ -1,4 +1,7 @@
-/** Progress of a long operation, as one typed union (also sent across the worker boundary). */
+/**
+ * Progress of a long operation, as one typed union (also sent across the
+ * worker boundary). Warnings are not progress: they go to `onWarning`.
+ */
 export type Progress =
   | { stage: 'loading-model'; loaded: number; total: number }
   | { stage: 'tokenizing'; bytesDone: number; bytesTotal: number }
@@ -14,8 +17,6 @@ export type Progress =
       /** Bits per input byte so far. */
       bitsPerByte: number;
     }
-  | { stage: 'done'; bytesIn: number; bytesOut: number; seconds: number }
-  /** Something the user should know before the result (e.g. an archive made on another kind of device). */
-  | { stage: 'warning'; message: string };
+  | { stage: 'done'; bytesIn: number; bytesOut: number; seconds: number };
 
 export type ProgressListener = (p: Progress) => void;

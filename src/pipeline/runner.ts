@@ -1,22 +1,41 @@
 /**
  * Where chunks get coded: on this thread, or spread over a pool of workers.
  * Chunks are independent, so the archive is the same whichever runs them.
+ * Every runner takes the same two requests, the signal first, in-process or
+ * across a worker boundary (src/platform/shared/chunkCoderWorker.ts).
  */
 import type { LoadedModel } from '../model/loadedModel.js';
 import { decodeChunks, encodeChunks, type CodedChunk, type DecodeJob, type Steering } from './chunkCoder.js';
 
+/** Chunks to code: their token ids, and the prompts the encoder may try. */
+export interface EncodeRequest {
+  chunks: Int32Array[];
+  /** Whether to try the model's domain prompts (default 'off'). */
+  steering?: Steering;
+  /** The archive's own soft prompt, a candidate under steering 'max'. */
+  archivePrompt?: Int32Array | null;
+}
+
+/** Chunks to decode, and the archive's own prompt if it carries one. */
+export interface DecodeRequest {
+  jobs: DecodeJob[];
+  archivePrompt?: Int32Array | null;
+}
+
+/** Told how many tokens were decoded since the last call. */
+export type TokenListener = (tokens: number) => void;
+
 export interface ChunkRunner {
   /** Chunks it can work on at once (a pool: workers x batch); groups handed to it should be at least this big. */
   readonly capacity?: number;
-  /** `archivePrompt`: the archive's own soft prompt, a candidate under steering 'max'. */
-  encode(chunks: Int32Array[], signal?: AbortSignal, steering?: Steering, archivePrompt?: Int32Array | null): Promise<CodedChunk[]>;
-  decode(jobs: DecodeJob[], signal?: AbortSignal, onTokens?: (n: number) => void, archivePrompt?: Int32Array | null): Promise<Int32Array[]>;
+  encode(signal: AbortSignal | undefined, request: EncodeRequest): Promise<CodedChunk[]>;
+  decode(signal: AbortSignal | undefined, request: DecodeRequest, onTokens?: TokenListener): Promise<Int32Array[]>;
 }
 
-export function localRunner(model: LoadedModel, batch = 8): ChunkRunner {
+export function localRunner(model: LoadedModel, batch: number): ChunkRunner {
   return {
-    encode: (chunks, signal, steering, archivePrompt) => encodeChunks(model, chunks, batch, signal, steering, archivePrompt),
-    decode: (jobs, signal, onTokens, archivePrompt) => decodeChunks(model, jobs, batch, signal, onTokens, archivePrompt),
+    encode: (signal, request) => encodeChunks(signal, model, request, batch),
+    decode: (signal, request, onTokens) => decodeChunks(signal, model, request, batch, onTokens),
   };
 }
 
@@ -42,7 +61,7 @@ export function poolRunner(runners: ChunkRunner[], groupSize: number): ChunkRunn
   }
   return {
     capacity: runners.length * groupSize,
-    encode: (chunks, signal, steering, archivePrompt) => spread(chunks, (r, g) => r.encode(g, signal, steering, archivePrompt)),
-    decode: (jobs, signal, onTokens, archivePrompt) => spread(jobs, (r, g) => r.decode(g, signal, onTokens, archivePrompt)),
+    encode: (signal, request) => spread(request.chunks, (r, chunks) => r.encode(signal, { ...request, chunks })),
+    decode: (signal, request, onTokens) => spread(request.jobs, (r, jobs) => r.decode(signal, { ...request, jobs }, onTokens)),
   };
 }

@@ -13,7 +13,7 @@ import { WasmKernels } from '../model/exact/wasmKernels.js';
 import { WebGpuKernels } from '../model/exact/webgpuKernels.js';
 import { weightsOf } from '../model/exact/weights.js';
 import type { Engine, ModelIdentity } from '../model/types.js';
-import { fetchBytes } from '../pipeline/browserModel.js';
+import { fetchBytes } from '../platform/browser/fetchBytes.js';
 
 interface Result {
   model: string;

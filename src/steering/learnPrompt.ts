@@ -6,7 +6,7 @@
  * sides, so this float path may differ between devices without harm.
  */
 import type { ExactWeights } from '../model/exact/weights.js';
-import { bosShifted } from '../pipeline/chunkCoder.js';
+import { bosShifted } from '../model/bosShifted.js';
 import { encodePrompt, type CodedPrompt, type PriorKind } from './promptPriors.js';
 import { RelaxedModel } from './relaxedModel.js';
 

@@ -5,7 +5,7 @@
  * comes on stdin.
  */
 import { readFileSync } from 'node:fs';
-import { loadModelFromDisk } from '../../src/cli/modelStore.js';
+import { loadModelFromDisk } from '../../src/platform/node/nodeModelSource.js';
 import { ARCHIVE_PROMPT, readArchive } from '../../src/format/container.js';
 import { compress } from '../../src/pipeline/compressor.js';
 

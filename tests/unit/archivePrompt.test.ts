@@ -10,10 +10,11 @@ import { ARCHIVE_PROMPT, readArchive, readArchiveHeader } from '../../src/format
 import { parseModelFile } from '../../src/model/exact/modelFile.js';
 import { weightsOf } from '../../src/model/exact/weights.js';
 import { loadExactModel, sha256Hex, type LoadedModel } from '../../src/model/loadedModel.js';
-import { compress, decompress } from '../../src/pipeline/compressor.js';
-import { bosShifted } from '../../src/pipeline/chunkCoder.js';
-import { loadModelFromDisk } from '../../src/cli/modelStore.js';
-import { ArchivePromptLedger } from '../../src/steering/archivePromptPlan.js';
+import { compress } from '../../src/pipeline/compressor.js';
+import { decompress } from '../../src/pipeline/decompressor.js';
+import { bosShifted } from '../../src/model/bosShifted.js';
+import { loadModelFromDisk } from '../../src/platform/node/nodeModelSource.js';
+import { ArchivePromptLedger } from '../../src/pipeline/archivePromptLedger.js';
 import { learnPrompt } from '../../src/steering/learnPrompt.js';
 import { decodePrompt, encodePrompt, PRIOR_KINDS } from '../../src/steering/promptPriors.js';
 import { RelaxedModel } from '../../src/steering/relaxedModel.js';

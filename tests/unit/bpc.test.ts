@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadModelFromDisk } from '../../src/cli/modelStore.js';
+import { loadModelFromDisk } from '../../src/platform/node/nodeModelSource.js';
 import { readArchive } from '../../src/format/container.js';
 import type { LoadedModel } from '../../src/model/loadedModel.js';
 import { crossEntropy } from '../../src/pipeline/bpc.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backendOrder, detectCapabilities } from '../../src/capabilities.js';
+import { backendOrder, detectCapabilities } from '../../src/model/capabilities.js';
 
 describe('capability detection', () => {
   it('sees wasm SIMD in Node 20 and prefers it', () => {

@@ -11,8 +11,8 @@ import { checkModel, readArchive, writeArchive, type ModelStamp } from '../../sr
 
 const stamp: ModelStamp = {
   name: 'llmz-test',
-  fingerprint: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]),
-  tokenizerFingerprint: Uint8Array.from([9, 10, 11, 12]),
+  fingerprint: '0102030405060708',
+  tokenizerFingerprint: '090a0b0c',
   numericsId: 1,
 };
 
@@ -34,7 +34,7 @@ describe('.llmz container v1', () => {
   it('round-trips the header and payloads', () => {
     const a = readArchive(sample(3));
     expect(a.header.model.name).toBe('llmz-test');
-    expect(Array.from(a.header.model.fingerprint)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(a.header.model.fingerprint).toBe('0102030405060708');
     expect(a.header.chunks.map((c) => c.count)).toEqual([100, 101, 102]);
     expect(a.header.crc32).toBe(0x12345678);
     expect(a.header.chunkTokens).toBe(512);
@@ -64,7 +64,7 @@ describe('.llmz container v1', () => {
 
   it('says which model an archive needs', () => {
     const { header } = readArchive(sample());
-    const other = { ...stamp, name: 'other', fingerprint: new Uint8Array(8) };
+    const other = { ...stamp, name: 'other', fingerprint: '0000000000000000' };
     expect(() => checkModel(header, other)).toThrow(WrongModelError);
     expect(() => checkModel(header, other)).toThrow(/llmz-test/);
     expect(() => checkModel(header, stamp)).not.toThrow();
@@ -79,14 +79,14 @@ describe('.llmz container v1', () => {
     expect(full.length - compact.length).toBe(24);
     const a = readArchive(compact);
     expect(a.header.model.name).toBe('');
-    expect(Array.from(a.header.model.fingerprint)).toEqual([1, 2, 3, 4]);
+    expect(a.header.model.fingerprint).toBe('01020304');
     expect(a.header.chunks).toEqual([{ kind: 'model', count: 300, payloadLength: 3, crc32: 0xcafef00d, prompt: 0 }]);
     expect(a.header.originalLength).toBe(1000);
     expect(Array.from(a.payload(0))).toEqual([7, 7, 7]);
     // the 8-byte fingerprint of the loaded model starts with the archive's 4
     expect(() => checkModel(a.header, stamp)).not.toThrow();
     // a compact archive names no model: the message says what the user can do instead of naming one
-    expect(() => checkModel(a.header, { ...stamp, name: 'other', fingerprint: new Uint8Array(8) })).toThrow(/weights 01020304.*earlier version of a built-in model/);
+    expect(() => checkModel(a.header, { ...stamp, name: 'other', fingerprint: '0000000000000000' })).toThrow(/weights 01020304.*earlier version of a built-in model/);
     // several chunks, or an extension block, keep the full form
     expect(readArchive(writeArchive({ ...header, chunks: [header.chunks[0]!, header.chunks[0]!] }, [payload, payload], { compact: true })).header.model.name).toBe('llmz-test');
     expect(readArchive(writeArchive({ ...header, extension: Uint8Array.of(1) }, [payload], { compact: true })).header.model.name).toBe('llmz-test');

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadModelFromDisk, resolveModelDir } from '../../src/cli/modelStore.js';
+import { loadModelFromDisk, resolveModelDir } from '../../src/platform/node/nodeModelSource.js';
 import type { LoadedModel } from '../../src/model/loadedModel.js';
 import { intsimLogits, PYTHON } from '../helpers/intsim.js';
 

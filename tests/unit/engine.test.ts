@@ -8,7 +8,7 @@ import { FastEngine } from '../../src/model/exact/fastEngine.js';
 import { TsKernels, type Kernels } from '../../src/model/exact/kernels.js';
 import { ReferenceEngine } from '../../src/model/exact/reference.js';
 import { WasmKernels } from '../../src/model/exact/wasmKernels.js';
-import { WASM_KERNELS } from '../../src/cli/modelStore.js';
+import { WASM_KERNELS } from '../../src/platform/node/nodeModelSource.js';
 import { weightsOf } from '../../src/model/exact/weights.js';
 import type { ModelIdentity } from '../../src/model/types.js';
 import { randomModel, rng, type RandomModelOptions } from '../helpers/fixtures.js';

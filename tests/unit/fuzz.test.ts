@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LlmzError } from '../../src/codec/errors.js';
 import type { LoadedModel } from '../../src/model/loadedModel.js';
-import { compress, decompress } from '../../src/pipeline/compressor.js';
+import { compress } from '../../src/pipeline/compressor.js';
+import { decompress } from '../../src/pipeline/decompressor.js';
 import { rng } from '../helpers/fixtures.js';
 import { tinyModel } from '../helpers/models.js';
 

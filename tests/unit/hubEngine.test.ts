@@ -11,8 +11,9 @@ import { floatToIntLogits } from '../../src/model/hub/floatLogits.js';
 import { HUB_NUMERICS_ID, readHubStamp, writeHubStamp } from '../../src/model/hub/hubStamp.js';
 import type { LoadedModel } from '../../src/model/loadedModel.js';
 import { isLockstep } from '../../src/model/types.js';
-import { loadModelFromDisk } from '../../src/cli/modelStore.js';
-import { compress, decompress } from '../../src/pipeline/compressor.js';
+import { loadModelFromDisk } from '../../src/platform/node/nodeModelSource.js';
+import { compress } from '../../src/pipeline/compressor.js';
+import { decompress } from '../../src/pipeline/decompressor.js';
 import { crossEntropy } from '../../src/pipeline/bpc.js';
 
 const FIXTURE = 'hf:tests/fixtures/tiny-gpt2';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { WASM_KERNELS } from '../../src/cli/modelStore.js';
+import { WASM_KERNELS } from '../../src/platform/node/nodeModelSource.js';
 import { TsKernels, type Kernels } from '../../src/model/exact/kernels.js';
 import { normBits } from '../../src/model/exact/intmath.js';
 import { WasmKernels } from '../../src/model/exact/wasmKernels.js';

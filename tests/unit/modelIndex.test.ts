@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseModelFile } from '../../src/model/exact/modelFile.js';
-import { loadModelFromDisk } from '../../src/cli/modelStore.js';
-import { compress, decompress } from '../../src/pipeline/compressor.js';
+import { loadModelFromDisk } from '../../src/platform/node/nodeModelSource.js';
+import { compress } from '../../src/pipeline/compressor.js';
+import { decompress } from '../../src/pipeline/decompressor.js';
 
 const dir = join(process.cwd(), 'public/models');
 const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { name: string; bytes: number; description: string; sha256: string }[];

@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError } from '../../src/codec/errors.js';
-import { loadModelFromDisk } from '../../src/cli/modelStore.js';
+import { loadModelFromDisk } from '../../src/platform/node/nodeModelSource.js';
 import type { LoadedModel } from '../../src/model/loadedModel.js';
-import { compress, decompress } from '../../src/pipeline/compressor.js';
-import { createNodePool, type NodePool } from '../../src/pipeline/nodePool.js';
+import { compress } from '../../src/pipeline/compressor.js';
+import { decompress } from '../../src/pipeline/decompressor.js';
+import { createNodePool, type NodePool } from '../../src/platform/node/nodePool.js';
 
 const TEXT = readFileSync(join(process.cwd(), '../shared/corpus/dev/messages/wiki_4_2048.txt'));
 let model: LoadedModel;

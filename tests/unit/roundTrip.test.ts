@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { WrongModelError } from '../../src/codec/errors.js';
 import { readArchive } from '../../src/format/container.js';
 import type { LoadedModel } from '../../src/model/loadedModel.js';
-import { compress, decompress } from '../../src/pipeline/compressor.js';
+import { compress } from '../../src/pipeline/compressor.js';
+import { decompress } from '../../src/pipeline/decompressor.js';
 import { rng } from '../helpers/fixtures.js';
 import { tinyModel } from '../helpers/models.js';
 

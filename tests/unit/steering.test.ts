@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CorruptArchiveError } from '../../src/codec/errors.js';
 import { encodeHeader, readArchive, readArchiveHeader } from '../../src/format/container.js';
 import type { LoadedModel } from '../../src/model/loadedModel.js';
-import { compress, decompress } from '../../src/pipeline/compressor.js';
+import { compress } from '../../src/pipeline/compressor.js';
+import { decompress } from '../../src/pipeline/decompressor.js';
 import { tinyModel } from '../helpers/models.js';
 
 let model: LoadedModel;

@@ -12,7 +12,8 @@ import { CorruptArchiveError, TruncatedArchiveError } from '../../src/codec/erro
 import type { LoadedModel } from '../../src/model/loadedModel.js';
 import { ByteTokenizer, MAX_SEGMENT_BYTES, SEGMENT_BYTES, SegmentSplitter } from '../../src/model/tokenizer.js';
 import { bufferSource, MemorySink, type ByteSource } from '../../src/pipeline/byteStreams.js';
-import { compress, compressStream, decompress, decompressStream } from '../../src/pipeline/compressor.js';
+import { compress, compressStream } from '../../src/pipeline/compressor.js';
+import { decompress, decompressStream } from '../../src/pipeline/decompressor.js';
 import { rng } from '../helpers/fixtures.js';
 import { PYTHON } from '../helpers/intsim.js';
 import { tinyModel } from '../helpers/models.js';

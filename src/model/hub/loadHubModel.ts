@@ -11,8 +11,7 @@ import type { ModelIdentity } from '../types.js';
 import { HubEngine } from './hubEngine.js';
 import { HUB_NUMERICS_ID } from './hubStamp.js';
 
-export type HubDtype = 'fp32' | 'fp16' | 'q8' | 'q4';
-export type HubDevice = 'cpu' | 'wasm' | 'webgpu';
+import type { HubDevice, HubDtype } from './hubChoice.js';
 
 export interface HubSource {
   /** Folder path (Node), URL (browser) or hub id ("HuggingFaceTB/SmolLM2-135M"). */

@@ -5,18 +5,17 @@
  * compress / decompress speed. A benchmark, not a test: it prints.
  *
  *   llmz bench [FILES…] [--limit BYTES] [--threads N] [--chunk TOKENS] [--steering auto|off|max] [--model NAME|PATH] [--json]
- *   llmz bench --scaling [MAX_BYTES]     (10 KB, 100 KB, … up to MAX_BYTES, default 10 MB)
+ *   llmz bench --scaling MAX_BYTES     (10 KB, 100 KB, … up to MAX_BYTES)
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { loadModelFromDisk } from './modelStore.js';
-import { compress, decompress } from '../pipeline/compressor.js';
-import { createNodePool } from '../pipeline/nodePool.js';
-import type { Steering } from '../pipeline/chunkCoder.js';
-import { UsageError } from '../codec/errors.js';
+import { compress } from '../../pipeline/compressor.js';
+import { decompress } from '../../pipeline/decompressor.js';
+import { HUB_PREFIX, loadModelFromDisk } from '../../platform/node/nodeModelSource.js';
+import { createNodePool } from '../../platform/node/nodePool.js';
+import { chunkFlag, intFlag, steeringFlag, threadCount, type Args } from '../flags.js';
 
 /**
  * Scaling rows: compress and decompress 10 KB, 100 KB, 1 MB, 10 MB (up to
@@ -30,7 +29,7 @@ async function runScaling(maxBytes: number, threads: number): Promise<void> {
   const DEV = join(process.cwd(), '../shared/corpus/dev');
   const source = Buffer.concat(['prose', 'wiki', 'code', 'markup'].map((f) => readFileSync(join(DEV, f + '.txt'))));
   const dir = mkdtempSync(join(tmpdir(), 'llmz-scaling-'));
-  const main = join(import.meta.dirname ?? '.', 'main.ts');
+  const main = join(import.meta.dirname ?? '.', '../main.ts');
   const run = (args: string[]) => {
     const t0 = performance.now();
     const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', `process.argv.splice(1, 0, 'llmz'); process.on('exit', () => process.stderr.write('maxrss ' + process.resourceUsage().maxRSS + '\\n')); await import(${JSON.stringify(main)});`, ...args], { encoding: 'utf8' });
@@ -52,30 +51,17 @@ async function runScaling(maxBytes: number, threads: number): Promise<void> {
   }
 }
 
-export async function runBench(args: string[]): Promise<void> {
-const argv = [...args];
-if (argv.includes('--scaling')) {
-  const i = argv.indexOf('--scaling');
-  const max = Number(argv[i + 1] && !argv[i + 1]!.startsWith('-') ? argv[i + 1] : 10 * 1024 * 1024);
-  const t = argv.indexOf('--threads');
-  return runScaling(max, t >= 0 ? Number(argv[t + 1]) : availableParallelism());
-}
-const flag = (name: string) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv.splice(i, 2)[1] : undefined;
-};
-const json = argv.includes('--json') ? (argv.splice(argv.indexOf('--json'), 1), true) : false;
-const limit = Number(flag('--limit') ?? Infinity);
-const threads = Number(flag('--threads') ?? availableParallelism());
-const chunkFlag = flag('--chunk'); // (flag() consumes what it reads: read once)
-const chunkTokens = chunkFlag ? Number(chunkFlag) : undefined;
-const steeringFlag = flag('--steering');
-if (steeringFlag !== undefined && !['auto', 'off', 'max'].includes(steeringFlag)) throw new UsageError('--steering must be auto, off or max.');
-const steering = steeringFlag as Steering | undefined;
-const modelArg = flag('--model');
+export async function benchCommand({ positional, flags }: Args): Promise<void> {
+if (flags.scaling !== undefined) return runScaling(intFlag(flags.scaling, 'scaling', 1024, 2 ** 40)!, threadCount(flags));
+const json = !!flags.json;
+const limit = intFlag(flags.limit, 'limit', 1, 2 ** 40) ?? Infinity;
+const threads = threadCount(flags);
+const chunkTokens = chunkFlag(flags);
+const steering = steeringFlag(flags);
+const modelArg = flags.model;
 const DEV = join(process.cwd(), '../shared/corpus/dev');
-const files = argv.length
-  ? argv
+const files = positional.length
+  ? positional
   : [...['prose', 'wiki', 'code', 'markup'].map((f) => join(DEV, f + '.txt')), ...readdirSync(join(DEV, 'messages')).sort().map((f) => join(DEV, 'messages', f))];
 
 function xzSize(data: Uint8Array): number | null {
@@ -88,7 +74,7 @@ function xzSize(data: Uint8Array): number | null {
 
 // with a pool, this thread only tokenizes and assembles: the reference engine costs nothing to set up
 // hub models (hf:FOLDER) code on this thread, in the batches their archives record
-const hub = modelArg?.startsWith('hf:') ?? false;
+const hub = modelArg?.startsWith(HUB_PREFIX) ?? false;
 const model = await loadModelFromDisk(modelArg, threads > 1 && !hub ? 'reference' : 'auto');
 const pool = threads > 1 && !hub ? await createNodePool({ threads, model: modelArg }) : null;
 const rows: Record<string, number | string | null>[] = [];

@@ -1,13 +1,14 @@
 /**
  * Loading a hub model in the browser worker: onnxruntime-web's files come from
  * our own origin (ort/, copied at build time), the model from a URL in the
- * transformers.js layout, or from the hub when the user opted in.
+ * transformers.js layout, or from the hub when the user opted in. Imported
+ * only when a hub model is chosen (browserModelSource.ts).
  */
-import type { HubChoice } from '../../workers/codec.worker.js';
-import { loadHubModel } from '../model/hub/loadHubModel.js';
-import type { LoadedModel } from '../model/loadedModel.js';
-import { fetchBytes } from './browserModel.js';
-import type { ProgressListener } from './progress.js';
+import type { HubChoice } from '../../model/hub/hubChoice.js';
+import { loadHubModel } from '../../model/hub/loadHubModel.js';
+import type { LoadedModel } from '../../model/loadedModel.js';
+import type { LoadListener } from '../../model/modelSource.js';
+import { fetchBytes } from './fetchBytes.js';
 
 const HUB_HOST = 'https://huggingface.co/';
 
@@ -19,7 +20,7 @@ async function adapterDescription(): Promise<string> {
 }
 
 /** `ortUrl`: the folder of the self-hosted onnxruntime-web files (the app's ort/). */
-export function loadHubModelFromUrl(hub: HubChoice, ortUrl: string, onProgress?: ProgressListener): Promise<LoadedModel> {
+export function loadHubModelFromUrl(hub: HubChoice, ortUrl: string, onLoad?: LoadListener): Promise<LoadedModel> {
   const base = hub.remote ? `${HUB_HOST}${hub.location}/resolve/main/` : hub.location.endsWith('/') ? hub.location : hub.location + '/';
   return loadHubModel({
     location: hub.remote ? hub.location : new URL(base).href,
@@ -29,6 +30,6 @@ export function loadHubModelFromUrl(hub: HubChoice, ortUrl: string, onProgress?:
     wasmPaths: ortUrl,
     readFile: (name) => fetchBytes(base + name).catch(() => null),
     deviceDescription: hub.device === 'webgpu' ? adapterDescription : async () => `onnxruntime-web wasm`,
-    onDownload: (_file, loaded, total) => onProgress?.({ stage: 'loading-model', loaded, total }),
+    onDownload: (_file, loaded, total) => onLoad?.(loaded, total),
   });
 }

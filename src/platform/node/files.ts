@@ -8,8 +8,8 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { open, rename, rm, mkdtemp, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { UsageError } from '../codec/errors.js';
-import { SLICE_BYTES, type ByteSink, type ByteSource, type PayloadSpool } from '../pipeline/byteStreams.js';
+import { UsageError } from '../../codec/errors.js';
+import { SLICE_BYTES, type ByteSink, type ByteSource, type PayloadSpool } from '../../pipeline/byteStreams.js';
 
 /** A file ("-": stdin) in slices, with its size when known. */
 export function fileSource(path: string): { source: ByteSource; size?: number } {

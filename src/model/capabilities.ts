@@ -4,7 +4,7 @@
  * TypeScript. Every backend computes the same bits, so the choice is only
  * about speed.
  */
-import { wasmSimdSupported } from './model/exact/wasmKernels.js';
+import { wasmSimdSupported } from './exact/wasmKernels.js';
 
 export type BackendName = 'webgpu' | 'wasm' | 'ts';
 export type BackendChoice = BackendName | 'auto';

@@ -2,9 +2,7 @@
  * Output gathered into a Blob, which the browser may keep on disk rather
  * than in the page's memory: parts are folded into the Blob every few MB.
  */
-import type { ByteSink } from './byteStreams.js';
-
-export { blobSource } from './byteStreams.js';
+import type { ByteSink } from '../../pipeline/byteStreams.js';
 
 const FOLD_BYTES = 8 << 20;
 

@@ -5,9 +5,9 @@
  * needs no second pass: their entries and payloads are swapped back.
  */
 import { ARCHIVE_PROMPT, type ChunkEntry } from '../format/container.js';
-import { SourceReader, type ByteSource } from '../pipeline/byteStreams.js';
-import type { CodedChunk } from '../pipeline/chunkCoder.js';
-import type { CodedPrompt, PriorKind } from './promptPriors.js';
+import type { CodedPrompt, PriorKind } from '../steering/promptPriors.js';
+import { SourceReader, type ByteSource } from './byteStreams.js';
+import type { CodedChunk } from './chunkCoder.js';
 
 export interface ArchivePromptOptions {
   /** Prior the prompt is coded under (default: empirical, the cheapest measured; docs/steering.md). */

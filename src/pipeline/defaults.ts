@@ -1,0 +1,28 @@
+/**
+ * The pipeline's defaults, in one place: every front end (the app's worker,
+ * the Node pool, the CLI, benchmarks) takes them from here.
+ */
+
+/** The model used when nobody names one. */
+export const DEFAULT_MODEL = 'llmz-base';
+
+/** Chunks stepped together by the exact engine on a CPU backend (decode's lockstep batch). */
+export const CPU_BATCH = 8;
+
+/** The same on WebGPU, where a wider batch fills the GPU better. */
+export const GPU_BATCH = 32;
+
+/** Lockstep (hub) engines batch this many chunks unless told otherwise; the archive records it. */
+export const LOCKSTEP_BATCH = 4;
+
+/** Worker threads the CLI uses when not told: the machine's cores, at most this many. */
+export const MAX_DEFAULT_THREADS = 8;
+
+/** Threads for `cores` cores when the user names none. */
+export const defaultThreads = (cores: number) => Math.max(1, Math.min(cores, MAX_DEFAULT_THREADS));
+
+/** Helper workers beside the app's codec worker: one per extra core, at most 7. */
+export const browserHelpers = (cores: number) => Math.max(0, Math.min(MAX_DEFAULT_THREADS - 1, cores - 1));
+
+/** Chunks coded between progress reports (and the smallest unit handed to a runner). */
+export const REPORT_GROUP = 16;

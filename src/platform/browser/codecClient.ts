@@ -1,0 +1,53 @@
+/**
+ * The page's handle on the codec worker. Every call takes the AbortSignal
+ * first; aborting terminates the worker (RemoteWorker) and the next call
+ * starts a fresh one. The current config travels with every call.
+ */
+import * as Comlink from 'comlink';
+import type { HubChoice } from '../../model/hub/hubChoice.js';
+import type { WarningListener } from '../../pipeline/options.js';
+import type { ProgressListener } from '../../pipeline/progress.js';
+import { RemoteWorker } from '../shared/remoteWorker.js';
+import type { CodecApi, CodecConfig } from './codec.worker.js';
+
+const proxied = <T extends object>(f: T | undefined) => f && Comlink.proxy(f);
+
+export class CodecClient {
+  private readonly worker = new RemoteWorker<CodecApi>(() => {
+    const worker = new Worker(new URL('./codec.worker.ts', import.meta.url), { type: 'module' });
+    return { endpoint: worker, terminate: () => worker.terminate(), onExit: (listener) => worker.addEventListener('error', listener, { once: true }) };
+  });
+
+  constructor(private config: CodecConfig) {}
+
+  listModels(signal?: AbortSignal) {
+    return this.worker.call(signal, (api) => api.listModels(this.config));
+  }
+
+  /** Compress with another model from now on (decompression always follows the archive). */
+  useModel(name: string): void {
+    this.config = { ...this.config, model: name };
+  }
+
+  /** Compress (and open hub-model archives) with a hub model from now on; null goes back to the app's models. */
+  useHub(hub: HubChoice | null): void {
+    this.config = { ...this.config, hub: hub ?? undefined };
+  }
+
+  loadModel(signal?: AbortSignal, onProgress?: ProgressListener) {
+    const config = this.config;
+    return this.worker.call(signal, (api) => api.loadModel(config, proxied(onProgress)));
+  }
+
+  /** The archive of `input` (a File, or text as a Blob), read by the worker in slices. */
+  compress(signal: AbortSignal | undefined, input: Blob, onProgress?: ProgressListener): Promise<Blob> {
+    const config = this.config;
+    return this.worker.call(signal, (api) => api.compress(config, input, proxied(onProgress)));
+  }
+
+  /** The restored data; `onData` sees it arrive, chunk by chunk, in order. */
+  decompress(signal: AbortSignal | undefined, archive: Blob, onProgress?: ProgressListener, onData?: (bytes: Uint8Array) => void, onWarning?: WarningListener): Promise<Blob> {
+    const config = this.config;
+    return this.worker.call(signal, (api) => api.decompress(config, archive, proxied(onProgress), proxied(onData), proxied(onWarning)));
+  }
+}

@@ -1,0 +1,75 @@
+/** Models from disk for the Node front ends: the shipped ones in public/models/, or a folder the user names. */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ModelLoadError } from '../../codec/errors.js';
+import type { BackendChoice } from '../../model/capabilities.js';
+import type { HubChoice, HubDtype } from '../../model/hub/hubChoice.js';
+import { loadExactModel, type LoadedModel } from '../../model/loadedModel.js';
+import type { ModelListing, ModelSource } from '../../model/modelSource.js';
+import { DEFAULT_MODEL } from '../../pipeline/defaults.js';
+
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const MODELS_DIR = join(PACKAGE_ROOT, 'public/models');
+export const WASM_KERNELS = join(PACKAGE_ROOT, 'src/model/exact/wasm/kernels.wasm');
+export const ORT_WASM_DIR = join(PACKAGE_ROOT, 'node_modules/onnxruntime-web/dist/');
+/** `--model hf:FOLDER`: a float model in the transformers.js layout. */
+export const HUB_PREFIX = 'hf:';
+
+let index: ModelListing[] | null = null;
+
+/** public/models/index.json: the shipped models with their SHA-256 (read once). */
+function shippedModels(): ModelListing[] {
+  index ??= JSON.parse(readFileSync(join(MODELS_DIR, 'index.json'), 'utf8')) as ModelListing[];
+  return index;
+}
+
+/** A shipped model by name, or (a name the user typed) a folder or file path holding model.bin + tokenizer.json. */
+export function resolveModelDir(nameOrPath: string = DEFAULT_MODEL): string {
+  if (shippedModels().some((m) => m.name === nameOrPath)) return join(MODELS_DIR, nameOrPath);
+  const p = resolve(nameOrPath);
+  if (existsSync(p)) return statSync(p).isDirectory() ? p : dirname(p);
+  throw new ModelLoadError(`Model "${nameOrPath}" not found: it is neither one of ${shippedModels().map((m) => m.name).join(', ')} nor a folder at ${p}.`);
+}
+
+async function loadExact(nameOrPath: string, backend: BackendChoice | 'reference'): Promise<LoadedModel> {
+  const dir = resolveModelDir(nameOrPath);
+  const modelPath = join(dir, 'model.bin');
+  const tokPath = join(dir, 'tokenizer.json');
+  if (!existsSync(modelPath) || !existsSync(tokPath)) throw new ModelLoadError(`Model folder ${dir} needs model.bin and tokenizer.json.`);
+  return loadExactModel(new Uint8Array(readFileSync(modelPath)), readFileSync(tokPath, 'utf8'), { backend, wasmBytes: nodeModels.wasmKernels });
+}
+
+/**
+ * A float model from a local folder, run by onnxruntime-web's wasm in Node;
+ * transformers.js loads only now. The CLI never downloads: fetch the folder
+ * first (e.g. with git clone from the hub).
+ */
+async function loadHub(choice: HubChoice): Promise<LoadedModel> {
+  const dir = resolve(choice.location);
+  if (!existsSync(join(dir, 'config.json'))) {
+    throw new ModelLoadError(`No model in the transformers.js layout at ${dir} (config.json missing). The CLI loads hub models from a local folder only; download it first.`);
+  }
+  const { loadHubModel } = await import('../../model/hub/loadHubModel.js');
+  return loadHubModel({
+    location: dir,
+    dtype: choice.dtype,
+    device: 'cpu',
+    wasmPaths: ORT_WASM_DIR,
+    threads: 1,
+    readFile: async (name) => (existsSync(join(dir, name)) ? new Uint8Array(readFileSync(join(dir, name))) : null),
+  });
+}
+
+export const nodeModels: ModelSource = {
+  listModels: async () => shippedModels(),
+  loadExact,
+  loadHub,
+  wasmKernels: async () => readFileSync(WASM_KERNELS),
+};
+
+/** What `--model` names: "hf:FOLDER" (a hub model), or an exact model's name or path (default: the default model). */
+export function loadModelFromDisk(nameOrPath: string = DEFAULT_MODEL, backend: BackendChoice | 'reference' = 'auto', dtype?: HubDtype): Promise<LoadedModel> {
+  if (nameOrPath.startsWith(HUB_PREFIX)) return loadHub({ location: nameOrPath.slice(HUB_PREFIX.length), remote: false, dtype, device: 'cpu' });
+  return loadExact(nameOrPath, backend);
+}
