@@ -8,16 +8,16 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { loadModelFromDisk } from '../src/platform/node/nodeModelSource.js';
 import { compress } from '../src/pipeline/compressor.js';
 import { createNodePool } from '../src/platform/node/nodePool.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, dflt: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1]! : dflt);
-const limit = Number(flag('--limit', '32768'));
-const threads = Number(flag('--threads', String(availableParallelism())));
+const { values: flags } = parseArgs({ options: { limit: { type: 'string', default: '32768' }, threads: { type: 'string', default: String(availableParallelism()) }, sizes: { type: 'string' } } });
+const limit = Number(flags.limit);
+const threads = Number(flags.threads);
 const model = await loadModelFromDisk(undefined, threads > 1 ? 'reference' : 'auto'); // with a pool this thread only tokenizes
-const sizes = flag('--sizes', [32, 64, 128, 256, 512].filter((s) => s < model.identity.config.maxPos).join(',')).split(',').map(Number);
+const sizes = (flags.sizes ?? [32, 64, 128, 256, 512].filter((s) => s < model.identity.config.maxPos).join(',')).split(',').map(Number);
 const DEV = join(process.cwd(), '../shared/corpus/dev');
 const files = ['prose', 'wiki', 'code', 'markup'].map((f) => ({ name: f, data: new Uint8Array(readFileSync(join(DEV, f + '.txt'))).subarray(0, limit) }));
 const pool = threads > 1 ? await createNodePool({ threads }) : null;

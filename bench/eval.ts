@@ -14,6 +14,7 @@
  * float32 row (the reference of the ratios) is left out. --variant adds an
  * unshipped model folder (model.bin + tokenizer.json), e.g. the pruned one.
  */
+import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,15 +28,13 @@ import { decompress } from '../src/pipeline/decompressor.js';
 import { barChartSvg } from './evalChart.js';
 import { parseModelFile } from '../src/model/exact/modelFile.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
-const LIMIT = Number(flag('--limit') ?? 32768);
-const SPEED_BYTES = Number(flag('--speed-bytes') ?? 8192);
-const FLOAT = flag('--float');
-const EXTRA = argv.flatMap((a, i) => (argv[i - 1] === '--variant' ? [a] : []));
+const { values: flags } = parseArgs({
+  options: { limit: { type: 'string', default: '32768' }, 'speed-bytes': { type: 'string', default: '8192' }, float: { type: 'string' }, variant: { type: 'string', multiple: true, default: [] } },
+});
+const LIMIT = Number(flags.limit);
+const SPEED_BYTES = Number(flags['speed-bytes']);
+const FLOAT = flags.float;
+const EXTRA = flags.variant;
 const DEV = join(PACKAGE_ROOT, '../shared/corpus/dev');
 const FILES = ['prose', 'wiki', 'code', 'markup'];
 const DOCS = join(PACKAGE_ROOT, 'docs');

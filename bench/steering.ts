@@ -17,6 +17,7 @@
  *
  *   npm run bench:steering -- [--limit BYTES] [--learn-limit BYTES] [--model NAME|PATH] [--prefix TEXT] [--skip-domain]
  */
+import { parseArgs } from 'node:util';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModelFromDisk, resolveModelDir } from '../src/platform/node/nodeModelSource.js';
@@ -32,12 +33,19 @@ import { ARCHIVE_PROMPT } from '../src/format/container.js';
 import { codeFitted, fitPrompt } from '../src/steering/learnPrompt.js';
 import { PRIOR_KINDS } from '../src/steering/promptPriors.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, dflt?: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1]! : dflt);
-const limit = Number(flag('--limit', '16384'));
-const learnLimit = Number(flag('--learn-limit', '49152'));
-const modelArg = flag('--model');
-const prefixText = flag('--prefix', 'The following text is written in clear, correct English.\n\n')!;
+const { values: flags } = parseArgs({
+  options: {
+    limit: { type: 'string', default: '16384' },
+    'learn-limit': { type: 'string', default: '49152' },
+    model: { type: 'string' },
+    prefix: { type: 'string', default: 'The following text is written in clear, correct English.\n\n' },
+    'skip-domain': { type: 'boolean' },
+  },
+});
+const limit = Number(flags.limit);
+const learnLimit = Number(flags['learn-limit']);
+const modelArg = flags.model;
+const prefixText = flags.prefix;
 const DEV = join(process.cwd(), '../shared/corpus/dev');
 
 const model = await loadModelFromDisk(modelArg, 'wasm');
@@ -75,7 +83,7 @@ if (domain.length) {
 }
 
 console.log(`model ${model.identity.name} (${model.identity.sha256.slice(0, 12)}), one thread, ${model.engine.backend}\n`);
-if (argv.includes('--skip-domain')) variants.length = 0;
+if (flags['skip-domain']) variants.length = 0;
 else {
 console.log(`| steering | ${files.map((f) => f.name).join(' | ')} | total bytes | vs no prompt | chunks with a prompt | encode s |`);
 console.log(`|---|${files.map(() => '---').join('|')}|---|---|---|---|`);

@@ -13,7 +13,6 @@ import { RangeDecoder, RangeEncoder } from '../codec/rangeCoder.js';
 import type { LoadedModel } from '../model/loadedModel.js';
 import { bosShifted } from '../model/bosShifted.js';
 import { isLockstep, type LockstepEngine } from '../model/types.js';
-import type { DecodeRequest, EncodeRequest, TokenListener } from './runner.js';
 
 export interface DecodeJob {
   payload: Uint8Array;
@@ -30,6 +29,24 @@ export interface CodedChunk {
   /** When it was coded after the archive's prompt: the best coding without it (the encoder may yet drop that prompt). */
   fallback?: CodedChunk;
 }
+
+/** Chunks to code: their token ids, and the prompts the encoder may try. */
+export interface EncodeRequest {
+  chunks: Int32Array[];
+  /** Whether to try the model's domain prompts (default 'off'). */
+  steering?: Steering;
+  /** The archive's own soft prompt, a candidate under steering 'max'. */
+  archivePrompt?: Int32Array | null;
+}
+
+/** Chunks to decode, and the archive's own prompt if it carries one. */
+export interface DecodeRequest {
+  jobs: DecodeJob[];
+  archivePrompt?: Int32Array | null;
+}
+
+/** Told how many tokens were decoded since the last call. */
+export type TokenListener = (tokens: number) => void;
 
 /**
  * Whether the encoder tries the model's domain soft prompts on each chunk:

@@ -1,29 +1,11 @@
 /**
  * Where chunks get coded: on this thread, or spread over a pool of workers.
  * Chunks are independent, so the archive is the same whichever runs them.
- * Every runner takes the same two requests, the signal first, in-process or
- * across a worker boundary (src/platform/shared/chunkCoderWorker.ts).
+ * Every runner takes the same two requests (chunkCoder.ts), the signal first,
+ * in-process or across a worker boundary (src/platform/shared/chunkCoderWorker.ts).
  */
 import type { LoadedModel } from '../model/loadedModel.js';
-import { decodeChunks, encodeChunks, type CodedChunk, type DecodeJob, type Steering } from './chunkCoder.js';
-
-/** Chunks to code: their token ids, and the prompts the encoder may try. */
-export interface EncodeRequest {
-  chunks: Int32Array[];
-  /** Whether to try the model's domain prompts (default 'off'). */
-  steering?: Steering;
-  /** The archive's own soft prompt, a candidate under steering 'max'. */
-  archivePrompt?: Int32Array | null;
-}
-
-/** Chunks to decode, and the archive's own prompt if it carries one. */
-export interface DecodeRequest {
-  jobs: DecodeJob[];
-  archivePrompt?: Int32Array | null;
-}
-
-/** Told how many tokens were decoded since the last call. */
-export type TokenListener = (tokens: number) => void;
+import { decodeChunks, encodeChunks, type CodedChunk, type DecodeRequest, type EncodeRequest, type TokenListener } from './chunkCoder.js';
 
 export interface ChunkRunner {
   /** Chunks it can work on at once (a pool: workers x batch); groups handed to it should be at least this big. */

@@ -9,8 +9,8 @@ import * as Comlink from 'comlink';
 import { UsageError } from '../../codec/errors.js';
 import type { BackendChoice } from '../../model/capabilities.js';
 import type { LoadedModel } from '../../model/loadedModel.js';
-import { decodeChunks, encodeChunks } from '../../pipeline/chunkCoder.js';
-import type { ChunkRunner, DecodeRequest, EncodeRequest, TokenListener } from '../../pipeline/runner.js';
+import { decodeChunks, encodeChunks, type DecodeRequest, type EncodeRequest, type TokenListener } from '../../pipeline/chunkCoder.js';
+import type { ChunkRunner } from '../../pipeline/runner.js';
 import { guardErrors } from './errorTransfer.js';
 import type { RemoteWorker } from './remoteWorker.js';
 
