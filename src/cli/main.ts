@@ -10,6 +10,7 @@ import { bpcCommand } from './commands/bpc.js';
 import { compressCommand } from './commands/compress.js';
 import { decompressCommand } from './commands/decompress.js';
 import { infoCommand } from './commands/info.js';
+import { removeUnfinished } from '../platform/node/files.js';
 import { parseFlags, type Args } from './flags.js';
 
 const HELP = `llmz — text compression with a language model
@@ -27,7 +28,16 @@ const HELP = `llmz — text compression with a language model
 
 IN or OUT may be "-" for stdin/stdout. compress writes IN.llmz by default;
 decompress writes IN without ".llmz". Existing files are kept unless -f/--force.
-The default model is ${DEFAULT_MODEL}.`;
+Output files appear only when complete (an interrupted or failed run leaves
+none). Decompressing to stdout streams the text as it decodes, before the
+final checksum: on a damaged archive the stream ends with an error (exit 1).
+One archive per file: bytes after an archive are an error.
+Archives open with the model they were made with, found by its fingerprint
+among every released model; --model only forces another.
+The default model is ${DEFAULT_MODEL}.
+
+Exit codes: 0 done, 1 bad data or model, 2 bad usage, 130 interrupted,
+141 output pipe closed (e.g. by head).`;
 
 const COMMANDS: Record<string, (args: Args) => Promise<void>> = {
   compress: compressCommand,
@@ -48,7 +58,24 @@ async function run(argv: string[]): Promise<void> {
   await handler(parseFlags(rest));
 }
 
+// Ctrl-C or kill: no half-written output or spool stays behind
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.on(signal, () => {
+    removeUnfinished();
+    process.exit(code);
+  });
+}
+
+/** A reader that closed the pipe (`llmz decompress x.llmz - | head`) is not an error to report. */
+const closedPipe = (e: unknown) => (e as { code?: string } | null)?.code === 'EPIPE';
+process.stdout.on('error', (e) => {
+  if (!closedPipe(e)) throw e;
+  removeUnfinished();
+  process.exit(141);
+});
+
 run(process.argv.slice(2)).catch((e: unknown) => {
+  if (closedPipe(e)) return void (process.exitCode = 141);
   const msg = e instanceof Error ? `${e.name === 'Error' ? 'error' : e.name}: ${e.message}` : String(e);
   process.stderr.write(`llmz: ${msg.replace(/\s*\n\s*/g, ' ')}\n`);
   process.exitCode = e instanceof UsageError ? 2 : e instanceof LlmzError ? 1 : 70;

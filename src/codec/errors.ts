@@ -38,13 +38,20 @@ export class CorruptArchiveError extends LlmzError {
 /** The archive needs a model other than the one loaded. */
 export class WrongModelError extends LlmzError {
   override name = 'WrongModelError';
-  /** `needed`: the model's name, or "#fingerprint" for compact archives, which name none. */
-  constructor(readonly needed: string, readonly loaded: string, detail: string) {
+  /**
+   * `needed`: the model's name, or "#fingerprint" for compact archives, which
+   * name none; `advice` replaces the closing sentence when the caller knows
+   * better (e.g. the model is in the registry, only another one was forced).
+   */
+  constructor(readonly needed: string, readonly loaded: string, detail: string, advice?: string) {
     super(
       needed.startsWith('#')
-        ? // the app and CLI already looked for a shipped model with this fingerprint: most likely an earlier version of one
-          `This archive was made with a model this copy of llmz does not have (${detail}), probably an earlier version of a built-in model. Open it with the llmz version that made it, or load that model file.`
-        : `This archive was made with model "${needed}" (${detail}); the loaded model is "${loaded}". Load "${needed}" to open it.`,
+        ? // the app and CLI already looked for a listed model with this fingerprint: it is none of them
+          `This archive was made with a model this copy of llmz does not have (${detail}). ${advice ?? 'Open it with the llmz version that made it, or load that model file.'}`
+        : needed === loaded
+          ? // a forced model of the right name but another release: the registry holds the one it needs, found by fingerprint
+            `This archive was made with another version of model "${needed}" (${detail}) than the one loaded. ${advice ?? 'Open it without choosing a model: llmz finds the version it needs by its fingerprint.'}`
+          : `This archive was made with model "${needed}" (${detail}); the loaded model is "${loaded}". ${advice ?? `Load "${needed}" to open it.`}`,
     );
   }
 }
@@ -70,6 +77,23 @@ export class CancelledError extends LlmzError {
 /** A model file that cannot be read or does not match its description. */
 export class ModelLoadError extends LlmzError {
   override name = 'ModelLoadError';
+}
+
+/**
+ * A model file whose bytes are not the ones the model list names (damaged on
+ * disk or in the browser's cache): never used, since it would make archives
+ * no other copy of llmz can open.
+ */
+export class ModelIntegrityError extends LlmzError {
+  override name = 'ModelIntegrityError';
+  constructor(
+    readonly model: string,
+    readonly expected: string,
+    readonly actual: string,
+    recovery: string,
+  ) {
+    super(`The file of model "${model}" is damaged (its SHA-256 is ${actual.slice(0, 16)}…, the model list says ${expected.slice(0, 16)}…), so it is not used. ${recovery}`);
+  }
 }
 
 /** Invalid arguments from a caller (CLI flags, API options). */

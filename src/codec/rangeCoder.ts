@@ -153,4 +153,15 @@ export class RangeDecoder {
   get bytesRead(): number {
     return Math.min(this.pos, this.bytes.length);
   }
+
+  /**
+   * Whether the payload holds bytes no encoder would have written for what was
+   * decoded: the encoder emits fewer bytes than the decoder reads (its last
+   * pending byte is never written, and trailing zeros are dropped), so a
+   * payload longer than what was read carries data from elsewhere (another
+   * archive joined to this one, or damage). Checked when a chunk is done.
+   */
+  get hasTrailingBytes(): boolean {
+    return this.bytes.length > this.pos;
+  }
 }

@@ -210,6 +210,7 @@ export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRea
   if (complete && chunkCount * 6 > r.remaining) throw new TruncatedArchiveError('The archive is cut short: its chunk table needs more bytes than the file has. Get the complete file or link again.');
   const chunks: ChunkEntry[] = [];
   let storedTotal = 0;
+  let tokenTotal = 0;
   for (let i = 0; i < chunkCount; i++) {
     const { kind, count, prompt } = splitEntryWord(r.varint(53), (flags & FLAG_PROMPTS) !== 0);
     const payloadLength = r.varint(49);
@@ -219,9 +220,12 @@ export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRea
     if (kind === 'model' && count === 0) throw new CorruptArchiveError(`Damaged archive: chunk ${i} codes no tokens.`);
     if (kind === 'model' && payloadLength > maxModelPayload(count)) throw new CorruptArchiveError(`Damaged archive: chunk ${i} is longer than ${count} tokens can be.`);
     if (kind === 'stored') storedTotal += count;
+    else tokenTotal += count;
     chunks.push({ kind, count, payloadLength, crc32: c, prompt });
   }
   if (storedTotal > originalLength) throw new CorruptArchiveError('Damaged archive: stored chunks exceed the original length.');
+  // every token stands for at least one byte: more tokens than bytes is a claim no encoder makes (and decoding it would be wasted work)
+  if (tokenTotal + storedTotal > originalLength) throw new CorruptArchiveError('Damaged archive: it claims more tokens than the original has bytes.');
   const whole = chunkCount === 1 ? chunks[0]!.crc32 : r.u32();
   let archivePrompt: Uint8Array | undefined;
   if (flags & FLAG_ARCHIVE_PROMPT) {
@@ -285,6 +289,7 @@ function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, co
     throw new CorruptArchiveError('The archive has unexpected trailing bytes: it was damaged or joined with other data.');
   }
   if (kind === 'model' && (count === 0 || originalLength === 0)) throw new CorruptArchiveError('Damaged archive: the chunk codes no tokens.');
+  if (count > originalLength) throw new CorruptArchiveError('Damaged archive: it claims more tokens than the original has bytes.');
   if (kind === 'stored' && prompt) throw new CorruptArchiveError('Damaged archive: a stored chunk names a prompt.');
   if (prompt === ARCHIVE_PROMPT) throw new CorruptArchiveError("Damaged archive: the chunk names the archive's prompt, which it does not have.");
   if (kind === 'model' && payloadLength > maxModelPayload(count)) throw new CorruptArchiveError(`Damaged archive: the chunk is longer than ${count} tokens can be.`);

@@ -1,5 +1,5 @@
 /** A model ready to code: engine + tokenizer + the identity archives record. */
-import { ModelLoadError } from '../codec/errors.js';
+import { ModelIntegrityError, ModelLoadError } from '../codec/errors.js';
 import { toHex } from '../codec/hex.js';
 import { ByteTokenizer } from './tokenizer.js';
 import type { AnyEngine, ModelIdentity } from './types.js';
@@ -35,6 +35,8 @@ export interface LoadOptions {
   backend?: BackendChoice | 'reference';
   /** The compiled kernels (src/model/exact/wasm/kernels.wasm), needed for the wasm backend. */
   wasmBytes?: () => Promise<BufferSource>;
+  /** The model file's SHA-256 as the model list gives it: other bytes are refused (ModelIntegrityError) before any use. */
+  expect?: { sha256: string; name?: string; recovery: string };
 }
 
 async function createEngine(identity: ModelIdentity, weights: ReturnType<typeof weightsOf>, opts: LoadOptions) {
@@ -66,6 +68,11 @@ async function createEngine(identity: ModelIdentity, weights: ReturnType<typeof 
 
 /** Build the exact engine's model from its two files. */
 export async function loadExactModel(modelBytes: Uint8Array, tokenizerText: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+  const sha256 = await sha256Hex(modelBytes);
+  if (opts.expect && opts.expect.sha256 !== sha256) {
+    // (the name in a damaged file may itself be damaged: the model list's is not)
+    throw new ModelIntegrityError(opts.expect.name ?? 'unknown', opts.expect.sha256, sha256, opts.expect.recovery);
+  }
   const file = parseModelFile(modelBytes);
   const tokenizerSha256 = await sha256Hex(new TextEncoder().encode(tokenizerText));
   if (file.header.tokenizer_sha256 && file.header.tokenizer_sha256 !== tokenizerSha256) {
@@ -76,7 +83,7 @@ export async function loadExactModel(modelBytes: Uint8Array, tokenizerText: stri
   if (tokenizer.vocabSize > config.vocab) throw new ModelLoadError('The tokenizer has more tokens than the model.');
   const identity: ModelIdentity = {
     name: file.header.name,
-    sha256: await sha256Hex(modelBytes),
+    sha256,
     tokenizerSha256,
     numericsId: file.header.numerics,
     config,

@@ -176,6 +176,13 @@ export async function encodeChunks(
   return out;
 }
 
+/** A chunk's payload must end where its tokens do (RangeDecoder.hasTrailingBytes). */
+function refuseTrailingBytes(decoder: RangeDecoder): void {
+  if (decoder.hasTrailingBytes) {
+    throw new CorruptArchiveError('The archive has data after its end: it was damaged or joined with other data (llmz opens one archive per file).');
+  }
+}
+
 /** Bits the coder spends on `symbol` with this table. */
 function codeLength(table: FrequencyTable, symbol: number): number {
   return Math.log2(table.total / table.get(symbol));
@@ -204,6 +211,7 @@ export async function decodeChunks(
       const tables = new TableBuilder();
       const visit = (g: number, t: number, logits: Int32Array) => (ids[g]![t] = decoders[g]!.decode(tables.table(logits)));
       await stepGroup(engine, group.map((j) => j.count), bos, visit, signal, onTokens);
+      decoders.forEach(refuseTrailingBytes);
       out.push(...ids);
     }
     return out;
@@ -247,6 +255,7 @@ export async function decodeChunks(
     } finally {
       streams.forEach((s) => engine.freeStream(s));
     }
+    decoders.forEach(refuseTrailingBytes);
     out.push(...ids);
   }
   return out;

@@ -9,6 +9,7 @@ import { ERROR_CLASSES, errorRecord, guardErrors, reviveError } from '../../src/
 const samples: errors.LlmzError[] = Object.values(ERROR_CLASSES).map((C) => {
   if (C === errors.WrongModelError) return new errors.WrongModelError('llmz-mystery', 'llmz-base', 'weights 0011');
   if (C === errors.UnsupportedVersionError) return new errors.UnsupportedVersionError(9, 1);
+  if (C === errors.ModelIntegrityError) return new errors.ModelIntegrityError('llmz-base', 'aa'.repeat(32), 'bb'.repeat(32), 'Download it again.');
   return new (C as new (m: string) => errors.LlmzError)(`a ${C.name} happened`);
 });
 
@@ -61,7 +62,7 @@ describe('errors across a worker boundary', () => {
     const caught = await remote.fail().then(() => new Error("did not fail"), (e: unknown) => reviveError(e));
     expect(caught).toBeInstanceOf(errors.WrongModelError);
     expect((caught as errors.WrongModelError).needed).toBe('#0011223344556677');
-    expect(caught.message).toContain('probably an earlier version of a built-in model');
+    expect(caught.message).toContain('a model this copy of llmz does not have');
     port1.close();
     port2.close();
   });

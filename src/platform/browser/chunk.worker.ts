@@ -2,4 +2,4 @@
 import { exposeChunkCoder } from '../shared/chunkCoderWorker.js';
 import { loadModelFromUrl } from './browserModelSource.js';
 
-exposeChunkCoder(self as unknown as Worker, (url, backend) => loadModelFromUrl(url, backend));
+exposeChunkCoder(self as unknown as Worker, (spec) => loadModelFromUrl(spec.model, spec.backend, spec.sha256));

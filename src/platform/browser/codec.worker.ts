@@ -77,8 +77,11 @@ function ensureHubModel(config: CodecConfig, hub: HubChoice, onProgress?: Progre
   return cached(key, () => sourceFor(config).loadHub(hub, loadProgress(onProgress)));
 }
 
-const ensureModel = (config: CodecConfig, name: string, onProgress?: ProgressListener) =>
-  cached(name, () => sourceFor(config).loadExact(name, config.backend, loadProgress(onProgress)));
+/** An exact model by registry reference (a name, or the SHA-256 an archive's fingerprint led to). */
+const ensureModel = async (config: CodecConfig, ref: string, onProgress?: ProgressListener) => {
+  const { listed } = await sourceFor(config).locate(ref);
+  return cached(listed.sha256, () => sourceFor(config).loadExact(listed.sha256, config.backend, loadProgress(onProgress)));
+};
 
 /** The model to compress with: the chosen hub model, else the chosen app model. */
 const compressModel = (config: CodecConfig, onProgress?: ProgressListener) =>
@@ -88,10 +91,11 @@ const compressModel = (config: CodecConfig, onProgress?: ProgressListener) =>
 async function runnerFor(config: CodecConfig, m: LoadedModel): Promise<ChunkRunner | undefined> {
   if (isLockstep(m.engine)) return undefined; // the compressor codes hub models here, in recorded batches
   if (m.engine.backend === 'webgpu' || HELPERS === 0) return localRunner(m, m.engine.backend === 'webgpu' ? GPU_BATCH : CPU_BATCH);
-  const name = m.identity.name;
-  let h = helpers.get(name);
+  const sha256 = m.identity.sha256;
+  let h = helpers.get(sha256);
   if (!h) {
-    const spec = { model: sourceFor(config).modelUrl(name), backend: m.engine.backend as BackendChoice, batch: CPU_BATCH };
+    const { url } = await sourceFor(config).locate(sha256);
+    const spec = { model: url, sha256, backend: m.engine.backend as BackendChoice, batch: CPU_BATCH };
     const spawn = () => {
       const worker = new Worker(new URL('./chunk.worker.ts', import.meta.url), { type: 'module' });
       return { endpoint: worker, terminate: () => worker.terminate(), onExit: (listener: (e: unknown) => void) => worker.addEventListener('error', listener, { once: true }) };
@@ -102,7 +106,7 @@ async function runnerFor(config: CodecConfig, m: LoadedModel): Promise<ChunkRunn
       () => workers.map(remoteChunkRunner),
       () => (workers.forEach((w) => void w.close()), []),
     );
-    helpers.set(name, h);
+    helpers.set(sha256, h);
   }
   const extra = await h;
   return extra.length ? poolRunner([localRunner(m, CPU_BATCH), ...extra], CPU_BATCH) : localRunner(m, CPU_BATCH);
@@ -115,6 +119,13 @@ const api = {
     const m = await compressModel(config, onProgress);
     const workers = m.engine.backend === 'webgpu' || isLockstep(m.engine) ? 1 : 1 + HELPERS;
     return { name: m.identity.name, backend: m.engine.backend, contextTokens: m.contextTokens, sha256: m.identity.sha256, workers };
+  },
+
+  /** After a ModelIntegrityError: drops the model's cached files (and this worker's copy) so the next load downloads them again. */
+  async repairModel(config: CodecConfig, ref: string): Promise<void> {
+    const { listed } = await sourceFor(config).locate(ref);
+    models.delete(listed.sha256);
+    await sourceFor(config).forget(ref);
   },
 
   /** Compresses a Blob (a File, or pasted text) read in slices; the archive comes back as a Blob. */
@@ -137,8 +148,8 @@ const api = {
       if (!config.hub) throw new UsageError(`This archive was made with the hub model "${needs.name}". Choose that model under "Hub model" to open it.`);
       m = await ensureHubModel(config, config.hub, onProgress);
     } else if (needs.kind === 'exact') {
-      // An archive of another of our models loads that model; anything else meets WrongModelError.
-      m = await ensureModel(config, needs.name, onProgress);
+      // An archive of a listed model (a retired one too) loads that model; anything else meets WrongModelError.
+      m = await ensureModel(config, needs.ref, onProgress);
     }
     const sink = new BlobSink(onData);
     await decodeArchive(opened, m, sink, { onProgress, onWarning, runner: m ? await runnerFor(config, m) : undefined });

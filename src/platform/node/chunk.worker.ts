@@ -4,4 +4,4 @@ import { parentPort } from 'node:worker_threads';
 import { exposeChunkCoder } from '../shared/chunkCoderWorker.js';
 import { nodeModels } from './nodeModelSource.js';
 
-exposeChunkCoder(nodeEndpoint(parentPort!), (model, backend) => nodeModels.loadExact(model, backend));
+exposeChunkCoder(nodeEndpoint(parentPort!), (spec) => nodeModels.loadExact(spec.model, spec.backend));

@@ -4,12 +4,24 @@
  * whole job succeeded (a failed decompression leaves no half-written file),
  * and a payload spool on disk so memory stays flat however big the input.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
 import { open, rename, rm, mkdtemp, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../../codec/errors.js';
 import { SLICE_BYTES, type ByteSink, type ByteSource, type PayloadSpool } from '../../pipeline/byteStreams.js';
+
+/**
+ * Temporary files and folders of unfinished work (.partial outputs, spools),
+ * removed by `removeUnfinished` when the process is interrupted (Ctrl-C).
+ */
+const unfinished = new Set<string>();
+
+/** Removes every unfinished output and spool at once (synchronous: for signal handlers). */
+export function removeUnfinished(): void {
+  for (const path of unfinished) rmSync(path, { recursive: true, force: true });
+  unfinished.clear();
+}
 
 /** A file ("-": stdin) in slices, with its size when known. */
 export function fileSource(path: string): { source: ByteSource; size?: number } {
@@ -59,7 +71,10 @@ export async function outputFile(path: string, opts: { binary: boolean; force: b
     return { write: (b) => out.write(b), commit: () => out.flush(), abandon: async () => {} };
   }
   if (!opts.force && existsSync(path)) throw new UsageError(`${path} already exists. Use --force to overwrite it, or -o to pick another name.`);
-  const partial = join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
+  const dir = dirname(path);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir}: no such folder for the output. Create it first, or pick another -o.`);
+  const partial = join(dir, `.${basename(path)}.${process.pid}.partial`);
+  unfinished.add(partial);
   const fh = await open(partial, 'w');
   const out = new Batched(async (b) => void (await fh.write(b)));
   let closed = false;
@@ -74,10 +89,12 @@ export async function outputFile(path: string, opts: { binary: boolean; force: b
     commit: async () => {
       await close();
       await rename(partial, path);
+      unfinished.delete(partial);
     },
     abandon: async () => {
       await close().catch(() => {});
       await rm(partial, { force: true });
+      unfinished.delete(partial);
     },
   };
 }
@@ -92,6 +109,7 @@ export class FileSpool implements PayloadSpool {
   private async handle(): Promise<FileHandle> {
     if (!this.fh) {
       this.dir = await mkdtemp(join(tmpdir(), 'llmz-'));
+      unfinished.add(this.dir);
       this.fh = await open(join(this.dir, 'payloads'), 'w+');
     }
     return this.fh;
@@ -118,5 +136,6 @@ export class FileSpool implements PayloadSpool {
     await this.fh?.close().catch(() => {});
     this.fh = null;
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
+    unfinished.delete(this.dir);
   }
 }

@@ -6,11 +6,12 @@ import { ModelLoadError } from '../../codec/errors.js';
 import type { BackendChoice } from '../../model/capabilities.js';
 import type { HubChoice, HubDtype } from '../../model/hub/hubChoice.js';
 import { loadExactModel, type LoadedModel } from '../../model/loadedModel.js';
-import type { ModelListing, ModelSource } from '../../model/modelSource.js';
+import { findModel, offeredModels, type ModelListing, type ModelSource } from '../../model/modelSource.js';
 import { DEFAULT_MODEL } from '../../pipeline/defaults.js';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const MODELS_DIR = join(PACKAGE_ROOT, 'public/models');
+/** The model registry: index.json and the model folders (LLMZ_MODELS_DIR to keep it elsewhere, e.g. a package of retired models). */
+export const MODELS_DIR = process.env.LLMZ_MODELS_DIR ? resolve(process.env.LLMZ_MODELS_DIR) : join(PACKAGE_ROOT, 'public/models');
 export const WASM_KERNELS = join(PACKAGE_ROOT, 'src/model/exact/wasm/kernels.wasm');
 export const ORT_WASM_DIR = join(PACKAGE_ROOT, 'node_modules/onnxruntime-web/dist/');
 /** `--model hf:FOLDER`: a float model in the transformers.js layout. */
@@ -18,26 +19,37 @@ export const HUB_PREFIX = 'hf:';
 
 let index: ModelListing[] | null = null;
 
-/** public/models/index.json: the shipped models with their SHA-256 (read once). */
+/** public/models/index.json: every released model with its SHA-256 (read once). */
 function shippedModels(): ModelListing[] {
   index ??= JSON.parse(readFileSync(join(MODELS_DIR, 'index.json'), 'utf8')) as ModelListing[];
   return index;
 }
 
-/** A shipped model by name, or (a name the user typed) a folder or file path holding model.bin + tokenizer.json. */
-export function resolveModelDir(nameOrPath: string = DEFAULT_MODEL): string {
-  if (shippedModels().some((m) => m.name === nameOrPath)) return join(MODELS_DIR, nameOrPath);
-  const p = resolve(nameOrPath);
-  if (existsSync(p)) return statSync(p).isDirectory() ? p : dirname(p);
-  throw new ModelLoadError(`Model "${nameOrPath}" not found: it is neither one of ${shippedModels().map((m) => m.name).join(', ')} nor a folder at ${p}.`);
+const RECOVERY = 'Restore it: reinstall llmz, or in a checkout run "git checkout -- public/models".';
+
+/**
+ * A listed model (findModel: a name or SHA-256), or — only for what the user
+ * typed, never for a name from an archive — a folder or file path holding
+ * model.bin + tokenizer.json. Listed models are checked against their SHA-256.
+ */
+export function resolveModel(ref: string = DEFAULT_MODEL): { dir: string; listed?: ModelListing } {
+  const listed = findModel(shippedModels(), ref);
+  if (listed) return { dir: join(MODELS_DIR, listed.path), listed };
+  const p = resolve(ref);
+  if (existsSync(p)) return { dir: statSync(p).isDirectory() ? p : dirname(p) };
+  const names = [...new Set(offeredModels(shippedModels()).map((m) => m.name))].join(', ');
+  throw new ModelLoadError(`Model "${ref}" not found: it is neither one of ${names} nor a folder at ${p}.`);
 }
 
-async function loadExact(nameOrPath: string, backend: BackendChoice | 'reference'): Promise<LoadedModel> {
-  const dir = resolveModelDir(nameOrPath);
+export const resolveModelDir = (ref?: string) => resolveModel(ref).dir;
+
+async function loadExact(ref: string, backend: BackendChoice | 'reference'): Promise<LoadedModel> {
+  const { dir, listed } = resolveModel(ref);
   const modelPath = join(dir, 'model.bin');
   const tokPath = join(dir, 'tokenizer.json');
   if (!existsSync(modelPath) || !existsSync(tokPath)) throw new ModelLoadError(`Model folder ${dir} needs model.bin and tokenizer.json.`);
-  return loadExactModel(new Uint8Array(readFileSync(modelPath)), readFileSync(tokPath, 'utf8'), { backend, wasmBytes: nodeModels.wasmKernels });
+  const expect = listed && { sha256: listed.sha256, name: `${listed.name}@${listed.version}`, recovery: RECOVERY };
+  return loadExactModel(new Uint8Array(readFileSync(modelPath)), readFileSync(tokPath, 'utf8'), { backend, wasmBytes: nodeModels.wasmKernels, expect });
 }
 
 /**

@@ -20,9 +20,13 @@ export interface ChunkCoderSpec {
   backend: BackendChoice;
   /** Chunks stepped together. */
   batch: number;
+  /** The model file's SHA-256 as the registry lists it (the browser's helpers check it; Node's loader looks it up). */
+  sha256?: string;
 }
 
-function chunkCoder(loadModel: (model: string, backend: BackendChoice) => Promise<LoadedModel>) {
+export type ChunkModelLoader = (spec: ChunkCoderSpec) => Promise<LoadedModel>;
+
+function chunkCoder(loadModel: ChunkModelLoader) {
   let loaded: { model: Promise<LoadedModel>; batch: number } | null = null;
   const ready = () => {
     if (!loaded) throw new UsageError('The chunk worker was used before load().');
@@ -31,7 +35,7 @@ function chunkCoder(loadModel: (model: string, backend: BackendChoice) => Promis
   return {
     /** Loads the model (once); returns the backend it runs on. */
     async load(spec: ChunkCoderSpec): Promise<string> {
-      loaded ??= { model: loadModel(spec.model, spec.backend), batch: spec.batch };
+      loaded ??= { model: loadModel(spec), batch: spec.batch };
       return (await loaded.model).engine.backend;
     },
     async encode(request: EncodeRequest) {
@@ -48,7 +52,7 @@ function chunkCoder(loadModel: (model: string, backend: BackendChoice) => Promis
 export type ChunkCoderApi = ReturnType<typeof chunkCoder>;
 
 /** What a chunk worker entry calls: serve the protocol on `endpoint`, loading models with `loadModel`. */
-export function exposeChunkCoder(endpoint: Comlink.Endpoint, loadModel: (model: string, backend: BackendChoice) => Promise<LoadedModel>): void {
+export function exposeChunkCoder(endpoint: Comlink.Endpoint, loadModel: ChunkModelLoader): void {
   Comlink.expose(guardErrors(chunkCoder(loadModel)), endpoint);
 }
 

@@ -23,6 +23,7 @@ export const ERROR_CLASSES: Record<string, new (...args: never[]) => errors.Llmz
   TooLargeForLinkError: errors.TooLargeForLinkError,
   CancelledError: errors.CancelledError,
   ModelLoadError: errors.ModelLoadError,
+  ModelIntegrityError: errors.ModelIntegrityError,
   UsageError: errors.UsageError,
   DeviceMismatchError: errors.DeviceMismatchError,
 };

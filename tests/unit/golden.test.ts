@@ -1,0 +1,46 @@
+/**
+ * Every archive llmz has ever made keeps decoding: tests/golden/ holds
+ * archives written by the code of each release with its model
+ * (scripts/make-golden.sh), decoded here the way the CLI does — the model
+ * found by fingerprint in the registry, retired ones included.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { linkToArchive } from '../../src/format/shareLink.js';
+import { readArchive } from '../../src/format/container.js';
+import { modelForArchive } from '../../src/model/modelSource.js';
+import { DEFAULT_MODEL } from '../../src/pipeline/defaults.js';
+import { decompress } from '../../src/pipeline/decompressor.js';
+import { nodeModels } from '../../src/platform/node/nodeModelSource.js';
+
+const GOLDEN = join(process.cwd(), 'tests/golden');
+const input = (name: string) => new Uint8Array(readFileSync(join(GOLDEN, 'inputs', name)));
+/** Which input each archive was made from. */
+const ORIGINAL: Record<string, string> = { 'message.llmz': 'message.txt', 'multichunk.llmz': 'multichunk.txt', 'random.llmz': 'random.bin', 'steering.llmz': 'multichunk.txt' };
+const releases = readdirSync(GOLDEN).filter((d) => d.includes('@')).sort();
+
+async function open(archive: Uint8Array): Promise<Uint8Array> {
+  const needs = modelForArchive(readArchive(archive).header, await nodeModels.listModels(), DEFAULT_MODEL);
+  const model = needs.kind === 'exact' ? await nodeModels.loadExact(needs.ref, 'wasm') : null;
+  return decompress(archive, model);
+}
+
+describe('golden archives (tests/golden/)', () => {
+  it('cover every released model', async () => {
+    const listed = (await nodeModels.listModels()).map((m) => `${m.name}@${m.version}`).sort();
+    expect(releases).toEqual(listed);
+  });
+
+  for (const release of releases) {
+    it(`${release} (made by ${readFileSync(join(GOLDEN, release, 'MADE-BY'), 'utf8').trim()}): every archive and the link decode exactly`, async () => {
+      const files = readdirSync(join(GOLDEN, release)).filter((f) => f.endsWith('.llmz'));
+      expect(files).toEqual(expect.arrayContaining(['message.llmz', 'multichunk.llmz', 'random.llmz']));
+      for (const f of files) expect(await open(new Uint8Array(readFileSync(join(GOLDEN, release, f))))).toEqual(input(ORIGINAL[f]!));
+      const link = readFileSync(join(GOLDEN, release, 'message.link'), 'utf8').trim();
+      const fromLink = linkToArchive(link)!;
+      expect(fromLink).toEqual(new Uint8Array(readFileSync(join(GOLDEN, release, 'message.llmz'))));
+      expect(await open(fromLink)).toEqual(input('message.txt'));
+    });
+  }
+});
