@@ -11,6 +11,7 @@ import type { FrequencyTable } from '../codec/frequencyTable.js';
 import { TableBuilder } from '../codec/logitsToFrequencies.js';
 import { RangeDecoder, RangeEncoder } from '../codec/rangeCoder.js';
 import type { LoadedModel } from '../model/loadedModel.js';
+import { STEPS_PER_YIELD, yieldToHost } from './yieldToHost.js';
 import { bosShifted } from '../model/bosShifted.js';
 import { isLockstep, type LockstepEngine } from '../model/types.js';
 
@@ -144,6 +145,7 @@ export async function encodeChunks(
   const prefillOne = async (x: Int32Array, k: number) => (await engine.prefill([x], [k ? prompts[k - 1]!.vectors : null]))[0]!;
   const indexOf = (k: number) => (k ? prompts[k - 1]!.index : 0);
   for (const ids of chunks) {
+    await yieldToHost();
     if (signal?.aborted) throw new CancelledError();
     const input = bosShifted(ids, bos);
     let chosen = 0;
@@ -239,6 +241,7 @@ export async function decodeChunks(
     try {
       for (const [g, v] of vectors.entries()) if (v) await engine.feedPrompt(streams[g]!, v);
       for (let t = 0; live.length > 0; t++) {
+        if (t % STEPS_PER_YIELD === 0) await yieldToHost();
         if (signal?.aborted) throw new CancelledError();
         const logits = await engine.step(
           live.map((g) => streams[g]!),

@@ -3,6 +3,8 @@
  * worker boundary). Warnings are not progress: they go to `onWarning`.
  */
 export type Progress =
+  /** An archive's header was read: what it claims to hold, shown (with a cancel) before any work on it. */
+  | { stage: 'opening'; originalBytes: number; chunks: number }
   | { stage: 'loading-model'; loaded: number; total: number }
   | { stage: 'tokenizing'; bytesDone: number; bytesTotal: number }
   /** Steering 'max': fitting the archive's own soft prompt to the input (gradient steps). */

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './cspGuard.js';
 import { readFileSync } from 'node:fs';
 
 const SAMPLE =
@@ -27,12 +27,15 @@ test('paste → compress → download → drop the file → same text', async ({
   await expect(page.getByRole('textbox', { name: 'Decompressed text' })).toHaveValue(SAMPLE, { timeout: 90_000 });
 });
 
-test('copy link → open it in a new context → same text', async ({ page, browser }) => {
+test('copy link → the link is shown with its length, kept out of the page URL → opens in a new context', async ({ page, browser }) => {
   await compressText(page, SAMPLE);
   await page.getByRole('button', { name: 'Copy share link' }).click();
   await expect(page.getByRole('button', { name: 'Link copied' })).toBeVisible();
-  const link = page.url();
+  const link = await page.getByTestId('share-link').inputValue();
   expect(link).toContain('#z=');
+  await expect(page.getByText(`Share link (${link.length} characters)`)).toBeVisible();
+  // the text's archive never enters the page's URL (and so the browser's history)
+  expect(page.url()).not.toContain('#z=');
 
   const other = await browser.newContext();
   const p2 = await other.newPage();
@@ -75,7 +78,7 @@ test('after the first visit a link still opens offline', async ({ browser }) => 
   const page = await context.newPage();
   await compressText(page, SAMPLE);
   await page.getByRole('button', { name: 'Copy share link' }).click();
-  const link = page.url();
+  const link = await page.getByTestId('share-link').inputValue();
   await expect(page.getByTestId('offline-ready')).toBeVisible({ timeout: 60_000 });
   await context.setOffline(true);
   await page.goto('about:blank');

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './cspGuard.js';
 
 interface SelfTest {
   done: boolean;

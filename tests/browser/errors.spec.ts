@@ -6,7 +6,7 @@
  * a field of the error.
  */
 import { execFileSync } from 'node:child_process';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './cspGuard.js';
 
 interface Failure {
   name: string;

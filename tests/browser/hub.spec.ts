@@ -6,7 +6,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './cspGuard.js';
 
 const FIXTURE = 'tests/fixtures/tiny-gpt2';
 const TEXT = 'A hub model compresses this; the same kind of device opens it.\n';

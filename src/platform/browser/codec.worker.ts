@@ -142,6 +142,7 @@ const api = {
    */
   async decompress(config: CodecConfig, archive: Blob, onProgress?: ProgressListener, onData?: (bytes: Uint8Array) => void, onWarning?: WarningListener): Promise<Blob> {
     const opened = await openArchive(blobSource(archive)); // typed errors before any model download
+    onProgress?.({ stage: 'opening', originalBytes: opened.header.originalLength, chunks: opened.header.chunks.length });
     const needs = modelForArchive(opened.header, await sourceFor(config).listModels(), config.model);
     let m: LoadedModel | null = null;
     if (needs.kind === 'hub') {

@@ -39,6 +39,12 @@ export class CodecClient {
     return this.worker.call(signal, (api) => api.loadModel(config, proxied(onProgress)));
   }
 
+  /** After a ModelIntegrityError: the worker drops the cached copy of `ref`'s files, so the next load downloads them. */
+  repairModel(signal: AbortSignal | undefined, ref: string): Promise<void> {
+    const config = this.config;
+    return this.worker.call(signal, (api) => api.repairModel(config, ref));
+  }
+
   /** The archive of `input` (a File, or text as a Blob), read by the worker in slices. */
   compress(signal: AbortSignal | undefined, input: Blob, onProgress?: ProgressListener): Promise<Blob> {
     const config = this.config;

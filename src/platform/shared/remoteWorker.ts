@@ -21,8 +21,9 @@ export interface WorkerHandle {
 interface Live<Api> {
   handle: WorkerHandle;
   api: Comlink.Remote<Api>;
-  /** Rejects when the worker dies. */
+  /** Rejects when the worker dies or is stopped, so no call on it waits forever. */
   gone: Promise<never>;
+  end: (error: unknown) => void;
   /** `init` done (e.g. the model loaded). */
   ready: Promise<unknown>;
 }
@@ -40,16 +41,19 @@ export class RemoteWorker<Api> {
   private start(): Live<Api> {
     const handle = this.spawn();
     const api = Comlink.wrap<Api>(handle.endpoint);
-    const gone = new Promise<never>((_, reject) => handle.onExit((e) => reject(reviveError(e))));
+    let end: (error: unknown) => void = () => {};
+    const gone = new Promise<never>((_, reject) => (end = reject));
     gone.catch(() => {});
-    const ready = Promise.race([this.init(api), gone]);
-    ready.catch(() => this.stop(live));
-    const live = { handle, api, gone, ready };
+    handle.onExit((e) => end(reviveError(e)));
+    const live: Live<Api> = { handle, api, gone, end, ready: Promise.race([this.init(api), gone]) };
+    live.ready.catch(() => this.stop(live));
     return live;
   }
 
+  /** Terminates the worker; every call still waiting on it (with a signal or not) ends with CancelledError. */
   private stop(live: Live<Api>): void {
     if (this.live === live) this.live = null;
+    live.end(new CancelledError());
     void live.handle.terminate();
   }
 
@@ -84,6 +88,7 @@ export class RemoteWorker<Api> {
     this.closed = true;
     const live = this.live;
     this.live = null;
+    live?.end(new CancelledError('The worker was closed.'));
     if (live) await live.handle.terminate();
   }
 }

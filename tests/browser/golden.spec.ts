@@ -1,0 +1,33 @@
+/**
+ * The golden archives (tests/golden/, one folder per released model, made by
+ * that release's code) open in the built app: the link, a multi-chunk
+ * archive and, where the release had it, a steering archive. Retired models
+ * come from the registry on demand.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from './cspGuard.js';
+
+const GOLDEN = 'tests/golden';
+const releases = readdirSync(GOLDEN).filter((d) => d.includes('@')).sort();
+// (a textarea's value has its line breaks normalized to LF; the byte-exact check is the Node golden test)
+const text = (name: string) => readFileSync(join(GOLDEN, 'inputs', name), 'utf8').replace(/\r\n?/g, '\n');
+
+for (const release of releases) {
+  test(`golden archives of ${release} open in the page`, async ({ page }) => {
+    const link = readFileSync(join(GOLDEN, release, 'message.link'), 'utf8').trim();
+    await page.goto('/' + link.slice(link.indexOf('#')));
+    await expect(page.getByRole('textbox', { name: 'Decompressed text' })).toHaveValue(text('message.txt'), { timeout: 60_000 });
+    for (const f of ['multichunk.llmz', 'steering.llmz']) {
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(join(GOLDEN, release, f));
+      } catch {
+        continue; // (no steering before llmz-base@3)
+      }
+      await page.getByRole('button', { name: 'Compress something' }).click();
+      await page.locator('input[type=file]').setInputFiles({ name: f, mimeType: 'application/octet-stream', buffer: bytes });
+      await expect(page.getByRole('textbox', { name: 'Decompressed text' })).toHaveValue(text('multichunk.txt'), { timeout: 60_000 });
+    }
+  });
+}
