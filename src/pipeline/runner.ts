@@ -22,19 +22,23 @@ export function localRunner(model: LoadedModel, batch: number): ChunkRunner {
 }
 
 /**
- * Hands groups of `groupSize` chunks to whichever runner is free, so a slow
- * group does not hold the others back.
+ * Hands groups of up to `groupSize` chunks to whichever runner is free, so a
+ * slow group does not hold the others back. A request of fewer than
+ * `runners × groupSize` chunks is split evenly instead (11 chunks on 2
+ * runners: 6 and 5, not 8 and 3), so no runner idles while another works
+ * through a full group; archives do not depend on the split.
  */
 export function poolRunner(runners: ChunkRunner[], groupSize: number): ChunkRunner {
   async function spread<I, O>(items: I[], run: (r: ChunkRunner, group: I[]) => Promise<O[]>): Promise<O[]> {
     const out: O[] = new Array(items.length);
+    const size = Math.max(1, Math.min(groupSize, Math.ceil(items.length / runners.length)));
     let next = 0;
     await Promise.all(
       runners.map(async (r) => {
         while (next < items.length) {
           const start = next;
-          next += groupSize;
-          const res = await run(r, items.slice(start, start + groupSize));
+          next += size;
+          const res = await run(r, items.slice(start, start + size));
           res.forEach((o, k) => (out[start + k] = o));
         }
       }),

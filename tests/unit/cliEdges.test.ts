@@ -1,6 +1,6 @@
 /** The CLI at its edges: interrupted runs, closed pipes, bad output folders, forced models. */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -57,6 +57,23 @@ describe('llmz at its edges', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('another version of model "llmz-base"');
     expect(existsSync(out)).toBe(true); // the earlier, complete output is untouched
+  });
+
+  it('a damaged model file is refused with ModelIntegrityError, never used', () => {
+    // a copy of the registry (LLMZ_MODELS_DIR) whose default model has one flipped bit
+    const models = mkdtempSync(join(tmpdir(), 'llmz-models-'));
+    cpSync('public/models/index.json', join(models, 'index.json'));
+    cpSync('public/models/llmz-base', join(models, 'llmz-base'), { recursive: true });
+    const bin = readFileSync(join(models, 'llmz-base/model.bin'));
+    bin[bin.length >> 1]! ^= 0x01;
+    writeFileSync(join(models, 'llmz-base/model.bin'), bin);
+    const r = spawnSync(process.execPath, [...CLI, 'compress', join(GOLDEN, 'inputs/message.txt'), '-o', join(models, 'x.llmz'), '--threads', '1'], {
+      encoding: 'utf8',
+      env: { ...process.env, LLMZ_MODELS_DIR: models },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('ModelIntegrityError: The file of model "llmz-base@4" is damaged');
+    expect(existsSync(join(models, 'x.llmz'))).toBe(false);
   });
 
   it('--help says how stdout streams and what the exit codes mean', () => {

@@ -5,6 +5,7 @@ import { CancelledError } from '../../src/codec/errors.js';
 import { loadModelFromDisk } from '../../src/platform/node/nodeModelSource.js';
 import type { LoadedModel } from '../../src/model/loadedModel.js';
 import { compress } from '../../src/pipeline/compressor.js';
+import { poolRunner } from '../../src/pipeline/runner.js';
 import { decompress } from '../../src/pipeline/decompressor.js';
 import { createNodePool, type NodePool } from '../../src/platform/node/nodePool.js';
 
@@ -39,5 +40,24 @@ describe('worker pool (worker_threads)', () => {
     const again = await compress(TEXT.subarray(0, 300), model, { chunkTokens: 48, runner: own.runner });
     expect(await decompress(again, model)).toEqual(new Uint8Array(TEXT.subarray(0, 300)));
     await own.close();
+  });
+});
+
+describe('poolRunner', () => {
+  it('splits a small request evenly over its runners, a big one in groups, and keeps the order', async () => {
+    const seen: number[][] = [[], []];
+    const runners = seen.map((log) => ({
+      encode: async (_s: AbortSignal | undefined, r: { chunks: Int32Array[] }) => (log.push(r.chunks.length), r.chunks.map((c) => ({ payload: Uint8Array.of(c[0]!), prompt: 0 }))),
+      decode: async () => [],
+    }));
+    const pool = poolRunner(runners, 8);
+    const chunks = (n: number) => Array.from({ length: n }, (_, i) => Int32Array.of(i));
+    const small = await pool.encode(undefined, { chunks: chunks(11) });
+    expect(seen.flat().sort()).toEqual([5, 6]);
+    expect(small.map((c) => c.payload[0])).toEqual(chunks(11).map((c) => c[0]));
+    seen.forEach((l) => (l.length = 0));
+    const big = await pool.encode(undefined, { chunks: chunks(40) });
+    expect(seen.flat().every((n) => n === 8)).toBe(true);
+    expect(big.map((c) => c.payload[0])).toEqual(chunks(40).map((c) => c[0]));
   });
 });

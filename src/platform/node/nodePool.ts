@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { CancelledError } from '../../codec/errors.js';
 import type { BackendChoice } from '../../model/capabilities.js';
-import { CPU_BATCH, DEFAULT_MODEL } from '../../pipeline/defaults.js';
+import { CPU_BATCH, DEFAULT_MODEL, defaultThreads } from '../../pipeline/defaults.js';
 import { poolRunner, type ChunkRunner } from '../../pipeline/runner.js';
 import { remoteChunkRunner, type ChunkCoderApi } from '../shared/chunkCoderWorker.js';
 import { RemoteWorker, type WorkerHandle } from '../shared/remoteWorker.js';
@@ -50,7 +50,7 @@ export class NodePool {
     const pool = new NodePool({
       model: opts.model ?? DEFAULT_MODEL,
       backend: opts.backend ?? 'auto',
-      threads: Math.max(1, opts.threads ?? availableParallelism()),
+      threads: Math.max(1, opts.threads ?? defaultThreads(availableParallelism())),
       batch: opts.batch ?? CPU_BATCH,
     });
     try {
