@@ -5,6 +5,7 @@
  * the page carries its Content-Security-Policy.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { expect, test } from './cspGuard.js';
 
 test('a damaged cached model gives ModelIntegrityError, and "Download the model again" recovers', async ({ page }) => {
@@ -54,4 +55,26 @@ test('the built page carries its Content-Security-Policy', async ({ page }) => {
   const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
   expect(csp).toContain("default-src 'self'");
   expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+});
+
+test('a file dropped while an archive decodes replaces that job at once, without flashing the edit view', async ({ page }) => {
+  const link = execFileSync('npx', ['tsx', 'tests/helpers/claimLink.ts'], { encoding: 'utf8' });
+  await page.goto('/' + link.slice(link.indexOf('#')));
+  await expect(page.getByRole('status').filter({ hasText: /2\.0 KB/ })).toBeVisible({ timeout: 30_000 });
+  // watch for the edit view (its text box) appearing at any moment from now on
+  await page.evaluate(() => {
+    const w = window as unknown as { __editSeen: boolean };
+    w.__editSeen = false;
+    new MutationObserver(() => (w.__editSeen ||= !!document.querySelector('#input-text'))).observe(document.body, { childList: true, subtree: true });
+  });
+  const archive = [...readFileSync('tests/golden/llmz-base@4/message.llmz')];
+  const drop = await page.evaluateHandle((bytes) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(bytes)], 'message.llmz'));
+    return dt;
+  }, archive);
+  await page.dispatchEvent('main', 'drop', { dataTransfer: drop });
+  await expect(page.getByRole('textbox', { name: 'Decompressed text' })).toHaveValue(readFileSync('tests/golden/inputs/message.txt', 'utf8'), { timeout: 60_000 });
+  expect(await page.evaluate(() => (window as unknown as { __editSeen: boolean }).__editSeen)).toBe(false);
+  await expect(page.getByRole('alert')).toHaveCount(0);
 });
