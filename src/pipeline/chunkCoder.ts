@@ -106,6 +106,7 @@ export async function encodeChunks(
   model: LoadedModel,
   { chunks, steering = 'off', archivePrompt }: EncodeRequest,
   batch: number,
+  onTokens?: TokenListener,
 ): Promise<CodedChunk[]> {
   const { engine } = model;
   const { bos, vocab: V } = model.identity.config;
@@ -119,7 +120,7 @@ export async function encodeChunks(
         encoders[g]!.encode(tables.table(logits), group[g]![t]!);
         return group[g]![t]!;
       };
-      await stepGroup(engine, group.map((c) => c.length), bos, visit, signal);
+      await stepGroup(engine, group.map((c) => c.length), bos, visit, signal, onTokens);
       out.push(...encoders.map((e) => ({ payload: e.finish(), prompt: 0 })));
     }
     return out;
@@ -160,6 +161,7 @@ export async function encodeChunks(
         if (c.prompt !== ARCHIVE_PROMPT && (!without || c.payload.length < without.payload.length)) without = c;
       }
       out.push(best!.prompt === ARCHIVE_PROMPT ? { ...best!, fallback: without! } : best!);
+      onTokens?.(ids.length);
       continue;
     }
     if (prompts.length) {
@@ -174,6 +176,7 @@ export async function encodeChunks(
       }
     }
     out.push({ prompt: indexOf(chosen), payload: code(ids, await prefillOne(input, chosen)) });
+    onTokens?.(ids.length);
   }
   return out;
 }

@@ -129,8 +129,17 @@ class Compression {
         this.promptTried = true;
         this.ledger = await archivePromptFor(this.model, waiting.map((p) => p.chunk), this.chunkTokens, this.promptOptions!, this.opts);
       }
-      const request = { chunks: waiting.slice(0, n).map((p) => p.chunk.ids), steering: this.opts.steering, archivePrompt: this.ledger?.prompt.vectors };
-      const coded = await this.runner.encode(this.opts.signal, request);
+      const chunks = waiting.slice(0, n).map((p) => p.chunk);
+      const request = { chunks: chunks.map((c) => c.ids), steering: this.opts.steering, archivePrompt: this.ledger?.prompt.vectors };
+      // progress from inside the group: each coded chunk's tokens, counted as their share of the group's bytes
+      const bytesPerToken = chunks.reduce((s, c) => s + c.bytes.length, 0) / Math.max(1, chunks.reduce((s, c) => s + c.ids.length, 0));
+      let inFlight = 0;
+      const onTokens = (tokens: number) => {
+        this.meter.tokens += tokens;
+        inFlight += tokens;
+        this.meter.report(this.bytesDone + Math.round(inFlight * bytesPerToken), this.bits);
+      };
+      const coded = await this.runner.encode(this.opts.signal, request, onTokens);
       coded.forEach((c, k) => (waiting[k]!.coded = c));
     }
     await this.drain();
@@ -149,7 +158,6 @@ class Compression {
         await this.append('model', p.chunk.ids.length, raw, p.coded!.payload, p.coded!.prompt);
         this.ledger?.note(this.entries.length - 1, p.coded!);
       }
-      this.meter.tokens += p.chunk.ids.length;
     }
     this.queue = this.queue.slice(i);
     this.meter.report(this.bytesDone, this.bits);

@@ -64,6 +64,10 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
   const runner = model ? (hubStamp ? localRunner(model, batch) : (opts.runner ?? localRunner(model, batch))) : null;
   const group = groupSize(runner?.capacity, batch);
   const meter = new Meter('decompress', header.originalLength, opts.onProgress);
+  // progress inside a group comes in tokens: each counts as the archive's average bytes per model-coded token
+  const modelTokens = header.chunks.reduce((n, c) => n + (c.kind === 'model' ? c.count : 0), 0);
+  const storedBytes = header.chunks.reduce((n, c) => n + (c.kind === 'stored' ? c.count : 0), 0);
+  const bytesPerToken = modelTokens ? (header.originalLength - storedBytes) / modelTokens : 0;
   const total = header.chunks.length;
   let bytesOut = 0;
   let crcAll = 0;
@@ -82,7 +86,8 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
           `(If it was made there, the file is damaged: get it again.)`,
       );
     }
-    return new CorruptArchiveError(`Chunk ${i + 1} of ${total} is damaged (checksum mismatch). Get the file or link again.`);
+    // (a compact archive cut short also ends here: its payload runs to the end, so only the checksum can tell)
+    return new CorruptArchiveError(`Chunk ${i + 1} of ${total} does not match its checksum: the file or link is damaged or cut short. Get the complete file or link again.`);
   };
 
   // Chunks wait here until a group of model chunks can go to the runner.
@@ -92,13 +97,15 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
   let waiting: Waiting[] = [];
   const flush = async () => {
     const jobs = waiting.filter((w) => w.entry.kind === 'model');
+    let inFlight = 0;
     const ids = jobs.length
       ? await runner!.decode(
           opts.signal,
           { jobs: jobs.map((w) => ({ payload: w.payload, count: w.entry.count, prompt: w.entry.prompt ?? 0 })), archivePrompt },
           (n) => {
             meter.tokens += n;
-            meter.report(bytesOut, 0);
+            inFlight += n;
+            meter.report(Math.min(header.originalLength, bytesOut + Math.round(inFlight * bytesPerToken)), 0);
           },
         )
       : [];

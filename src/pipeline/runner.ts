@@ -10,13 +10,15 @@ import { decodeChunks, encodeChunks, type CodedChunk, type DecodeRequest, type E
 export interface ChunkRunner {
   /** Chunks it can work on at once (a pool: workers x batch); groups handed to it should be at least this big. */
   readonly capacity?: number;
-  encode(signal: AbortSignal | undefined, request: EncodeRequest): Promise<CodedChunk[]>;
+  /** `onTokens`: told the tokens of each chunk as it is coded (progress from inside a group). */
+  encode(signal: AbortSignal | undefined, request: EncodeRequest, onTokens?: TokenListener): Promise<CodedChunk[]>;
+  /** `onTokens`: told the tokens decoded by each step. */
   decode(signal: AbortSignal | undefined, request: DecodeRequest, onTokens?: TokenListener): Promise<Int32Array[]>;
 }
 
 export function localRunner(model: LoadedModel, batch: number): ChunkRunner {
   return {
-    encode: (signal, request) => encodeChunks(signal, model, request, batch),
+    encode: (signal, request, onTokens) => encodeChunks(signal, model, request, batch, onTokens),
     decode: (signal, request, onTokens) => decodeChunks(signal, model, request, batch, onTokens),
   };
 }
@@ -47,7 +49,7 @@ export function poolRunner(runners: ChunkRunner[], groupSize: number): ChunkRunn
   }
   return {
     capacity: runners.length * groupSize,
-    encode: (signal, request) => spread(request.chunks, (r, chunks) => r.encode(signal, { ...request, chunks })),
+    encode: (signal, request, onTokens) => spread(request.chunks, (r, chunks) => r.encode(signal, { ...request, chunks }, onTokens)),
     decode: (signal, request, onTokens) => spread(request.jobs, (r, jobs) => r.decode(signal, { ...request, jobs }, onTokens)),
   };
 }

@@ -11,18 +11,9 @@ export function formatSeconds(s: number): string {
   return `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`;
 }
 
-/** Sizes of the same bytes through the browser's own compressors, where it has them (streamed: any size). */
-export async function classicSizes(input: Blob): Promise<{ name: string; size: number }[]> {
-  const out: { name: string; size: number }[] = [];
-  for (const fmt of ['gzip', 'brotli'] as const) {
-    try {
-      const reader = input.stream().pipeThrough(new CompressionStream(fmt as CompressionFormat)).getReader();
-      let size = 0;
-      for (let r = await reader.read(); !r.done; r = await reader.read()) size += r.value.byteLength;
-      out.push({ name: fmt, size });
-    } catch {
-      // this browser lacks the format
-    }
-  }
-  return out;
+/** "73% smaller" / "12% bigger": a size against the original, as people say it. */
+export function versusOriginal(size: number, original: number): string {
+  if (!original) return '–';
+  const pct = Math.round((100 * (original - size)) / original);
+  return pct >= 0 ? `${pct}% smaller` : `${-pct}% bigger`;
 }

@@ -29,6 +29,8 @@ export interface HubSource {
   deviceDescription?: () => Promise<string>;
   onDownload?: (file: string, loaded: number, total: number) => void;
   threads?: number;
+  /** The fetch transformers.js uses for the model's weights (the browser's checks status, content type and time). */
+  fetch?: (input: string | URL, init?: RequestInit) => Promise<Response>;
 }
 
 interface ConfigJson {
@@ -63,17 +65,26 @@ export async function loadHubModel(src: HubSource): Promise<LoadedModel> {
     if (!bytes && required) throw new ModelLoadError(`The model at ${src.location} has no ${name}; llmz needs the transformers.js layout (config.json, tokenizer.json, onnx/model.onnx).`);
     return bytes ? new TextDecoder().decode(bytes) : null;
   };
+  /** JSON, or a ModelLoadError that says which file is not (a web page where a model file should be, usually). */
+  const json = <T>(name: string, body: string): T => {
+    try {
+      return JSON.parse(body) as T;
+    } catch {
+      throw new ModelLoadError(`${src.location} is not a model folder: its ${name} is not JSON${/^\s*</.test(body) ? ' (the server answered with a web page)' : ''}. Check the address: llmz needs the transformers.js layout (config.json, tokenizer.json, onnx/model.onnx).`);
+    }
+  };
   const configText = (await text('config.json', true))!;
   const tokenizerText = (await text('tokenizer.json', true))!;
-  const tokenizerConfig = JSON.parse((await text('tokenizer_config.json', false)) ?? '{}') as { bos_token?: string | { content: string } };
-  const config = JSON.parse(configText) as ConfigJson;
-  const tokenizer = new ByteTokenizer(JSON.parse(tokenizerText));
+  const tokenizerConfig = json<{ bos_token?: string | { content: string } }>('tokenizer_config.json', (await text('tokenizer_config.json', false)) ?? '{}');
+  const config = json<ConfigJson>('config.json', configText);
+  const tokenizer = new ByteTokenizer(json('tokenizer.json', tokenizerText));
 
   const dtype = src.dtype ?? 'fp32';
   const device = src.device ?? 'wasm';
   env.allowRemoteModels = !!src.remote;
   env.allowLocalModels = !src.remote;
   env.backends.onnx.wasm!.wasmPaths = src.wasmPaths;
+  if (src.fetch) env.fetch = src.fetch;
   if (src.threads) env.backends.onnx.wasm!.numThreads = src.threads;
   let id = src.location;
   if (!src.remote) [env.localModelPath, id] = splitLocation(src.location);

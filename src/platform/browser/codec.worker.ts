@@ -28,6 +28,7 @@ import { guardErrors } from '../shared/errorTransfer.js';
 import { RemoteWorker } from '../shared/remoteWorker.js';
 import { BlobSink } from './blobSink.js';
 import { browserModels } from './browserModelSource.js';
+import { classicSizes } from './classicSizes.js';
 
 export interface CodecConfig {
   /** URL of the folder holding index.json and one folder per model. */
@@ -120,6 +121,9 @@ const api = {
     const workers = m.engine.backend === 'webgpu' || isLockstep(m.engine) ? 1 : 1 + HELPERS;
     return { name: m.identity.name, backend: m.engine.backend, contextTokens: m.contextTokens, sha256: m.identity.sha256, workers };
   },
+
+  /** gzip's and brotli's sizes for the same input (the page's comparison), off the page's thread. */
+  classicSizes,
 
   /** After a ModelIntegrityError: drops the model's cached files (and this worker's copy) so the next load downloads them again. */
   async repairModel(config: CodecConfig, ref: string): Promise<void> {

@@ -39,6 +39,11 @@ export class CodecClient {
     return this.worker.call(signal, (api) => api.loadModel(config, proxied(onProgress)));
   }
 
+  /** What gzip and brotli -q 11 make of `input` (brotli only up to a size: see classicSizes.ts). */
+  classicSizes(signal: AbortSignal | undefined, input: Blob) {
+    return this.worker.call(signal, (api) => api.classicSizes(input));
+  }
+
   /** After a ModelIntegrityError: the worker drops the cached copy of `ref`'s files, so the next load downloads them. */
   repairModel(signal: AbortSignal | undefined, ref: string): Promise<void> {
     const config = this.config;

@@ -38,9 +38,9 @@ function chunkCoder(loadModel: ChunkModelLoader) {
       loaded ??= { model: loadModel(spec), batch: spec.batch };
       return (await loaded.model).engine.backend;
     },
-    async encode(request: EncodeRequest) {
+    async encode(request: EncodeRequest, onTokens?: TokenListener) {
       const { model, batch } = ready();
-      return encodeChunks(undefined, await model, request, batch);
+      return encodeChunks(undefined, await model, request, batch, onTokens);
     },
     async decode(request: DecodeRequest, onTokens?: TokenListener) {
       const { model, batch } = ready();
@@ -59,7 +59,7 @@ export function exposeChunkCoder(endpoint: Comlink.Endpoint, loadModel: ChunkMod
 /** A ChunkRunner on a remote chunk coder (cancel terminates it: see RemoteWorker). */
 export function remoteChunkRunner(worker: RemoteWorker<ChunkCoderApi>): ChunkRunner {
   return {
-    encode: (signal, request) => worker.call(signal, (api) => api.encode(request)),
+    encode: (signal, request, onTokens) => worker.call(signal, (api) => api.encode(request, onTokens && Comlink.proxy(onTokens))),
     decode: (signal, request, onTokens) => worker.call(signal, (api) => api.decode(request, onTokens && Comlink.proxy(onTokens))),
   };
 }
