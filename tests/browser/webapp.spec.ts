@@ -41,6 +41,8 @@ function checkProgress(seen: { fraction: string; eta: string }[]) {
   const etas = seen.map((s) => Number(s.eta)).filter((e, i) => seen[i]!.eta !== '' && Number.isFinite(e));
   expect(etas.length).toBeGreaterThan(5);
   for (let i = 1; i < etas.length; i++) expect(etas[i]!, `ETA ${etas[i]} after ${etas[i - 1]}`).toBeLessThanOrEqual(1.5 * etas[i - 1]! + 1);
+  const growth = Math.max(0, ...etas.slice(1).map((e, i) => e / Math.max(1, etas[i]!)));
+  console.log(`progress: ${fractions.size} distinct values, ${etas.length} time-left estimates, largest step-to-step ratio ${growth.toFixed(2)}`);
 }
 
 /**
