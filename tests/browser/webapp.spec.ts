@@ -5,7 +5,7 @@
  * and announcements, and an axe-core check.
  */
 import AxeBuilder from '@axe-core/playwright';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from './cspGuard.js';
 
@@ -179,6 +179,24 @@ test('a hub folder that answers with web pages, or is missing, fails visibly and
   }
   // and compressing still works with the built-in model
   await compressText(page, SAMPLE);
+});
+
+test('a hub folder whose JSON files are real but whose weights are a web page fails visibly and returns to the built-in model', async ({ page }) => {
+  await page.context().route('**/test-models/half/**', (route) => {
+    const m = /\/test-models\/half\/(.+)$/.exec(new URL(route.request().url()).pathname)!;
+    const file = join('tests/fixtures/tiny-gpt2', m[1]!);
+    if (m[1]!.endsWith('.json')) return existsSync(file) ? route.fulfill({ status: 200, contentType: 'application/json', body: readFileSync(file) }) : route.fulfill({ status: 404, body: '' });
+    return route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>llmz</title>' });
+  });
+  await page.goto('/');
+  await expect(page.getByTestId('model-info')).toContainText('engine', { timeout: 60_000 });
+  await page.getByText('Hub model (advanced)').click();
+  await page.getByLabel('Hub model id or folder URL').fill('test-models/half/');
+  await page.getByLabel('Hub model weights', { exact: true }).selectOption('fp32');
+  await page.getByLabel('Hub model runs on', { exact: true }).selectOption('wasm');
+  await page.getByRole('button', { name: 'Use this model' }).click();
+  await expect(page.getByRole('alert')).toContainText('Could not load the model', { timeout: 90_000 });
+  await expect(page.getByTestId('model-info')).toContainText('llmz-base · wasm engine', { timeout: 60_000 });
 });
 
 test('after Compress the focus is on the result and it is announced; no layout shift while the page loads', async ({ page }) => {
