@@ -29,6 +29,7 @@ import { RemoteWorker } from '../shared/remoteWorker.js';
 import { BlobSink } from './blobSink.js';
 import { browserModels } from './browserModelSource.js';
 import { classicSizes } from './classicSizes.js';
+import { workerHandle } from './workerHandle.js';
 
 export interface CodecConfig {
   /** URL of the folder holding index.json and one folder per model. */
@@ -97,10 +98,7 @@ async function runnerFor(config: CodecConfig, m: LoadedModel): Promise<ChunkRunn
   if (!h) {
     const { url } = await sourceFor(config).locate(sha256);
     const spec = { model: url, sha256, backend: m.engine.backend as BackendChoice, batch: CPU_BATCH };
-    const spawn = () => {
-      const worker = new Worker(new URL('./chunk.worker.ts', import.meta.url), { type: 'module' });
-      return { endpoint: worker, terminate: () => worker.terminate(), onExit: (listener: (e: unknown) => void) => worker.addEventListener('error', listener, { once: true }) };
-    };
+    const spawn = () => workerHandle(new Worker(new URL('./chunk.worker.ts', import.meta.url), { type: 'module' }));
     const workers = Array.from({ length: HELPERS }, () => new RemoteWorker<ChunkCoderApi>(spawn, (api) => api.load(spec)));
     // helpers only add speed: without them this worker codes alone
     h = Promise.all(workers.map((w) => w.ready())).then(

@@ -9,14 +9,12 @@ import type { WarningListener } from '../../pipeline/options.js';
 import type { ProgressListener } from '../../pipeline/progress.js';
 import { RemoteWorker } from '../shared/remoteWorker.js';
 import type { CodecApi, CodecConfig } from './codec.worker.js';
+import { workerHandle } from './workerHandle.js';
 
 const proxied = <T extends object>(f: T | undefined) => f && Comlink.proxy(f);
 
 export class CodecClient {
-  private readonly worker = new RemoteWorker<CodecApi>(() => {
-    const worker = new Worker(new URL('./codec.worker.ts', import.meta.url), { type: 'module' });
-    return { endpoint: worker, terminate: () => worker.terminate(), onExit: (listener) => worker.addEventListener('error', listener, { once: true }) };
-  });
+  private readonly worker = new RemoteWorker<CodecApi>(() => workerHandle(new Worker(new URL('./codec.worker.ts', import.meta.url), { type: 'module' })));
 
   constructor(private config: CodecConfig) {}
 
