@@ -19,7 +19,7 @@ export class UnsupportedVersionError extends LlmzError {
   override name = 'UnsupportedVersionError';
   constructor(readonly version: number, readonly supported: number) {
     super(
-      `This archive uses format version ${version}; this llmz reads version ${supported}. ` +
+      `This archive uses format version ${version}; this llmz reads versions up to ${supported}. ` +
         `Open it with a newer llmz.`,
     );
   }

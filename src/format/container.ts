@@ -1,5 +1,8 @@
 /**
- * The `.llmz` container, format version 1. Byte layout: docs/format.md.
+ * The `.llmz` container, format versions 1 and 2. Byte layout: docs/format.md.
+ * Version 2 adds the coding block (codingBlock.ts: mixing, transforms) and a
+ * "mixed" bit per chunk; the writer uses it only when an archive needs it, so
+ * archives coded by the LM alone are still version 1, byte for byte.
  * The reader never trusts a length before checking it against the bytes
  * present, and every failure is a typed LlmzError.
  */
@@ -7,9 +10,11 @@ import { crc32 } from '../codec/crc32.js';
 import { CorruptArchiveError, NotAnArchiveError, TruncatedArchiveError, UnsupportedVersionError, WrongModelError } from '../codec/errors.js';
 import { fromHex, toHex } from '../codec/hex.js';
 import { ByteReader, ByteWriter } from './bytes.js';
+import { checkTransformLengths, codedLength, readCodingBlock, writeCodingBlock, type CodingBlock } from './codingBlock.js';
 
 export const MAGIC = [0x4c, 0x5a] as const; // "LZ"
-export const FORMAT_VERSION = 1;
+/** The newest version this code reads and writes; it reads every version from 1. */
+export const FORMAT_VERSION = 2;
 const FLAG_EXTENSION = 1;
 /** One chunk, short form: no name, 4-byte model fingerprint, no lengths the payload implies, no header check. */
 const FLAG_COMPACT = 2;
@@ -59,15 +64,18 @@ export interface ChunkEntry {
   crc32: number;
   /** The model's soft prompt the chunk was coded after: 0 none, i the model's prompt i - 1 (docs/numerics.md). */
   prompt?: number;
+  /** Version 2: coded by the adaptive mixer (docs/mixing.md) instead of the LM alone. */
+  mixed?: boolean;
 }
 
-export interface ArchiveHeader {
+export interface ArchiveHeader extends CodingBlock {
+  /** 1, or 2 when the header has a mixing or transform (written as needed: `versionFor`). */
   version: number;
   model: ModelStamp;
   chunkTokens: number;
   originalLength: number;
   chunks: ChunkEntry[];
-  /** CRC-32 of the whole original. */
+  /** CRC-32 of the whole original (after undoing any transform). */
   crc32: number;
   /** Engine-specific metadata (e.g. hub models' backend); absent for the exact engine. */
   extension?: Uint8Array;
@@ -95,27 +103,45 @@ export function canBeCompact(header: Omit<ArchiveHeader, 'version'>): boolean {
 function compactHeader(header: Omit<ArchiveHeader, 'version'>): Uint8Array {
   const c = header.chunks[0]!;
   const prompts = usesPrompts(header);
+  const version = versionFor(header);
   const w = new ByteWriter();
-  w.u8(MAGIC[0]).u8(MAGIC[1]).u8(FORMAT_VERSION).u8(FLAG_COMPACT | (prompts ? FLAG_PROMPTS : 0));
+  w.u8(MAGIC[0]).u8(MAGIC[1]).u8(version).u8(FLAG_COMPACT | (prompts ? FLAG_PROMPTS : 0));
   w.bytes(fromHex(header.model.fingerprint.slice(0, 2 * COMPACT_FINGERPRINT_BYTES)));
-  w.varint(header.model.numericsId).varint(header.originalLength).varint(entryWord(c, prompts)).u32(c.crc32);
+  w.varint(header.model.numericsId).varint(header.originalLength);
+  if (version >= 2) writeCodingBlock(w, header);
+  w.varint(entryWord(c, prompts, version)).u32(c.crc32);
+  // (the chunk's CRC is of the coded text; with a transform the original's follows)
+  if (header.transform) w.u32(header.crc32);
   return w.finish();
+}
+
+/** Version 2 only where the archive needs it: mixing or a transform. */
+export function versionFor(header: CodingBlock): number {
+  return header.mixing || header.transform ? 2 : 1;
 }
 
 const usesPrompts = (header: Omit<ArchiveHeader, 'version'>) => header.chunks.some((c) => (c.prompt ?? 0) > 0);
 
-/** An entry's first varint: count, kind and (with FLAG_PROMPTS) the prompt. */
-function entryWord(c: ChunkEntry, prompts: boolean): number {
+/** An entry's first varint: count, kind, (with FLAG_PROMPTS) the prompt and (version 2) the mixed bit. */
+function entryWord(c: ChunkEntry, prompts: boolean, version: number): number {
   const p = c.prompt ?? 0;
   if (p < 0 || p > MAX_PROMPTS || (p && !prompts)) throw new RangeError(`prompt index ${p} out of range`);
-  return ((prompts ? c.count * 8 + p : c.count) * 2) + (c.kind === 'stored' ? 1 : 0);
+  if (c.mixed && (version < 2 || c.kind === 'stored')) throw new RangeError('only model chunks of version-2 archives can be mixed');
+  const counted = prompts ? c.count * 8 + p : c.count;
+  const withMixed = version >= 2 ? counted * 2 + (c.mixed ? 1 : 0) : counted;
+  return withMixed * 2 + (c.kind === 'stored' ? 1 : 0);
 }
 
 /** The inverse of entryWord. */
-function splitEntryWord(v: number, prompts: boolean): { kind: ChunkKind; count: number; prompt: number } {
+function splitEntryWord(v: number, prompts: boolean, version: number): { kind: ChunkKind; count: number; prompt: number; mixed: boolean } {
   const kind: ChunkKind = v % 2 ? 'stored' : 'model';
-  const rest = Math.floor(v / 2);
-  return prompts ? { kind, count: Math.floor(rest / 8), prompt: rest % 8 } : { kind, count: rest, prompt: 0 };
+  let rest = Math.floor(v / 2);
+  let mixed = false;
+  if (version >= 2) {
+    mixed = rest % 2 === 1;
+    rest = Math.floor(rest / 2);
+  }
+  return prompts ? { kind, count: Math.floor(rest / 8), prompt: rest % 8, mixed } : { kind, count: rest, prompt: 0, mixed };
 }
 
 /**
@@ -125,10 +151,11 @@ function splitEntryWord(v: number, prompts: boolean): { kind: ChunkKind; count: 
 export function encodeHeader(header: Omit<ArchiveHeader, 'version'>, opts: { compact?: boolean } = {}): Uint8Array {
   if (opts.compact && canBeCompact(header)) return compactHeader(header);
   const prompts = usesPrompts(header);
+  const version = versionFor(header);
   const w = new ByteWriter();
   const flags = (header.extension ? FLAG_EXTENSION : 0) | (prompts ? FLAG_PROMPTS : 0) | (header.archivePrompt ? FLAG_ARCHIVE_PROMPT : 0);
   if (!header.archivePrompt && header.chunks.some((c) => c.prompt === ARCHIVE_PROMPT)) throw new RangeError('a chunk names the archive prompt, which is missing');
-  w.u8(MAGIC[0]).u8(MAGIC[1]).u8(FORMAT_VERSION).u8(flags);
+  w.u8(MAGIC[0]).u8(MAGIC[1]).u8(version).u8(flags);
   const name = new TextEncoder().encode(header.model.name);
   if (name.length > MAX_NAME_BYTES) throw new RangeError('model name too long');
   const fingerprint = fromHex(header.model.fingerprint);
@@ -136,9 +163,12 @@ export function encodeHeader(header: Omit<ArchiveHeader, 'version'>, opts: { com
   if (fingerprint.length !== MODEL_FINGERPRINT_BYTES) throw new RangeError('model fingerprint must be 8 bytes');
   if (tokenizerFingerprint.length !== TOKENIZER_FINGERPRINT_BYTES) throw new RangeError('tokenizer fingerprint must be 4 bytes');
   w.u8(name.length).bytes(name).bytes(fingerprint).bytes(tokenizerFingerprint);
-  w.varint(header.model.numericsId).varint(header.chunkTokens).varint(header.originalLength).varint(header.chunks.length);
-  for (const c of header.chunks) w.varint(entryWord(c, prompts)).varint(c.payloadLength).u32(c.crc32);
-  if (header.chunks.length !== 1) w.u32(header.crc32);
+  w.varint(header.model.numericsId).varint(header.chunkTokens).varint(header.originalLength);
+  if (version >= 2) writeCodingBlock(w, header);
+  w.varint(header.chunks.length);
+  for (const c of header.chunks) w.varint(entryWord(c, prompts, version)).varint(c.payloadLength).u32(c.crc32);
+  // (version 2 always: with a transform the chunks' CRCs are of the coded text, not the original)
+  if (header.chunks.length !== 1 || version >= 2) w.u32(header.crc32);
   if (header.archivePrompt) w.varint(header.archivePrompt.length).bytes(header.archivePrompt);
   if (header.extension) w.varint(header.extension.length).bytes(header.extension);
   const headerBytes = w.finish();
@@ -185,7 +215,7 @@ export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRea
   const r = new ByteReader(bytes);
   r.bytes(2);
   const version = r.u8();
-  if (version !== FORMAT_VERSION) throw new UnsupportedVersionError(version, FORMAT_VERSION);
+  if (version < 1 || version > FORMAT_VERSION) throw new UnsupportedVersionError(version, FORMAT_VERSION);
   const flags = r.u8();
   if (flags & ~KNOWN_FLAGS || ((flags & FLAG_COMPACT) && (flags & (FLAG_EXTENSION | FLAG_ARCHIVE_PROMPT)))) throw new UnsupportedVersionError(version * 1000 + flags, FORMAT_VERSION);
   if (flags & FLAG_COMPACT) return readCompactHeader(bytes, r, version, complete, (flags & FLAG_PROMPTS) !== 0);
@@ -204,29 +234,34 @@ export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRea
   const chunkTokens = r.varint(32);
   const originalLength = r.varint(49);
   if (originalLength > MAX_ORIGINAL_LENGTH) throw new CorruptArchiveError('Damaged archive: impossible original length.');
+  const block = version >= 2 ? readCodingBlock(r, version) : {};
+  checkTransformLengths(block, originalLength);
+  // what the chunks decode to: the coded text
+  const textLength = codedLength(block, originalLength);
   const chunkCount = r.varint(40);
   // Every chunk holds at least one byte of the original, and each entry takes at least 6 bytes of the file.
-  if (chunkCount > originalLength) throw new CorruptArchiveError('Damaged archive: more chunks than bytes.');
+  if (chunkCount > textLength) throw new CorruptArchiveError('Damaged archive: more chunks than bytes.');
   if (complete && chunkCount * 6 > r.remaining) throw new TruncatedArchiveError('The archive is cut short: its chunk table needs more bytes than the file has. Get the complete file or link again.');
   const chunks: ChunkEntry[] = [];
   let storedTotal = 0;
   let tokenTotal = 0;
   for (let i = 0; i < chunkCount; i++) {
-    const { kind, count, prompt } = splitEntryWord(r.varint(53), (flags & FLAG_PROMPTS) !== 0);
+    const { kind, count, prompt, mixed } = splitEntryWord(r.varint(53), (flags & FLAG_PROMPTS) !== 0, version);
     const payloadLength = r.varint(49);
     const c = r.u32();
+    if (mixed && (kind === 'stored' || !block.mixing)) throw new CorruptArchiveError(`Damaged archive: chunk ${i} is marked mixed where it cannot be.`);
     if (kind === 'stored' && prompt) throw new CorruptArchiveError(`Damaged archive: stored chunk ${i} names a prompt.`);
     if (kind === 'stored' && payloadLength !== count) throw new CorruptArchiveError(`Damaged archive: stored chunk ${i} has inconsistent lengths.`);
     if (kind === 'model' && count === 0) throw new CorruptArchiveError(`Damaged archive: chunk ${i} codes no tokens.`);
     if (kind === 'model' && payloadLength > maxModelPayload(count)) throw new CorruptArchiveError(`Damaged archive: chunk ${i} is longer than ${count} tokens can be.`);
     if (kind === 'stored') storedTotal += count;
     else tokenTotal += count;
-    chunks.push({ kind, count, payloadLength, crc32: c, prompt });
+    chunks.push({ kind, count, payloadLength, crc32: c, prompt, ...(mixed ? { mixed } : {}) });
   }
-  if (storedTotal > originalLength) throw new CorruptArchiveError('Damaged archive: stored chunks exceed the original length.');
+  if (storedTotal > textLength) throw new CorruptArchiveError('Damaged archive: stored chunks exceed the original length.');
   // every token stands for at least one byte: more tokens than bytes is a claim no encoder makes (and decoding it would be wasted work)
-  if (tokenTotal + storedTotal > originalLength) throw new CorruptArchiveError('Damaged archive: it claims more tokens than the original has bytes.');
-  const whole = chunkCount === 1 ? chunks[0]!.crc32 : r.u32();
+  if (tokenTotal + storedTotal > textLength) throw new CorruptArchiveError('Damaged archive: it claims more tokens than the original has bytes.');
+  const whole = chunkCount === 1 && version === 1 ? chunks[0]!.crc32 : r.u32();
   let archivePrompt: Uint8Array | undefined;
   if (flags & FLAG_ARCHIVE_PROMPT) {
     const n = r.varint(24);
@@ -241,7 +276,7 @@ export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRea
   const stored = r.u8() | (r.u8() << 8);
   if (check !== stored) throw new CorruptArchiveError('The archive header is damaged (checksum mismatch). Get the file or link again.');
   return {
-    header: { version, model: { name, fingerprint, tokenizerFingerprint, numericsId }, chunkTokens, originalLength, chunks, crc32: whole, extension, archivePrompt },
+    header: { version, model: { name, fingerprint, tokenizerFingerprint, numericsId }, chunkTokens, originalLength, chunks, crc32: whole, extension, archivePrompt, ...block },
     headerLength: r.pos,
   };
 }
@@ -277,19 +312,24 @@ function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, co
   const numericsId = r.varint(32);
   const originalLength = r.varint(49);
   if (originalLength > MAX_ORIGINAL_LENGTH) throw new CorruptArchiveError('Damaged archive: impossible original length.');
-  const { kind, count, prompt } = splitEntryWord(r.varint(53), prompts);
+  const block = version >= 2 ? readCodingBlock(r, version) : {};
+  checkTransformLengths(block, originalLength);
+  const textLength = codedLength(block, originalLength);
+  const { kind, count, prompt, mixed } = splitEntryWord(r.varint(53), prompts, version);
   const crc = r.u32();
+  const whole = block.transform ? r.u32() : crc;
   const headerLength = r.pos;
+  if (mixed && (kind === 'stored' || !block.mixing)) throw new CorruptArchiveError('Damaged archive: the chunk is marked mixed where it cannot be.');
   const payloadLength = kind === 'stored' ? count : complete ? bytes.length - headerLength : PAYLOAD_TO_END;
-  if (kind === 'stored' && count !== originalLength) throw new CorruptArchiveError('Damaged archive: the stored data does not have the length the header gives.');
+  if (kind === 'stored' && count !== textLength) throw new CorruptArchiveError('Damaged archive: the stored data does not have the length the header gives.');
   if (kind === 'stored' && complete && count > bytes.length - headerLength) {
     throw new TruncatedArchiveError(`The archive is incomplete: ${bytes.length - headerLength} of ${count} bytes present. Get the complete file or link again.`);
   }
   if (kind === 'stored' && complete && count < bytes.length - headerLength) {
     throw new CorruptArchiveError('The archive has unexpected trailing bytes: it was damaged or joined with other data.');
   }
-  if (kind === 'model' && (count === 0 || originalLength === 0)) throw new CorruptArchiveError('Damaged archive: the chunk codes no tokens.');
-  if (count > originalLength) throw new CorruptArchiveError('Damaged archive: it claims more tokens than the original has bytes.');
+  if (kind === 'model' && (count === 0 || textLength === 0)) throw new CorruptArchiveError('Damaged archive: the chunk codes no tokens.');
+  if (count > textLength) throw new CorruptArchiveError('Damaged archive: it claims more tokens than the original has bytes.');
   if (kind === 'stored' && prompt) throw new CorruptArchiveError('Damaged archive: a stored chunk names a prompt.');
   if (prompt === ARCHIVE_PROMPT) throw new CorruptArchiveError("Damaged archive: the chunk names the archive's prompt, which it does not have.");
   if (kind === 'model' && payloadLength > maxModelPayload(count)) throw new CorruptArchiveError(`Damaged archive: the chunk is longer than ${count} tokens can be.`);
@@ -299,8 +339,9 @@ function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, co
       model: { name: '', fingerprint, tokenizerFingerprint: '', numericsId },
       chunkTokens: count,
       originalLength,
-      chunks: [{ kind, count, payloadLength, crc32: crc, prompt }],
-      crc32: crc,
+      chunks: [{ kind, count, payloadLength, crc32: crc, prompt, ...(mixed ? { mixed } : {}) }],
+      crc32: whole,
+      ...block,
     },
     headerLength,
   };

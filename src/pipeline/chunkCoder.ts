@@ -14,6 +14,9 @@ import type { LoadedModel } from '../model/loadedModel.js';
 import { STEPS_PER_YIELD, yieldToHost } from './yieldToHost.js';
 import { bosShifted } from '../model/bosShifted.js';
 import { isLockstep, type LockstepEngine } from '../model/types.js';
+import { buildHistory, type RoundContext } from '../mixing/history.js';
+import { TokenMixer, type MixerState } from '../mixing/tokenMixer.js';
+import { TokenModels } from '../mixing/tokenModels.js';
 
 export interface DecodeJob {
   payload: Uint8Array;
@@ -21,6 +24,8 @@ export interface DecodeJob {
   count: number;
   /** The model's soft prompt it was coded after (0: none). */
   prompt?: number;
+  /** Coded by the adaptive mixer (docs/mixing.md); needs the request's history. */
+  mixed?: boolean;
 }
 
 /** A coded chunk and the soft prompt it was coded after (0: none). */
@@ -29,6 +34,16 @@ export interface CodedChunk {
   prompt: number;
   /** When it was coded after the archive's prompt: the best coding without it (the encoder may yet drop that prompt). */
   fallback?: CodedChunk;
+  /** With mixing: the same tokens coded by the adaptive mixer (the encoder keeps the smaller). */
+  mixed?: Uint8Array;
+  /** With mixing: what the chunk's mixer learned (the next round starts from the round's mean). */
+  learned?: MixerState;
+}
+
+/** A decoded chunk's tokens and, with mixing, what its mixer learned. */
+export interface DecodedChunk {
+  ids: Int32Array;
+  learned?: MixerState;
 }
 
 /** Chunks to code: their token ids, and the prompts the encoder may try. */
@@ -38,12 +53,16 @@ export interface EncodeRequest {
   steering?: Steering;
   /** The archive's own soft prompt, a candidate under steering 'max'. */
   archivePrompt?: Int32Array | null;
+  /** Mixing on (exact engines, steering other than 'max'): the round all these chunks belong to (docs/mixing.md). */
+  round?: RoundContext;
 }
 
 /** Chunks to decode, and the archive's own prompt if it carries one. */
 export interface DecodeRequest {
   jobs: DecodeJob[];
   archivePrompt?: Int32Array | null;
+  /** The round all these jobs belong to, when the archive mixes (every job's mixer then runs: mixed ones decode with it). */
+  round?: RoundContext;
 }
 
 /** Told how many tokens were decoded since the last call. */
@@ -104,13 +123,14 @@ async function stepGroup(
 export async function encodeChunks(
   signal: AbortSignal | undefined,
   model: LoadedModel,
-  { chunks, steering = 'off', archivePrompt }: EncodeRequest,
+  { chunks, steering = 'off', archivePrompt, round }: EncodeRequest,
   batch: number,
   onTokens?: TokenListener,
 ): Promise<CodedChunk[]> {
   const { engine } = model;
   const { bos, vocab: V } = model.identity.config;
   if (isLockstep(engine)) {
+    if (round) throw new RangeError('mixing needs an exact engine');
     const out: CodedChunk[] = [];
     for (let b = 0; b < chunks.length; b += batch) {
       const group = chunks.slice(b, b + batch);
@@ -133,12 +153,26 @@ export async function encodeChunks(
     steering === 'off' ? [] : (model.prompts ?? []).slice(0, MAX_MODEL_PROMPTS).map((p, i) => ({ index: i + 1, vectors: p.vectors }));
   if (steering === 'max' && archivePrompt) candidates.push({ index: ARCHIVE_PROMPT, vectors: archivePrompt });
   const prompts = candidates.filter((p) => fits(p.vectors));
+  if (round && steering === 'max') throw new RangeError("mixing is not combined with steering 'max'");
   const out: CodedChunk[] = [];
   const tables = new TableBuilder();
+  const base = round ? buildHistory(round.tokens) : null;
   const code = (ids: Int32Array, rows: Int32Array) => {
     const enc = new RangeEncoder();
     for (let t = 0; t < ids.length; t++) enc.encode(tables.table(rows.subarray(t * V, (t + 1) * V)), ids[t]!);
     return enc.finish();
+  };
+  // the LM alone and the mixer, from the same tables: the encoder keeps the smaller
+  const codeBoth = (ids: Int32Array, rows: Int32Array) => {
+    const enc = new RangeEncoder();
+    const mixEnc = new RangeEncoder();
+    const mixer = newMixer(round!, base, ids.length, V);
+    for (let t = 0; t < ids.length; t++) {
+      const table = tables.table(rows.subarray(t * V, (t + 1) * V));
+      enc.encode(table, ids[t]!);
+      mixer.encode(table, ids[t]!, mixEnc);
+    }
+    return { payload: enc.finish(), mixed: mixEnc.finish(), learned: mixer.state };
   };
   // Chunk by chunk: the engine's prefill runs one sequence at a time anyway, and
   // a chunk's logits (512 x 8,192 int32 = 16 MB) should not pile up for a batch.
@@ -175,10 +209,18 @@ export async function encodeChunks(
         if (bits < bestBits) [bestBits, chosen] = [bits, k];
       }
     }
-    out.push({ prompt: indexOf(chosen), payload: code(ids, await prefillOne(input, chosen)) });
+    const rows = await prefillOne(input, chosen);
+    out.push({ prompt: indexOf(chosen), ...(round ? codeBoth(ids, rows) : { payload: code(ids, rows) }) });
     onTokens?.(ids.length);
   }
   return out;
+}
+
+/** A chunk's mixer: over the round's history, starting from what the round before learned. */
+function newMixer(round: RoundContext, base: TokenModels | null, tokens: number, vocab: number): TokenMixer {
+  const mixer = new TokenMixer(new TokenModels(tokens, base), vocab);
+  if (round.learned) mixer.startFrom(round.learned);
+  return mixer;
 }
 
 /** A chunk's payload must end where its tokens do (RangeDecoder.hasTrailingBytes). */
@@ -200,15 +242,16 @@ function codeLength(table: FrequencyTable, symbol: number): number {
 export async function decodeChunks(
   signal: AbortSignal | undefined,
   model: LoadedModel,
-  { jobs, archivePrompt }: DecodeRequest,
+  { jobs, archivePrompt, round }: DecodeRequest,
   batch: number,
   onTokens?: TokenListener,
-): Promise<Int32Array[]> {
+): Promise<DecodedChunk[]> {
   const { engine } = model;
   const { bos, vocab: V } = model.identity.config;
-  const out: Int32Array[] = [];
+  const out: DecodedChunk[] = [];
   if (isLockstep(engine)) {
     if (jobs.some((j) => j.prompt)) throw new CorruptArchiveError('The archive names soft prompts, which hub models do not have: it is damaged.');
+    if (jobs.some((j) => j.mixed)) throw new CorruptArchiveError('The archive mixes chunks that a hub model coded, which llmz never does: it is damaged.');
     for (let b = 0; b < jobs.length; b += batch) {
       const group = jobs.slice(b, b + batch);
       const decoders = group.map((j) => new RangeDecoder(j.payload));
@@ -217,12 +260,14 @@ export async function decodeChunks(
       const visit = (g: number, t: number, logits: Int32Array) => (ids[g]![t] = decoders[g]!.decode(tables.table(logits)));
       await stepGroup(engine, group.map((j) => j.count), bos, visit, signal, onTokens);
       decoders.forEach(refuseTrailingBytes);
-      out.push(...ids);
+      out.push(...ids.map((chunk) => ({ ids: chunk })));
     }
     return out;
   }
   const tables = new TableBuilder();
   const prompts = model.prompts ?? [];
+  if (jobs.some((j) => j.mixed) && !round) throw new RangeError('mixed chunks need their round');
+  const base = round ? buildHistory(round.tokens) : null;
   const promptOf = (j: DecodeJob) => {
     if (!j.prompt) return null;
     if (j.prompt === ARCHIVE_PROMPT) {
@@ -240,6 +285,8 @@ export async function decodeChunks(
     const vectors = group.map(promptOf);
     const streams = group.map((j, g) => engine.newStream(j.count + (vectors[g] ? vectors[g]!.length / model.identity.config.dim : 0)));
     const next = new Int32Array(group.length).fill(bos);
+    // with mixing every chunk's mixer runs (the next round starts from all of them); mixed chunks decode with it
+    const mixers = group.map((j) => (round ? newMixer(round, base, j.count, V) : null));
     let live = group.map((_, g) => g);
     try {
       for (const [g, v] of vectors.entries()) if (v) await engine.feedPrompt(streams[g]!, v);
@@ -251,7 +298,14 @@ export async function decodeChunks(
           Int32Array.from(live, (g) => next[g]!),
         );
         live.forEach((g, k) => {
-          const sym = decoders[g]!.decode(tables.table(logits[k]!.subarray(0, V)));
+          const table = tables.table(logits[k]!.subarray(0, V));
+          const mixer = mixers[g];
+          let sym: number;
+          if (group[g]!.mixed) sym = mixer!.decode(table, decoders[g]!);
+          else {
+            sym = decoders[g]!.decode(table);
+            mixer?.observe(table, sym);
+          }
           ids[g]![t] = sym;
           next[g] = sym;
         });
@@ -262,7 +316,7 @@ export async function decodeChunks(
       streams.forEach((s) => engine.freeStream(s));
     }
     decoders.forEach(refuseTrailingBytes);
-    out.push(...ids);
+    out.push(...ids.map((chunk, g) => ({ ids: chunk, ...(mixers[g] ? { learned: mixers[g]!.state } : {}) })));
   }
   return out;
 }

@@ -16,7 +16,10 @@ import { ArchivePromptLedger, type ArchivePromptOptions } from './archivePromptL
 import { bufferSource, concatSources, MemorySink, MemorySpool, type ByteSink, type ByteSource, type PayloadSpool } from './byteStreams.js';
 import { ChunkAssembler, looksBinary, type Chunk } from './chunking.js';
 import type { CodedChunk } from './chunkCoder.js';
-import { CPU_BATCH, LOCKSTEP_BATCH } from './defaults.js';
+import { CPU_BATCH, DEFAULT_ROUND_WIDTH, LOCKSTEP_BATCH } from './defaults.js';
+import { MixingRounds } from '../mixing/history.js';
+import { LineFeedFolder, usesCrlf } from '../mixing/lineEndings.js';
+import { MAX_ROUND_WIDTH, type MixingInfo } from '../format/codingBlock.js';
 import { decompressStream } from './decompressor.js';
 import { groupSize, Meter, throwIfAborted } from './meter.js';
 import type { CodingOptions, StreamOptions } from './options.js';
@@ -33,6 +36,8 @@ interface Pending {
   /** Stored as raw bytes without coding (binary-looking). */
   binary: boolean;
   coded?: CodedChunk;
+  /** Text chunks: its place among the archive's model chunks (mixing rounds count these). */
+  ordinal?: number;
 }
 
 /**
@@ -61,6 +66,18 @@ class Compression {
   private readonly promptOptions: ArchivePromptOptions | null;
   private promptTried: boolean;
   private ledger: ArchivePromptLedger | null = null;
+  /** Mixing (exact engines, steering other than 'max'): the round width; null when off. */
+  private readonly mixing: MixingInfo | null;
+  /** The line-ending transform, decided on the first bytes (null: none). */
+  private folder: LineFeedFolder | null = null;
+  private decidedLineEndings = false;
+  private codedBytes = 0;
+  /** Version 2 (mixing's chunk table) or not, decided when the first text chunk is appended. */
+  private version2: boolean | null = null;
+  private final = false;
+  /** Mixing's rounds and token log (null when mixing is off: then only ordinals are counted). */
+  private readonly rounds: MixingRounds | null;
+  private textChunks = 0;
 
   constructor(
     private readonly model: LoadedModel,
@@ -80,6 +97,22 @@ class Compression {
     this.chunker = new ChunkAssembler(chunkTokens, model.tokenizer.tokenBytes);
     this.promptOptions = opts.archivePrompt === false ? null : (opts.archivePrompt ?? {});
     this.promptTried = !(opts.steering === 'max' && !this.lockstep && model.weights && this.promptOptions);
+    const width = opts.roundWidth ?? DEFAULT_ROUND_WIDTH;
+    if (!Number.isInteger(width) || width < 1 || width > MAX_ROUND_WIDTH) throw new UsageError(`Round width must be 1..${MAX_ROUND_WIDTH} chunks.`);
+    this.mixing = opts.mixing !== false && !this.lockstep && opts.steering !== 'max' ? { id: 1, roundWidth: width } : null;
+    this.rounds = this.mixing ? new MixingRounds(width) : null;
+    this.decidedLineEndings = opts.lineEndings === false;
+  }
+
+  /** The input as the model sees it: with the line-ending transform once the first slice shows CRLF text. */
+  private coded(slice: Uint8Array): Uint8Array {
+    if (!this.decidedLineEndings && slice.length) {
+      this.decidedLineEndings = true;
+      if (usesCrlf(slice)) this.folder = new LineFeedFolder();
+    }
+    const out = this.folder ? this.folder.push(slice) : slice;
+    this.codedBytes += out.length;
+    return out;
   }
 
   async run(source: ByteSource, sink: ByteSink): Promise<StreamResult> {
@@ -89,9 +122,11 @@ class Compression {
         throwIfAborted(this.opts.signal);
         this.crcAll = crc32(slice, this.crcAll);
         this.bytesIn += slice.length;
-        await this.feed(this.splitter.push(slice));
+        await this.feed(this.splitter.push(this.coded(slice)));
       }
+      if (this.folder) await this.feed(this.splitter.push(this.coded(this.folder.end())));
       await this.feed(this.splitter.end());
+      this.final = true;
       await this.take(true);
       this.meter.report(this.bytesIn, this.bits, true);
       return await this.finish(sink);
@@ -106,16 +141,23 @@ class Compression {
     for (const seg of segments) {
       if (store && looksBinary(seg)) {
         // Not worth tokenizing what will be stored: the chunk so far ends here and the segment goes in whole.
-        for (const chunk of chunker.take(Infinity, true)) this.queue.push({ chunk, binary: looksBinary(chunk.bytes) });
+        for (const chunk of chunker.take(Infinity, true)) this.enqueue(chunk, looksBinary(chunk.bytes));
         this.queue.push({ chunk: { ids: new Int32Array(0), bytes: seg }, binary: true });
       } else chunker.push(model.tokenizer.encodeSegment(seg), seg);
     }
     await this.take(false);
   }
 
+  /** A chunk into the queue; text chunks join the token log, which mixing's histories come from. */
+  private enqueue(chunk: Chunk, binary: boolean): void {
+    if (binary) return void this.queue.push({ chunk, binary });
+    this.queue.push({ chunk, binary, ordinal: this.textChunks++ });
+    this.rounds?.log.append(chunk.ids);
+  }
+
   /** Finished chunks into the queue, then code what fills whole groups (everything when `final`). */
   private async take(final: boolean): Promise<void> {
-    for (const chunk of this.chunker.take(Infinity, final)) this.queue.push({ chunk, binary: this.store && looksBinary(chunk.bytes) });
+    for (const chunk of this.chunker.take(Infinity, final)) this.enqueue(chunk, this.store && looksBinary(chunk.bytes));
     await this.codeQueue(final);
   }
 
@@ -130,7 +172,6 @@ class Compression {
         this.ledger = await archivePromptFor(this.model, waiting.map((p) => p.chunk), this.chunkTokens, this.promptOptions!, this.opts);
       }
       const chunks = waiting.slice(0, n).map((p) => p.chunk);
-      const request = { chunks: chunks.map((c) => c.ids), steering: this.opts.steering, archivePrompt: this.ledger?.prompt.vectors };
       // progress from inside the group: each coded chunk's tokens, counted as their share of the group's bytes
       const bytesPerToken = chunks.reduce((s, c) => s + c.bytes.length, 0) / Math.max(1, chunks.reduce((s, c) => s + c.ids.length, 0));
       let inFlight = 0;
@@ -139,8 +180,20 @@ class Compression {
         inFlight += tokens;
         this.meter.report(this.bytesDone + Math.round(inFlight * bytesPerToken), this.bits);
       };
-      const coded = await this.runner.encode(this.opts.signal, request, onTokens);
-      coded.forEach((c, k) => (waiting[k]!.coded = c));
+      // with mixing, one request per round (or part of one), in order: each round starts from what the one before learned
+      for (let done = 0; done < n; ) {
+        const first = waiting[done]!.ordinal!;
+        const rounds = this.rounds;
+        const count = rounds ? rounds.fit(first, n - done) : n - done;
+        const round = rounds?.contextFor(first);
+        const request = { chunks: chunks.slice(done, done + count).map((c) => c.ids), steering: this.opts.steering, archivePrompt: this.ledger?.prompt.vectors, round };
+        const coded = await this.runner.encode(this.opts.signal, request, onTokens);
+        coded.forEach((c, k) => (waiting[done + k]!.coded = c));
+        rounds?.learn(coded.map((c) => c.learned!));
+        done += count;
+      }
+      // later rounds' histories reach back no further than the next one's
+      this.rounds?.forgetBefore(waiting[n - 1]!.ordinal! + 1);
     }
     await this.drain();
   }
@@ -152,26 +205,50 @@ class Compression {
       const p = this.queue[i]!;
       if (!p.binary && !p.coded) break;
       const raw = p.chunk.bytes;
+      const coded = p.coded;
+      if (coded && this.version2 === null) this.version2 = this.needsVersion2(coded, raw.length);
+      // Version 2: every text chunk stays model-coded (later chunks' histories hold its tokens), by the mixer where that is smaller
+      if (coded && this.version2) {
+        const mixed = !!coded.mixed && coded.mixed.length < coded.payload.length;
+        await this.append('model', p.chunk.ids.length, raw, mixed ? coded.mixed! : coded.payload, coded.prompt, mixed);
+      }
       // (not for hub models: a chunk stored now would regroup the decoder's batches)
-      if (p.binary || (this.store && !this.lockstep && p.coded!.payload.length >= raw.length)) await this.append('stored', raw.length, raw, raw);
+      else if (p.binary || (this.store && !this.lockstep && coded!.payload.length >= raw.length)) await this.append('stored', raw.length, raw, raw);
       else {
-        await this.append('model', p.chunk.ids.length, raw, p.coded!.payload, p.coded!.prompt);
-        this.ledger?.note(this.entries.length - 1, p.coded!);
+        await this.append('model', p.chunk.ids.length, raw, coded!.payload, coded!.prompt);
+        this.ledger?.note(this.entries.length - 1, coded!);
       }
     }
     this.queue = this.queue.slice(i);
     this.meter.report(this.bytesDone, this.bits);
   }
 
+  /**
+   * Whether the archive is version 2, decided at its first coded text chunk:
+   * with a transform, or mixing and more than one chunk, always; an archive of
+   * one text chunk (a message) only when the mixer's coding is smaller than
+   * version 1's (the LM's, or the bytes stored), so messages the mixer cannot
+   * help stay exactly what they were.
+   */
+  private needsVersion2(coded: CodedChunk, rawLength: number): boolean {
+    if (this.folder) return true;
+    if (!this.mixing || !coded.mixed) return false;
+    const textChunks = this.queue.filter((p) => !p.binary).length + this.entries.filter((e) => e.kind === 'model').length;
+    if (!this.final || textChunks > 1) return true;
+    const v1 = Math.min(coded.payload.length, this.store ? rawLength : Infinity);
+    // (version 2's header is 2-3 bytes longer: its coding block)
+    return coded.mixed.length + 3 < v1;
+  }
+
   /** Appends in input order; neighbouring stored chunks become one entry, so binary data pays one entry, not one per chunk. */
-  private async append(kind: 'model' | 'stored', count: number, raw: Uint8Array, payload: Uint8Array, prompt = 0): Promise<void> {
+  private async append(kind: 'model' | 'stored', count: number, raw: Uint8Array, payload: Uint8Array, prompt = 0, mixed = false): Promise<void> {
     const last = this.entries[this.entries.length - 1];
     if (kind === 'stored' && last?.kind === 'stored') {
       last.count += raw.length;
       last.payloadLength += raw.length;
       last.crc32 = crc32(raw, last.crc32);
     } else {
-      this.entries.push({ kind, count, payloadLength: payload.length, crc32: crc32(raw), prompt });
+      this.entries.push({ kind, count, payloadLength: payload.length, crc32: crc32(raw), prompt, ...(mixed ? { mixed } : {}) });
     }
     await this.spool.append(payload);
     this.bytesDone += raw.length;
@@ -196,6 +273,8 @@ class Compression {
         crc32: this.crcAll,
         extension,
         archivePrompt: keepPrompt ? ledger!.prompt.bytes : undefined,
+        mixing: this.version2 && this.mixing ? this.mixing : undefined,
+        transform: this.folder ? { kind: 'lf', codedLength: this.codedBytes, exceptions: this.folder.exceptions } : undefined,
       },
       { compact: opts.compact ?? true },
     );

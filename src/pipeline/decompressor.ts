@@ -17,6 +17,9 @@ import { CPU_BATCH } from './defaults.js';
 import type { CodingOptions } from './options.js';
 import { localRunner } from './runner.js';
 import { decodePrompt } from '../steering/promptPriors.js';
+import { codedLength } from '../format/codingBlock.js';
+import { MixingRounds } from '../mixing/history.js';
+import { LineFeedUnfolder } from '../mixing/lineEndings.js';
 
 /** An archive whose header has been read; the payloads are still in `reader`. */
 export interface OpenedArchive {
@@ -67,17 +70,28 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
   // progress inside a group comes in tokens: each counts as the archive's average bytes per model-coded token
   const modelTokens = header.chunks.reduce((n, c) => n + (c.kind === 'model' ? c.count : 0), 0);
   const storedBytes = header.chunks.reduce((n, c) => n + (c.kind === 'stored' ? c.count : 0), 0);
-  const bytesPerToken = modelTokens ? (header.originalLength - storedBytes) / modelTokens : 0;
+  // the chunks decode to the coded text; a transform turns it back into the original
+  const textLength = codedLength(header, header.originalLength);
+  const bytesPerToken = modelTokens ? (textLength - storedBytes) / modelTokens : 0;
   const total = header.chunks.length;
+  const unfolder = header.transform ? new LineFeedUnfolder(header.transform.exceptions) : null;
+  let textOut = 0;
   let bytesOut = 0;
   let crcAll = 0;
 
-  const emit = async (bytes: Uint8Array) => {
+  const emit = async (text: Uint8Array) => {
+    textOut += text.length;
+    if (textOut > textLength) throw new CorruptArchiveError('The archive is damaged: it decodes to more than its recorded length. Get the file or link again.');
+    const bytes = unfolder ? unfolder.push(text) : text;
     bytesOut += bytes.length;
     if (bytesOut > header.originalLength) throw new CorruptArchiveError('The archive is damaged: it decodes to more than its recorded length. Get the file or link again.');
     crcAll = crc32(bytes, crcAll);
     await sink.write(bytes);
   };
+  // mixing: model chunks decode in rounds, each after the tokens of the rounds before (docs/mixing.md)
+  const width = header.mixing?.roundWidth ?? 0;
+  const rounds = width ? new MixingRounds(width) : null;
+  let ordinal = 0;
   const chunkFailed = (i: number, entry: ChunkEntry): Error => {
     if (hubStamp && entry.kind === 'model') {
       return new DeviceMismatchError(
@@ -98,10 +112,12 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
   const flush = async () => {
     const jobs = waiting.filter((w) => w.entry.kind === 'model');
     let inFlight = 0;
-    const ids = jobs.length
+    const first = rounds?.log.chunks ?? 0;
+    const round = jobs.length ? rounds?.contextFor(first) : undefined;
+    const decoded = jobs.length
       ? await runner!.decode(
           opts.signal,
-          { jobs: jobs.map((w) => ({ payload: w.payload, count: w.entry.count, prompt: w.entry.prompt ?? 0 })), archivePrompt },
+          { jobs: jobs.map((w) => ({ payload: w.payload, count: w.entry.count, prompt: w.entry.prompt ?? 0, mixed: !!w.entry.mixed })), archivePrompt, round },
           (n) => {
             meter.tokens += n;
             inFlight += n;
@@ -109,6 +125,12 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
           },
         )
       : [];
+    const ids = decoded.map((d) => d.ids);
+    if (rounds && jobs.length) {
+      rounds.learn(decoded.map((d) => d.learned!));
+      for (const chunk of ids) rounds.log.append(chunk);
+      rounds.forgetBefore(rounds.log.chunks);
+    }
     let k = 0;
     for (const w of waiting) {
       const bytes = w.entry.kind === 'model' ? model!.tokenizer.decode(ids[k++]!) : w.payload;
@@ -136,6 +158,9 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
       meter.report(bytesOut, 0);
       continue;
     }
+    // a chunk of a new round waits until every earlier round is decoded: its history
+    if (rounds?.startsRound(ordinal) && waiting.some((w) => w.entry.kind === 'model')) await flush();
+    ordinal++;
     const length = entry.payloadLength === PAYLOAD_TO_END ? await restLength(reader, maxModelPayload(entry.count)) : entry.payloadLength;
     waiting.push({ index: i, entry, payload: await reader.read(length) });
     if (waiting.filter((w) => w.entry.kind === 'model').length >= group) await flush();
@@ -143,7 +168,7 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
   await flush();
 
   if (!(await reader.atEnd())) throw new CorruptArchiveError('The archive has unexpected trailing bytes: it was damaged or joined with other data.');
-  if (bytesOut !== header.originalLength || crcAll !== header.crc32) {
+  if (textOut !== textLength || bytesOut !== header.originalLength || crcAll !== header.crc32) {
     throw new CorruptArchiveError('The archive is damaged: the restored data does not match its checksum. Get the file or link again.');
   }
   meter.report(bytesOut, (opened.headerLength + reader.consumed) * 8, true);

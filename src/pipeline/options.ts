@@ -26,6 +26,12 @@ export interface CodingOptions {
   compact?: boolean;
   /** Whether chunks may be coded after one of the model's domain soft prompts (default 'off'; docs/steering.md). */
   steering?: Steering;
+  /** Adaptive context mixing (docs/mixing.md; default true): exact engines, steering other than 'max'. */
+  mixing?: boolean;
+  /** Model chunks per mixing round (default DEFAULT_ROUND_WIDTH): wider decodes more chunks at once, narrower sees more history. */
+  roundWidth?: number;
+  /** Code CRLF text as LF (default true; docs/format.md, "Transforms"). */
+  lineEndings?: boolean;
   /** Under steering 'max': the prompt learned on the input (default: learned for big inputs, kept only when it pays); false: never. */
   archivePrompt?: ArchivePromptOptions | false;
 }

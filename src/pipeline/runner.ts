@@ -5,7 +5,7 @@
  * in-process or across a worker boundary (src/platform/shared/chunkCoderWorker.ts).
  */
 import type { LoadedModel } from '../model/loadedModel.js';
-import { decodeChunks, encodeChunks, type CodedChunk, type DecodeRequest, type EncodeRequest, type TokenListener } from './chunkCoder.js';
+import { decodeChunks, encodeChunks, type CodedChunk, type DecodedChunk, type DecodeRequest, type EncodeRequest, type TokenListener } from './chunkCoder.js';
 
 export interface ChunkRunner {
   /** Chunks it can work on at once (a pool: workers x batch); groups handed to it should be at least this big. */
@@ -13,7 +13,7 @@ export interface ChunkRunner {
   /** `onTokens`: told the tokens of each chunk as it is coded (progress from inside a group). */
   encode(signal: AbortSignal | undefined, request: EncodeRequest, onTokens?: TokenListener): Promise<CodedChunk[]>;
   /** `onTokens`: told the tokens decoded by each step. */
-  decode(signal: AbortSignal | undefined, request: DecodeRequest, onTokens?: TokenListener): Promise<Int32Array[]>;
+  decode(signal: AbortSignal | undefined, request: DecodeRequest, onTokens?: TokenListener): Promise<DecodedChunk[]>;
 }
 
 export function localRunner(model: LoadedModel, batch: number): ChunkRunner {
@@ -49,7 +49,10 @@ export function poolRunner(runners: ChunkRunner[], groupSize: number): ChunkRunn
   }
   return {
     capacity: runners.length * groupSize,
-    encode: (signal, request, onTokens) => spread(request.chunks, (r, chunks) => r.encode(signal, { ...request, chunks }, onTokens)),
-    decode: (signal, request, onTokens) => spread(request.jobs, (r, jobs) => r.decode(signal, { ...request, jobs }, onTokens)),
+    encode: (signal, request, onTokens) =>
+      spread(request.chunks, (r, chunks) => r.encode(signal, { ...request, chunks }, onTokens)),
+    decode: (signal, request, onTokens) =>
+      spread(request.jobs, (r, jobs) => r.decode(signal, { ...request, jobs }, onTokens)),
   };
 }
+

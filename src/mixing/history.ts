@@ -1,0 +1,192 @@
+/**
+ * History across chunks (docs/mixing.md, "Rounds"): model chunks are coded in
+ * rounds (`roundOf`: 1, 1, 2, 4, … up to `roundWidth` chunks each); a chunk
+ * sees the tokens of the model chunks before its round, cut to the last
+ * HISTORY_TOKENS of them, and its mixer starts from the mean of what the
+ * round before learned. Both sides hold those tokens before they code the chunk: the encoder
+ * has every token from the start, the decoder has decoded the earlier rounds.
+ * The chunks of a round need nothing of each other, so they still run in
+ * parallel, in lockstep batches and across workers.
+ */
+import { meanState, type MixerState } from './tokenMixer.js';
+import { TokenModels } from './tokenModels.js';
+
+/** At most this many tokens of history (~2 MB of text): bounds the tables at 2^20 entries (docs/mixing.md). */
+export const HISTORY_TOKENS = 2 ** 19;
+
+/**
+ * What the chunks of one round share, and all a worker needs to code them
+ * with mixing: the history window's tokens, and what the mixers of the
+ * round before learned (null in the first round: the mixer's initial state).
+ */
+export interface RoundContext {
+  tokens: Int32Array;
+  learned: MixerState | null;
+}
+
+/** The window of a history ending at `end`. */
+export function historyWindow(end: number): { from: number; to: number } {
+  return { from: Math.max(0, end - HISTORY_TOKENS), to: end };
+}
+
+/** The frozen models of a history (null when it is empty). */
+export function buildHistory(tokens: Int32Array): TokenModels | null {
+  if (!tokens.length) return null;
+  const models = new TokenModels(tokens.length);
+  for (let i = 0; i < tokens.length; i++) {
+    models.predict();
+    models.push(tokens[i]!);
+  }
+  return models;
+}
+
+/**
+ * The model-token stream of an archive, as far as a coder needs it: every
+ * model chunk's tokens appended in order, old ones dropped once no later
+ * chunk's history can reach them.
+ */
+export class TokenLog {
+  private parts: Int32Array[] = [];
+  /** Stream offset of parts[0][0]. */
+  private first = 0;
+  /** Stream offset one past the last token. */
+  end = 0;
+  /** Stream offset where model chunk k's tokens start (k = 0, 1, …), and its end. */
+  private readonly starts: number[] = [];
+
+  append(ids: Int32Array): void {
+    this.starts.push(this.end);
+    this.parts.push(ids);
+    this.end += ids.length;
+  }
+
+  /** Model chunks appended so far. */
+  get chunks(): number {
+    return this.starts.length;
+  }
+
+  /** Stream offset where model chunk k starts (k <= chunks: k = chunks is the end). */
+  startOf(k: number): number {
+    if (k > this.starts.length) throw new RangeError('token log: that chunk is not in yet');
+    return k < this.starts.length ? this.starts[k]! : this.end;
+  }
+
+  /** Tokens [from, to) of the stream (from >= what was dropped). */
+  slice(from: number, to: number): Int32Array {
+    if (from < this.first || to > this.end || from > to) throw new RangeError('token log: range not held');
+    const out = new Int32Array(to - from);
+    let at = this.first;
+    let n = 0;
+    for (const p of this.parts) {
+      const lo = Math.max(from, at);
+      const hi = Math.min(to, at + p.length);
+      if (lo < hi) {
+        out.set(p.subarray(lo - at, hi - at), n);
+        n += hi - lo;
+      }
+      at += p.length;
+      if (at >= to) break;
+    }
+    return out;
+  }
+
+  /** Forgets whole parts that end at or before `offset`. */
+  dropBefore(offset: number): void {
+    while (this.parts.length && this.first + this.parts[0]!.length <= offset) {
+      this.first += this.parts[0]!.length;
+      this.parts.shift();
+    }
+  }
+}
+
+/**
+ * The rounds' schedule for a width W: rounds double from one chunk up to
+ * the largest power of two P <= W, then stay W wide. Round boundaries
+ * (first model chunk of each round): 0, 1, 2, 4, …, P, P + W, P + 2W, …
+ * (W = 16: rounds of 1, 1, 2, 4, 8, 16, 16, … chunks). Early chunks thus
+ * see most of what precedes them, where a fixed width would leave the
+ * first W chunks with no history at all; later rounds run W chunks at once.
+ */
+function widest(roundWidth: number): { p: number; log: number } {
+  let p = 1;
+  let log = 0;
+  while (p * 2 <= roundWidth) [p, log] = [p * 2, log + 1];
+  return { p, log };
+}
+
+/** Which round model chunk k is in. */
+export function roundOf(k: number, roundWidth: number): number {
+  const { p, log } = widest(roundWidth);
+  if (k >= p) return log + 1 + Math.floor((k - p) / roundWidth);
+  return k === 0 ? 0 : 32 - Math.clz32(k);
+}
+
+/** The first model chunk of round r. */
+export function firstOfRound(r: number, roundWidth: number): number {
+  const { p, log } = widest(roundWidth);
+  if (r <= log + 1) return r === 0 ? 0 : 2 ** (r - 1);
+  return p + (r - log - 1) * roundWidth;
+}
+
+/** Where the history of model chunks in round r ends in the stream: where the round's first chunk starts. */
+export function roundStart(log: TokenLog, round: number, roundWidth: number): number {
+  return log.startOf(firstOfRound(round, roundWidth));
+}
+
+/** The context of round r, from a log holding every token its history needs. */
+export function roundContext(log: TokenLog, round: number, roundWidth: number, learned: MixerState | null): RoundContext {
+  const { from, to } = historyWindow(roundStart(log, round, roundWidth));
+  return { tokens: log.slice(from, to), learned };
+}
+
+/** Forgets what no round from `round` on can reach. */
+export function forgetBefore(log: TokenLog, round: number, roundWidth: number): void {
+  log.dropBefore(historyWindow(roundStart(log, round, roundWidth)).from);
+}
+
+/**
+ * The bookkeeping of mixing rounds, the same on both sides: the token log,
+ * the round being coded, what its chunks start from (the mean of what the
+ * round before learned) and what they have learned so far. Callers hand it
+ * model chunks in order, in requests that stay within one round.
+ */
+export class MixingRounds {
+  readonly log = new TokenLog();
+  private round = 0;
+  private learned: MixerState | null = null;
+  private states: MixerState[] = [];
+
+  constructor(readonly width: number) {}
+
+  /** How many of `wanted` chunks from model chunk `first` on stay within its round. */
+  fit(first: number, wanted: number): number {
+    return Math.min(wanted, firstOfRound(roundOf(first, this.width) + 1, this.width) - first);
+  }
+
+  /** Whether model chunk k is the first of its round (the decoder waits there for the rounds before). */
+  startsRound(k: number): boolean {
+    return firstOfRound(roundOf(k, this.width), this.width) === k;
+  }
+
+  /** The context of the round model chunk `first` is in (rounds come in order). */
+  contextFor(first: number): RoundContext {
+    const r = roundOf(first, this.width);
+    if (r !== this.round) {
+      if (r !== this.round + 1) throw new RangeError('mixing rounds must come in order');
+      this.learned = meanState(this.states);
+      this.states = [];
+      this.round = r;
+    }
+    return roundContext(this.log, r, this.width, this.learned);
+  }
+
+  /** What the chunks of the current round's request learned. */
+  learn(states: MixerState[]): void {
+    this.states.push(...states);
+  }
+
+  /** Drops tokens no round from that of model chunk `next` on can reach. */
+  forgetBefore(next: number): void {
+    forgetBefore(this.log, roundOf(next, this.width), this.width);
+  }
+}
