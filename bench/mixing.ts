@@ -21,6 +21,7 @@ import { loadModelFromDisk } from '../src/platform/node/nodeModelSource.js';
 import { ChunkAssembler } from '../src/pipeline/chunking.js';
 import { SegmentSplitter } from '../src/model/tokenizer.js';
 import { toLineFeeds } from '../src/mixing/lineEndings.js';
+import { firstOfRound, roundOf } from '../src/mixing/history.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -33,24 +34,20 @@ interface Variant {
   carry: 'none' | 'last' | 'mean';
 }
 const base: Variant = { mixer: MIXING_V1, models: TOKEN_MODELS_V1, carry: 'none' };
+const mean: Variant = { ...base, carry: 'mean' };
+const r32: Variant = { ...mean, mixer: { ...MIXING_V1, rate: 32 } };
+const WM = [65536, 32768, 16384, 16384, 16384, 0];
 const VARIANTS: Record<string, Variant> = {
-  v1: base,
-  carry: { ...base, carry: 'last' },
-  mean: { ...base, carry: 'mean' },
-  meanfast: { ...base, carry: 'mean', mixer: { ...MIXING_V1, rate: 12 } },
-  meanslow: { ...base, carry: 'mean', mixer: { ...MIXING_V1, rate: 3 } },
-  carryfast: { ...base, carry: 'last', mixer: { ...MIXING_V1, rate: 12 } },
-  meanmiss: { ...base, carry: 'mean', models: { ...TOKEN_MODELS_V1, maxMisses: 8 } },
-  meano3: { ...base, carry: 'mean', models: { ...TOKEN_MODELS_V1, matchOrder: 3 } },
-  o2: { ...base, models: { ...TOKEN_MODELS_V1, matchOrder: 2 } },
-  o3: { ...base, models: { ...TOKEN_MODELS_V1, matchOrder: 3 } },
-  o6: { ...base, models: { ...TOKEN_MODELS_V1, matchOrder: 6 } },
-  miss8: { ...base, models: { ...TOKEN_MODELS_V1, maxMisses: 8 } },
-  fast: { ...base, mixer: { ...MIXING_V1, rate: 12 } },
-  slow: { ...base, mixer: { ...MIXING_V1, rate: 3 } },
-  apm0: { ...base, mixer: { ...MIXING_V1, apmShare: 0 } },
-  apm4: { ...base, mixer: { ...MIXING_V1, apmShare: 4 } },
-  w0: { ...base, mixer: { ...MIXING_V1, initialWeights: [65536, 0, 0, 0, 0, 0] } },
+  v1: mean,
+  nocarry: base,
+  r32,
+  r48: { ...mean, mixer: { ...MIXING_V1, rate: 48 } },
+  r64: { ...mean, mixer: { ...MIXING_V1, rate: 64 } },
+  r32wm: { ...mean, mixer: { ...MIXING_V1, rate: 32, initialWeights: WM } },
+  r32apm: { ...mean, mixer: { ...MIXING_V1, rate: 32, apmShare: 3, apmRate: 5 } },
+  r32o5: { ...r32, models: { ...TOKEN_MODELS_V1, matchOrder: 5 } },
+  r48all: { mixer: { ...MIXING_V1, rate: 48, initialWeights: WM, apmShare: 3, apmRate: 5 }, models: TOKEN_MODELS_V1, carry: 'mean' },
+  r32all: { mixer: { ...MIXING_V1, rate: 32, initialWeights: WM, apmShare: 3, apmRate: 5 }, models: TOKEN_MODELS_V1, carry: 'mean' },
 };
 const widths = values.widths!.split(',').map(Number); // 0: no history across chunks
 const variants = values.variants!.split(',');
@@ -97,7 +94,7 @@ for (const file of positionals) {
   const roundMean = new Map<string, MixerState>();
   const historyOf = (w: number, j: number, params: TokenModelParams) => {
     if (w === 0) return null;
-    const end = Math.floor(j / w) * w;
+    const end = firstOfRound(roundOf(j, w), w);
     if (end === 0) return null;
     const n = chunks.slice(0, end).reduce((s, c) => s + c.length, 0);
     const h = new TokenModels(n, null, params);
@@ -113,7 +110,7 @@ for (const file of positionals) {
       for (const v of variants) {
         const key = `${v}/W${w}`;
         const variant = VARIANTS[v]!;
-        if (w === 0 || j % w === 0) {
+        if (w === 0 || firstOfRound(roundOf(j, w), w) === j) {
           bases.set(key, historyOf(w, j, variant.models));
           const last = previous.find(([k]) => k === key)?.[1];
           if (last && w > 0) lastOfRound.set(key, last);

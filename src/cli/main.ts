@@ -20,10 +20,13 @@ const HELP = `llmz — text compression with a language model
                  [--steering off|auto|max]   (the model's domain prompts: not at all (default) /
                                               tried on each chunk's first tokens / on whole chunks,
                                               and for big inputs a prompt learned on the input)
+                 [--mixing on|off] [--rounds N]  (adaptive context mixing, default on; chunks per
+                                              round, default 16: fewer sees more history, decodes slower)
   llmz decompress IN [-o OUT] [--model NAME|PATH] [--backend …] [--threads N]
   llmz info IN
   llmz bpc IN [--block TOKENS] [--stride TOKENS] [--model NAME|PATH] [--no-compress]
-  llmz bench [FILES…] [--limit BYTES] [--threads N] [--chunk TOKENS] [--steering auto|off|max] [--model NAME|PATH] [--json]
+  llmz bench [FILES…] [--limit BYTES] [--threads N] [--chunk TOKENS] [--steering auto|off|max] [--mixing on|off] [--rounds N]
+             [--model NAME|PATH] [--json]
   llmz bench --scaling MAX_BYTES [--threads N]
 
 IN or OUT may be "-" for stdin/stdout. compress writes IN.llmz by default;
