@@ -31,3 +31,15 @@ for (const release of releases) {
     }
   });
 }
+
+test('format version 2 archives (mixing, CRLF) open in the page', async ({ page }) => {
+  const dir = join(GOLDEN, 'format2');
+  const link = readFileSync(join(dir, 'message.link'), 'utf8').trim();
+  await page.goto('/' + link.slice(link.indexOf('#')));
+  await expect(page.getByRole('textbox', { name: 'Decompressed text' })).toHaveValue(text('mixing-message.txt'), { timeout: 60_000 });
+  for (const [f, original] of [['mixing.llmz', 'mixing.txt'], ['crlf.llmz', 'crlf.txt']] as const) {
+    await page.getByRole('button', { name: 'Compress something' }).click();
+    await page.locator('input[type=file]').setInputFiles({ name: f, mimeType: 'application/octet-stream', buffer: readFileSync(join(dir, f)) });
+    await expect(page.getByRole('textbox', { name: 'Decompressed text' })).toHaveValue(text(original), { timeout: 60_000 });
+  }
+});

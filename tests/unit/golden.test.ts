@@ -43,4 +43,20 @@ describe('golden archives (tests/golden/)', () => {
       expect(await open(fromLink)).toEqual(input('message.txt'));
     });
   }
+
+  // format version 2 (mixing, the line-ending transform): archives written by the commit in MADE-BY
+  const FORMAT2: Record<string, string> = { 'mixing.llmz': 'mixing.txt', 'crlf.llmz': 'crlf.txt', 'message.llmz': 'mixing-message.txt', 'crlf-message.llmz': 'crlf-message.txt' };
+  it(`format version 2 (made by ${readFileSync(join(GOLDEN, 'format2', 'MADE-BY'), 'utf8').trim()}): every archive and the link decode exactly`, async () => {
+    for (const [f, original] of Object.entries(FORMAT2)) {
+      const archive = new Uint8Array(readFileSync(join(GOLDEN, 'format2', f)));
+      const { header } = readArchive(archive);
+      expect(header.version).toBe(2);
+      expect(await open(archive)).toEqual(input(original));
+    }
+    const mixing = readArchive(new Uint8Array(readFileSync(join(GOLDEN, 'format2', 'mixing.llmz')))).header;
+    expect(mixing.chunks.filter((c) => c.mixed).length).toBeGreaterThan(mixing.chunks.length / 2);
+    expect(readArchive(new Uint8Array(readFileSync(join(GOLDEN, 'format2', 'crlf.llmz')))).header.transform?.kind).toBe('lf');
+    const fromLink = linkToArchive(readFileSync(join(GOLDEN, 'format2', 'message.link'), 'utf8').trim())!;
+    expect(await open(fromLink)).toEqual(input('mixing-message.txt'));
+  });
 });

@@ -29,6 +29,11 @@ export async function infoCommand({ positional, flags }: Args): Promise<void> {
     `archive size     ${archiveBytes} bytes (header ${headerLength}), ${h.originalLength ? ((archiveBytes * 8) / h.originalLength).toFixed(3) : '-'} bits/byte`,
     `chunks           ${h.chunks.length} of up to ${h.chunkTokens} tokens (${h.chunks.filter((c) => c.kind === 'stored').length} stored)`,
   ];
+  if (h.mixing) {
+    const mixed = h.chunks.filter((c) => c.mixed).length;
+    lines.push(`mixing           id ${h.mixing.id}, rounds up to ${h.mixing.roundWidth} chunks; ${mixed} of ${h.chunks.filter((c) => c.kind === 'model').length} model chunks mixed`);
+  }
+  if (h.transform) lines.push(`line endings     CR LF coded as LF (${h.transform.codedLength} bytes coded, ${h.transform.exceptions.length} lone LF kept)`);
   const prompted = h.chunks.filter((c) => (c.prompt ?? 0) > 0);
   if (prompted.length) {
     const own = prompted.filter((c) => c.prompt === ARCHIVE_PROMPT).length;
