@@ -53,6 +53,7 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
     if (!model) throw new UsageError(`This archive needs model "${header.model.name}"; none is loaded.`);
     checkModel(header, stampOf(model.identity));
     hubStamp = hubStampFor(header.model.numericsId, header.extension, model, opts.onWarning);
+    if (hubStamp && header.mixing) throw new CorruptArchiveError('This hub-model archive claims adaptive mixing, which llmz never uses with hub models: it is damaged.');
     if (header.chunks.some((c) => c.kind === 'model' && c.count > model.identity.config.maxPos - 1)) {
       throw new CorruptArchiveError('The archive asks for chunks longer than the model supports: it is damaged.');
     }
