@@ -35,19 +35,14 @@ interface Variant {
 }
 const base: Variant = { mixer: MIXING_V1, models: TOKEN_MODELS_V1, carry: 'none' };
 const mean: Variant = { ...base, carry: 'mean' };
-const r32: Variant = { ...mean, mixer: { ...MIXING_V1, rate: 32 } };
-const WM = [65536, 32768, 16384, 16384, 16384, 0];
+const o = (orders: number[]): Variant => ({ ...mean, models: { ...TOKEN_MODELS_V1, orders } });
 const VARIANTS: Record<string, Variant> = {
   v1: mean,
-  nocarry: base,
-  r32,
-  r48: { ...mean, mixer: { ...MIXING_V1, rate: 48 } },
-  r64: { ...mean, mixer: { ...MIXING_V1, rate: 64 } },
-  r32wm: { ...mean, mixer: { ...MIXING_V1, rate: 32, initialWeights: WM } },
-  r32apm: { ...mean, mixer: { ...MIXING_V1, rate: 32, apmShare: 3, apmRate: 5 } },
-  r32o5: { ...r32, models: { ...TOKEN_MODELS_V1, matchOrder: 5 } },
-  r48all: { mixer: { ...MIXING_V1, rate: 48, initialWeights: WM, apmShare: 3, apmRate: 5 }, models: TOKEN_MODELS_V1, carry: 'mean' },
-  r32all: { mixer: { ...MIXING_V1, rate: 32, initialWeights: WM, apmShare: 3, apmRate: 5 }, models: TOKEN_MODELS_V1, carry: 'mean' },
+  o1234: o([1, 2, 3, 4]),
+  o12346: o([1, 2, 3, 4, 6]),
+  o1246: o([1, 2, 4, 6]),
+  o123468: o([1, 2, 3, 4, 6, 8]),
+  o12: o([1, 2]),
 };
 const widths = values.widths!.split(',').map(Number); // 0: no history across chunks
 const variants = values.variants!.split(',');

@@ -3,8 +3,9 @@
  *
  * - A match model: the longest recent repeat of the last MATCH_ORDER tokens
  *   predicts the token that followed it.
- * - Context slots of orders 1..3: per hashed context, the token that last
- *   followed it and how often in a row.
+ * - Context slots of several orders (TOKEN_MODELS_V1.orders): per hashed
+ *   context of the last n tokens, the token that last followed it and how
+ *   often in a row.
  *
  * Both learn only from tokens, never from the LM, so the history of earlier
  * rounds (docs/mixing.md, "Rounds") can be replayed into them anywhere
@@ -19,10 +20,11 @@ export interface TokenModelParams {
   matchOrder: number;
   /** Mispredictions a match is followed past (a changed field in a repeated line) before it is dropped. */
   maxMisses: number;
+  /** Context lengths (tokens) of the slot tables, ascending. */
+  orders: readonly number[];
 }
-export const TOKEN_MODELS_V1: TokenModelParams = { matchOrder: 4, maxMisses: 8 };
+export const TOKEN_MODELS_V1: TokenModelParams = { matchOrder: 4, maxMisses: 8, orders: [1, 2, 3] };
 export const MATCH_MAX = 65535;
-export const CONTEXT_ORDERS = [1, 2, 3] as const;
 const SLOT_COUNT_MAX = 15;
 /** Length buckets of the match model's confidence: 0..15 exact, then by powers of two. */
 export const LENGTH_BUCKETS = 24;
@@ -92,10 +94,12 @@ export class TokenModels {
   readonly matchHits: ContextProbabilities;
   readonly slotHits: ContextProbabilities;
   /** This step's predictions (-1: none), set by `predict`. */
-  readonly slotToken = new Int32Array(CONTEXT_ORDERS.length);
-  readonly slotCount = new Int32Array(CONTEXT_ORDERS.length);
-  private readonly slotHash = new Int32Array(CONTEXT_ORDERS.length);
-  private readonly slotIndex = new Int32Array(CONTEXT_ORDERS.length);
+  readonly slotToken: Int32Array;
+  readonly slotCount: Int32Array;
+  private readonly slotHash: Int32Array;
+  private readonly slotIndex: Int32Array;
+  /** The slot tables' context lengths. */
+  readonly orders: readonly number[];
 
   private readonly matchOrder: number;
   private readonly maxMisses: number;
@@ -110,14 +114,17 @@ export class TokenModels {
   ) {
     this.matchOrder = base ? base.matchOrder : params.matchOrder;
     this.maxMisses = base ? base.maxMisses : params.maxMisses;
+    this.orders = base ? base.orders : params.orders;
+    const n = this.orders.length;
+    [this.slotToken, this.slotCount, this.slotHash, this.slotIndex] = [new Int32Array(n), new Int32Array(n), new Int32Array(n), new Int32Array(n)];
     this.tokens = new Int32Array(capacity);
     this.offset = base ? base.offset + base.length : 0;
     const bits = tableBits(capacity);
     this.matchTable = new Int32Array(1 << bits);
     this.matchMask = (1 << bits) - 1;
-    this.slots = CONTEXT_ORDERS.map(() => new SlotTable(bits));
+    this.slots = this.orders.map(() => new SlotTable(bits));
     this.matchHits = new ContextProbabilities(MATCH_CONTEXTS, 255);
-    this.slotHits = new ContextProbabilities(CONTEXT_ORDERS.length * (SLOT_COUNT_MAX + 1), 255);
+    this.slotHits = new ContextProbabilities(n * (SLOT_COUNT_MAX + 1), 255);
     if (base) {
       this.matchHits.copyFrom(base.matchHits);
       this.slotHits.copyFrom(base.slotHits);
@@ -141,8 +148,8 @@ export class TokenModels {
 
   /** Looks up the context slots for the next token (slotToken/slotCount; -1 where none). */
   predict(): void {
-    for (let k = 0; k < CONTEXT_ORDERS.length; k++) {
-      const order = CONTEXT_ORDERS[k]!;
+    for (let k = 0; k < this.orders.length; k++) {
+      const order = this.orders[k]!;
       this.slotToken[k] = -1;
       this.slotCount[k] = 0;
       this.slotIndex[k] = -1;
@@ -169,8 +176,8 @@ export class TokenModels {
     if (this.length >= this.tokens.length) throw new RangeError('token models: more tokens than their capacity');
     const predicted = this.matchToken;
     if (predicted >= 0) this.matchHits.update(this.matchContext, predicted === token);
-    for (let k = 0; k < CONTEXT_ORDERS.length; k++) {
-      if (this.length < CONTEXT_ORDERS[k]!) continue;
+    for (let k = 0; k < this.orders.length; k++) {
+      if (this.length < this.orders[k]!) continue;
       const had = this.slotToken[k]!;
       let count = this.slotCount[k]!;
       if (had >= 0) this.slotHits.update(TokenModels.slotContext(k, count), had === token);
