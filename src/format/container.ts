@@ -60,8 +60,8 @@ export interface ChunkEntry {
   /** Tokens coded (model chunks) or bytes stored (stored chunks). */
   count: number;
   payloadLength: number;
-  /** CRC-32 of the chunk's original bytes. */
-  crc32: number;
+  /** CRC-32 of the chunk's original bytes: version 1 only (version 2's whole CRC covers every chunk; writers may set it, it is not written). */
+  crc32?: number;
   /** The model's soft prompt the chunk was coded after: 0 none, i the model's prompt i - 1 (docs/numerics.md). */
   prompt?: number;
   /** Version 2: coded by the adaptive mixer (docs/mixing.md) instead of the LM alone. */
@@ -109,9 +109,9 @@ function compactHeader(header: Omit<ArchiveHeader, 'version'>): Uint8Array {
   w.bytes(fromHex(header.model.fingerprint.slice(0, 2 * COMPACT_FINGERPRINT_BYTES)));
   w.varint(header.model.numericsId).varint(header.originalLength);
   if (version >= 2) writeCodingBlock(w, header);
-  w.varint(entryWord(c, prompts, version)).u32(c.crc32);
-  // (the chunk's CRC is of the coded text; with a transform the original's follows)
-  if (header.transform) w.u32(header.crc32);
+  w.varint(entryWord(c, prompts, version));
+  // version 1: the chunk's CRC (= the original's); version 2: the original's, after undoing any transform
+  w.u32(version >= 2 ? header.crc32 : c.crc32!);
   return w.finish();
 }
 
@@ -166,8 +166,11 @@ export function encodeHeader(header: Omit<ArchiveHeader, 'version'>, opts: { com
   w.varint(header.model.numericsId).varint(header.chunkTokens).varint(header.originalLength);
   if (version >= 2) writeCodingBlock(w, header);
   w.varint(header.chunks.length);
-  for (const c of header.chunks) w.varint(entryWord(c, prompts, version)).varint(c.payloadLength).u32(c.crc32);
-  // (version 2 always: with a transform the chunks' CRCs are of the coded text, not the original)
+  for (const c of header.chunks) {
+    w.varint(entryWord(c, prompts, version)).varint(c.payloadLength);
+    // (version 2: no CRC per chunk; with mixing a chunk depends on those before it anyway, and the whole CRC checks them all)
+    if (version === 1) w.u32(c.crc32!);
+  }
   if (header.chunks.length !== 1 || version >= 2) w.u32(header.crc32);
   if (header.archivePrompt) w.varint(header.archivePrompt.length).bytes(header.archivePrompt);
   if (header.extension) w.varint(header.extension.length).bytes(header.extension);
@@ -239,16 +242,17 @@ export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRea
   // what the chunks decode to: the coded text
   const textLength = codedLength(block, originalLength);
   const chunkCount = r.varint(40);
-  // Every chunk holds at least one byte of the original, and each entry takes at least 6 bytes of the file.
+  // Every chunk holds at least one byte of the original.
   if (chunkCount > textLength) throw new CorruptArchiveError('Damaged archive: more chunks than bytes.');
-  if (complete && chunkCount * 6 > r.remaining) throw new TruncatedArchiveError('The archive is cut short: its chunk table needs more bytes than the file has. Get the complete file or link again.');
+  // (an entry takes at least 6 bytes in version 1, 2 in version 2)
+  if (complete && chunkCount * (version === 1 ? 6 : 2) > r.remaining) throw new TruncatedArchiveError('The archive is cut short: its chunk table needs more bytes than the file has. Get the complete file or link again.');
   const chunks: ChunkEntry[] = [];
   let storedTotal = 0;
   let tokenTotal = 0;
   for (let i = 0; i < chunkCount; i++) {
     const { kind, count, prompt, mixed } = splitEntryWord(r.varint(53), (flags & FLAG_PROMPTS) !== 0, version);
     const payloadLength = r.varint(49);
-    const c = r.u32();
+    const c = version === 1 ? r.u32() : undefined;
     if (mixed && (kind === 'stored' || !block.mixing)) throw new CorruptArchiveError(`Damaged archive: chunk ${i} is marked mixed where it cannot be.`);
     if (kind === 'stored' && prompt) throw new CorruptArchiveError(`Damaged archive: stored chunk ${i} names a prompt.`);
     if (kind === 'stored' && payloadLength !== count) throw new CorruptArchiveError(`Damaged archive: stored chunk ${i} has inconsistent lengths.`);
@@ -256,12 +260,12 @@ export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRea
     if (kind === 'model' && payloadLength > maxModelPayload(count)) throw new CorruptArchiveError(`Damaged archive: chunk ${i} is longer than ${count} tokens can be.`);
     if (kind === 'stored') storedTotal += count;
     else tokenTotal += count;
-    chunks.push({ kind, count, payloadLength, crc32: c, prompt, ...(mixed ? { mixed } : {}) });
+    chunks.push({ kind, count, payloadLength, ...(c !== undefined ? { crc32: c } : {}), prompt, ...(mixed ? { mixed } : {}) });
   }
   if (storedTotal > textLength) throw new CorruptArchiveError('Damaged archive: stored chunks exceed the original length.');
   // every token stands for at least one byte: more tokens than bytes is a claim no encoder makes (and decoding it would be wasted work)
   if (tokenTotal + storedTotal > textLength) throw new CorruptArchiveError('Damaged archive: it claims more tokens than the original has bytes.');
-  const whole = chunkCount === 1 && version === 1 ? chunks[0]!.crc32 : r.u32();
+  const whole = chunkCount === 1 && version === 1 ? chunks[0]!.crc32! : r.u32();
   let archivePrompt: Uint8Array | undefined;
   if (flags & FLAG_ARCHIVE_PROMPT) {
     const n = r.varint(24);
@@ -316,8 +320,8 @@ function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, co
   checkTransformLengths(block, originalLength);
   const textLength = codedLength(block, originalLength);
   const { kind, count, prompt, mixed } = splitEntryWord(r.varint(53), prompts, version);
-  const crc = r.u32();
-  const whole = block.transform ? r.u32() : crc;
+  // version 1: the chunk's CRC, which is the original's; version 2: the original's
+  const whole = r.u32();
   const headerLength = r.pos;
   if (mixed && (kind === 'stored' || !block.mixing)) throw new CorruptArchiveError('Damaged archive: the chunk is marked mixed where it cannot be.');
   const payloadLength = kind === 'stored' ? count : complete ? bytes.length - headerLength : PAYLOAD_TO_END;
@@ -339,7 +343,7 @@ function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, co
       model: { name: '', fingerprint, tokenizerFingerprint: '', numericsId },
       chunkTokens: count,
       originalLength,
-      chunks: [{ kind, count, payloadLength, crc32: crc, prompt, ...(mixed ? { mixed } : {}) }],
+      chunks: [{ kind, count, payloadLength, ...(version === 1 ? { crc32: whole } : {}), prompt, ...(mixed ? { mixed } : {}) }],
       crc32: whole,
       ...block,
     },

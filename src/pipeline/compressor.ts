@@ -246,7 +246,7 @@ class Compression {
     if (kind === 'stored' && last?.kind === 'stored') {
       last.count += raw.length;
       last.payloadLength += raw.length;
-      last.crc32 = crc32(raw, last.crc32);
+      last.crc32 = crc32(raw, last.crc32!);
     } else {
       this.entries.push({ kind, count, payloadLength: payload.length, crc32: crc32(raw), prompt, ...(mixed ? { mixed } : {}) });
     }
