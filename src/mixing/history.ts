@@ -24,6 +24,44 @@ export interface RoundContext {
   learned: MixerState | null;
 }
 
+/**
+ * The encoder's request to a worker: a stretch of the model-token stream and
+ * where each chunk's history ends in it (chunks of several rounds may share a
+ * request: the encoder's workers only record, docs/mixing.md).
+ */
+export interface HistoryRequest {
+  /** Tokens [start, start + tokens.length) of the stream. */
+  tokens: Int32Array;
+  start: number;
+  /** Per chunk of the request: its history is the stream's tokens in historyWindow(end). */
+  ends: number[];
+}
+
+/** Builds each distinct history of a request once (a round's chunks share theirs). */
+export class HistoryCache {
+  private key = -1;
+  private models: TokenModels | null = null;
+
+  constructor(private readonly request: HistoryRequest) {
+    const { tokens, start, ends } = request;
+    for (const end of ends) {
+      const { from, to } = historyWindow(end);
+      if (from < start || to > start + tokens.length) throw new RangeError("the request does not hold a chunk's history");
+    }
+  }
+
+  /** The history models of the request's chunk i. */
+  forChunk(i: number): TokenModels | null {
+    const end = this.request.ends[i]!;
+    if (end !== this.key) {
+      const { from, to } = historyWindow(end);
+      this.key = end;
+      this.models = buildHistory(this.request.tokens.subarray(from - this.request.start, to - this.request.start));
+    }
+    return this.models;
+  }
+}
+
 /** The window of a history ending at `end`. */
 export function historyWindow(end: number): { from: number; to: number } {
   return { from: Math.max(0, end - HISTORY_TOKENS), to: end };
@@ -155,6 +193,7 @@ export class MixingRounds {
   private round = 0;
   private learned: MixerState | null = null;
   private states: MixerState[] = [];
+  private context: RoundContext | null = null;
 
   constructor(readonly width: number) {}
 
@@ -168,7 +207,7 @@ export class MixingRounds {
     return firstOfRound(roundOf(k, this.width), this.width) === k;
   }
 
-  /** The context of the round model chunk `first` is in (rounds come in order). */
+  /** The context of the round model chunk `first` is in (rounds come in order; one object per round). */
   contextFor(first: number): RoundContext {
     const r = roundOf(first, this.width);
     if (r !== this.round) {
@@ -176,8 +215,19 @@ export class MixingRounds {
       this.learned = meanState(this.states);
       this.states = [];
       this.round = r;
+      this.context = null;
     }
-    return roundContext(this.log, r, this.width, this.learned);
+    this.context ??= roundContext(this.log, r, this.width, this.learned);
+    return this.context;
+  }
+
+  /** The encoder's request for model chunks [k0, k1): each one's history end, and the tokens those reach. */
+  historyRequest(k0: number, k1: number): HistoryRequest {
+    const ends: number[] = [];
+    for (let k = k0; k < k1; k++) ends.push(roundStart(this.log, roundOf(k, this.width), this.width));
+    const start = ends.length ? historyWindow(ends[0]!).from : 0;
+    const stop = ends.length ? ends[ends.length - 1]! : 0;
+    return { tokens: this.log.slice(start, stop), start, ends };
   }
 
   /** What the chunks of the current round's request learned. */

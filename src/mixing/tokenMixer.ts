@@ -109,20 +109,9 @@ export class TokenMixer {
     this.run(table, token, null, null);
   }
 
-  /** Distinct candidates for the next token and, for each, which models proposed it (bit 0 match, bit k+1 slot order k). */
+  /** Distinct candidates for the next token and which models proposed each (TokenModels.propose). */
   private gather(): number {
-    const m = this.models;
-    m.predict();
-    let n = 0;
-    const add = (token: number, bit: number) => {
-      if (token < 0) return;
-      for (let i = 0; i < n; i++) if (this.candidates[i] === token) return void (this.masks[i] = this.masks[i]! | bit);
-      this.candidates[n] = token;
-      this.masks[n++] = bit;
-    };
-    add(m.matchToken, 1);
-    for (let k = this.orders - 1; k >= 0; k--) add(m.slotToken[k]!, 2 << k);
-    return n;
+    return this.models.propose(this.candidates, this.masks);
   }
 
   /** Probability (1..65535) that the next token is candidate i, `excludedFreq` of the table already refused. */

@@ -166,6 +166,26 @@ export class TokenModels {
     }
   }
 
+  /**
+   * Looks up the next token's predictions and writes the distinct candidates
+   * in their fixed order (match, then the slots from the highest order down)
+   * with, for each, which models proposed it (bit 0 match, bit k + 1 slot
+   * order k). Returns how many (at most 1 + orders).
+   */
+  propose(candidates: Int32Array, masks: Int32Array): number {
+    this.predict();
+    let n = 0;
+    const add = (token: number, bit: number) => {
+      if (token < 0) return;
+      for (let i = 0; i < n; i++) if (candidates[i] === token) return void (masks[i] = masks[i]! | bit);
+      candidates[n] = token;
+      masks[n++] = bit;
+    };
+    add(this.matchToken, 1);
+    for (let k = this.orders.length - 1; k >= 0; k--) add(this.slotToken[k]!, 2 << k);
+    return n;
+  }
+
   /** Context of slot order k's confidence, for a run count. */
   static slotContext(k: number, count: number): number {
     return k * (SLOT_COUNT_MAX + 1) + count;

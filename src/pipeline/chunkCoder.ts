@@ -14,7 +14,8 @@ import type { LoadedModel } from '../model/loadedModel.js';
 import { STEPS_PER_YIELD, yieldToHost } from './yieldToHost.js';
 import { bosShifted } from '../model/bosShifted.js';
 import { isLockstep, type LockstepEngine } from '../model/types.js';
-import { buildHistory, type RoundContext } from '../mixing/history.js';
+import { buildHistory, HistoryCache, type HistoryRequest, type RoundContext } from '../mixing/history.js';
+import { FeatureRecorder, type TokenFeatures } from '../mixing/features.js';
 import { TokenMixer, type MixerState } from '../mixing/tokenMixer.js';
 import { TokenModels } from '../mixing/tokenModels.js';
 
@@ -34,10 +35,10 @@ export interface CodedChunk {
   prompt: number;
   /** When it was coded after the archive's prompt: the best coding without it (the encoder may yet drop that prompt). */
   fallback?: CodedChunk;
-  /** With mixing: the same tokens coded by the adaptive mixer (the encoder keeps the smaller). */
+  /** With mixing: what the mixer will read of each token's table (the encoder mixes them in order: EncoderMixing). */
+  features?: TokenFeatures;
+  /** With mixing: the same tokens coded by the adaptive mixer, once the encoder has mixed them (it keeps the smaller). */
   mixed?: Uint8Array;
-  /** With mixing: what the chunk's mixer learned (the next round starts from the round's mean). */
-  learned?: MixerState;
 }
 
 /** A decoded chunk's tokens and, with mixing, what its mixer learned. */
@@ -53,8 +54,8 @@ export interface EncodeRequest {
   steering?: Steering;
   /** The archive's own soft prompt, a candidate under steering 'max'. */
   archivePrompt?: Int32Array | null;
-  /** Mixing on (exact engines, steering other than 'max'): the round all these chunks belong to (docs/mixing.md). */
-  round?: RoundContext;
+  /** Mixing on (exact engines, steering other than 'max'): each chunk's history, for recording its features (docs/mixing.md). */
+  history?: HistoryRequest;
 }
 
 /** Chunks to decode, and the archive's own prompt if it carries one. */
@@ -123,14 +124,14 @@ async function stepGroup(
 export async function encodeChunks(
   signal: AbortSignal | undefined,
   model: LoadedModel,
-  { chunks, steering = 'off', archivePrompt, round }: EncodeRequest,
+  { chunks, steering = 'off', archivePrompt, history }: EncodeRequest,
   batch: number,
   onTokens?: TokenListener,
 ): Promise<CodedChunk[]> {
   const { engine } = model;
   const { bos, vocab: V } = model.identity.config;
   if (isLockstep(engine)) {
-    if (round) throw new RangeError('mixing needs an exact engine');
+    if (history) throw new RangeError('mixing needs an exact engine');
     const out: CodedChunk[] = [];
     for (let b = 0; b < chunks.length; b += batch) {
       const group = chunks.slice(b, b + batch);
@@ -153,33 +154,32 @@ export async function encodeChunks(
     steering === 'off' ? [] : (model.prompts ?? []).slice(0, MAX_MODEL_PROMPTS).map((p, i) => ({ index: i + 1, vectors: p.vectors }));
   if (steering === 'max' && archivePrompt) candidates.push({ index: ARCHIVE_PROMPT, vectors: archivePrompt });
   const prompts = candidates.filter((p) => fits(p.vectors));
-  if (round && steering === 'max') throw new RangeError("mixing is not combined with steering 'max'");
+  if (history && steering === 'max') throw new RangeError("mixing is not combined with steering 'max'");
   const out: CodedChunk[] = [];
   const tables = new TableBuilder();
-  const base = round ? buildHistory(round.tokens) : null;
+  const histories = history ? new HistoryCache(history) : null;
   const code = (ids: Int32Array, rows: Int32Array) => {
     const enc = new RangeEncoder();
     for (let t = 0; t < ids.length; t++) enc.encode(tables.table(rows.subarray(t * V, (t + 1) * V)), ids[t]!);
     return enc.finish();
   };
-  // the LM alone and the mixer, from the same tables: the encoder keeps the smaller
-  const codeBoth = (ids: Int32Array, rows: Int32Array) => {
+  // the LM alone, and what the mixer will read of the same tables
+  const codeAndRecord = (i: number, ids: Int32Array, rows: Int32Array) => {
     const enc = new RangeEncoder();
-    const mixEnc = new RangeEncoder();
-    const mixer = newMixer(round!, base, ids.length, V);
+    const recorder = new FeatureRecorder(new TokenModels(ids.length, histories!.forChunk(i)), ids.length);
     for (let t = 0; t < ids.length; t++) {
       const table = tables.table(rows.subarray(t * V, (t + 1) * V));
       enc.encode(table, ids[t]!);
-      mixer.encode(table, ids[t]!, mixEnc);
+      recorder.record(t, table, ids[t]!);
     }
-    return { payload: enc.finish(), mixed: mixEnc.finish(), learned: mixer.state };
+    return { payload: enc.finish(), features: recorder.finish() };
   };
   // Chunk by chunk: the engine's prefill runs one sequence at a time anyway, and
   // a chunk's logits (512 x 8,192 int32 = 16 MB) should not pile up for a batch.
   // k: 0 for no prompt, else candidate k - 1
   const prefillOne = async (x: Int32Array, k: number) => (await engine.prefill([x], [k ? prompts[k - 1]!.vectors : null]))[0]!;
   const indexOf = (k: number) => (k ? prompts[k - 1]!.index : 0);
-  for (const ids of chunks) {
+  for (const [i, ids] of chunks.entries()) {
     await yieldToHost();
     if (signal?.aborted) throw new CancelledError();
     const input = bosShifted(ids, bos);
@@ -210,7 +210,7 @@ export async function encodeChunks(
       }
     }
     const rows = await prefillOne(input, chosen);
-    out.push({ prompt: indexOf(chosen), ...(round ? codeBoth(ids, rows) : { payload: code(ids, rows) }) });
+    out.push({ prompt: indexOf(chosen), ...(histories ? codeAndRecord(i, ids, rows) : { payload: code(ids, rows) }) });
     onTokens?.(ids.length);
   }
   return out;

@@ -17,7 +17,7 @@ import { bufferSource, concatSources, MemorySink, MemorySpool, type ByteSink, ty
 import { ChunkAssembler, looksBinary, type Chunk } from './chunking.js';
 import type { CodedChunk } from './chunkCoder.js';
 import { CPU_BATCH, DEFAULT_ROUND_WIDTH, LOCKSTEP_BATCH } from './defaults.js';
-import { MixingRounds } from '../mixing/history.js';
+import { EncoderMixing } from '../mixing/encoderMixing.js';
 import { LineFeedFolder, usesCrlf } from '../mixing/lineEndings.js';
 import { MAX_ROUND_WIDTH, type MixingInfo } from '../format/codingBlock.js';
 import { decompressStream } from './decompressor.js';
@@ -67,7 +67,9 @@ class Compression {
   private promptTried: boolean;
   private ledger: ArchivePromptLedger | null = null;
   /** Mixing (exact engines, steering other than 'max'): the round width; null when off. */
-  private readonly mixing: MixingInfo | null;
+  private readonly mixingInfo: MixingInfo | null;
+  /** The encoder's mixing pass and rounds (null when mixing is off). */
+  private readonly mixing: EncoderMixing | null;
   /** The line-ending transform, decided on the first bytes (null: none). */
   private folder: LineFeedFolder | null = null;
   private decidedLineEndings = false;
@@ -75,8 +77,6 @@ class Compression {
   /** Version 2 (mixing's chunk table) or not, decided when the first text chunk is appended. */
   private version2: boolean | null = null;
   private final = false;
-  /** Mixing's rounds and token log (null when mixing is off: then only ordinals are counted). */
-  private readonly rounds: MixingRounds | null;
   private textChunks = 0;
 
   constructor(
@@ -99,8 +99,8 @@ class Compression {
     this.promptTried = !(opts.steering === 'max' && !this.lockstep && model.weights && this.promptOptions);
     const width = opts.roundWidth ?? DEFAULT_ROUND_WIDTH;
     if (!Number.isInteger(width) || width < 1 || width > MAX_ROUND_WIDTH) throw new UsageError(`Round width must be 1..${MAX_ROUND_WIDTH} chunks.`);
-    this.mixing = opts.mixing !== false && !this.lockstep && opts.steering !== 'max' ? { id: 1, roundWidth: width } : null;
-    this.rounds = this.mixing ? new MixingRounds(width) : null;
+    this.mixingInfo = opts.mixing !== false && !this.lockstep && opts.steering !== 'max' ? { id: 1, roundWidth: width } : null;
+    this.mixing = this.mixingInfo ? new EncoderMixing(width, model.identity.config.vocab) : null;
     this.decidedLineEndings = opts.lineEndings === false;
   }
 
@@ -152,7 +152,7 @@ class Compression {
   private enqueue(chunk: Chunk, binary: boolean): void {
     if (binary) return void this.queue.push({ chunk, binary });
     this.queue.push({ chunk, binary, ordinal: this.textChunks++ });
-    this.rounds?.log.append(chunk.ids);
+    this.mixing?.rounds.log.append(chunk.ids);
   }
 
   /** Finished chunks into the queue, then code what fills whole groups (everything when `final`). */
@@ -180,20 +180,19 @@ class Compression {
         inFlight += tokens;
         this.meter.report(this.bytesDone + Math.round(inFlight * bytesPerToken), this.bits);
       };
-      // with mixing, one request per round (or part of one), in order: each round starts from what the one before learned
-      for (let done = 0; done < n; ) {
-        const first = waiting[done]!.ordinal!;
-        const rounds = this.rounds;
-        const count = rounds ? rounds.fit(first, n - done) : n - done;
-        const round = rounds?.contextFor(first);
-        const request = { chunks: chunks.slice(done, done + count).map((c) => c.ids), steering: this.opts.steering, archivePrompt: this.ledger?.prompt.vectors, round };
-        const coded = await this.runner.encode(this.opts.signal, request, onTokens);
-        coded.forEach((c, k) => (waiting[done + k]!.coded = c));
-        rounds?.learn(coded.map((c) => c.learned!));
-        done += count;
-      }
+      const first = waiting[0]!.ordinal!;
+      const mixing = this.mixing;
+      const history = mixing ? mixing.rounds.historyRequest(first, first + n) : undefined;
+      const request = { chunks: chunks.map((c) => c.ids), steering: this.opts.steering, archivePrompt: this.ledger?.prompt.vectors, history };
+      const coded = await this.runner.encode(this.opts.signal, request, onTokens);
+      coded.forEach((c, k) => {
+        const p = waiting[k]!;
+        // the mixer runs here, in order: what a round learned passes to the next
+        if (mixing && c.features) c.mixed = mixing.mix(p.ordinal!, p.chunk.ids, c.features);
+        p.coded = { ...c, features: undefined };
+      });
       // later rounds' histories reach back no further than the next one's
-      this.rounds?.forgetBefore(waiting[n - 1]!.ordinal! + 1);
+      mixing?.rounds.forgetBefore(first + n);
     }
     await this.drain();
   }
@@ -232,7 +231,7 @@ class Compression {
    */
   private needsVersion2(coded: CodedChunk, rawLength: number): boolean {
     if (this.folder) return true;
-    if (!this.mixing || !coded.mixed) return false;
+    if (!this.mixingInfo || !coded.mixed) return false;
     const textChunks = this.queue.filter((p) => !p.binary).length + this.entries.filter((e) => e.kind === 'model').length;
     if (!this.final || textChunks > 1) return true;
     const v1 = Math.min(coded.payload.length, this.store ? rawLength : Infinity);
@@ -273,7 +272,7 @@ class Compression {
         crc32: this.crcAll,
         extension,
         archivePrompt: keepPrompt ? ledger!.prompt.bytes : undefined,
-        mixing: this.version2 && this.mixing ? this.mixing : undefined,
+        mixing: this.version2 && this.mixingInfo ? this.mixingInfo : undefined,
         transform: this.folder ? { kind: 'lf', codedLength: this.codedBytes, exceptions: this.folder.exceptions } : undefined,
       },
       { compact: opts.compact ?? true },

@@ -5,6 +5,7 @@
  * in-process or across a worker boundary (src/platform/shared/chunkCoderWorker.ts).
  */
 import type { LoadedModel } from '../model/loadedModel.js';
+import { historyWindow, type HistoryRequest } from '../mixing/history.js';
 import { decodeChunks, encodeChunks, type CodedChunk, type DecodedChunk, type DecodeRequest, type EncodeRequest, type TokenListener } from './chunkCoder.js';
 
 export interface ChunkRunner {
@@ -31,7 +32,7 @@ export function localRunner(model: LoadedModel, batch: number): ChunkRunner {
  * through a full group; archives do not depend on the split.
  */
 export function poolRunner(runners: ChunkRunner[], groupSize: number): ChunkRunner {
-  async function spread<I, O>(items: I[], run: (r: ChunkRunner, group: I[]) => Promise<O[]>): Promise<O[]> {
+  async function spread<I, O>(items: I[], run: (r: ChunkRunner, group: I[], start: number) => Promise<O[]>): Promise<O[]> {
     const out: O[] = new Array(items.length);
     const size = Math.max(1, Math.min(groupSize, Math.ceil(items.length / runners.length)));
     let next = 0;
@@ -40,7 +41,7 @@ export function poolRunner(runners: ChunkRunner[], groupSize: number): ChunkRunn
         while (next < items.length) {
           const start = next;
           next += size;
-          const res = await run(r, items.slice(start, start + size));
+          const res = await run(r, items.slice(start, start + size), start);
           res.forEach((o, k) => (out[start + k] = o));
         }
       }),
@@ -50,9 +51,16 @@ export function poolRunner(runners: ChunkRunner[], groupSize: number): ChunkRunn
   return {
     capacity: runners.length * groupSize,
     encode: (signal, request, onTokens) =>
-      spread(request.chunks, (r, chunks) => r.encode(signal, { ...request, chunks }, onTokens)),
+      spread(request.chunks, (r, chunks, start) => r.encode(signal, { ...request, chunks, history: historyPart(request.history, start, chunks.length) }, onTokens)),
     decode: (signal, request, onTokens) =>
       spread(request.jobs, (r, jobs) => r.decode(signal, { ...request, jobs }, onTokens)),
   };
 }
 
+/** The part of an encoder's history request that chunks [start, start + n) need: their ends, and only the tokens those reach. */
+function historyPart(h: HistoryRequest | undefined, start: number, n: number): HistoryRequest | undefined {
+  if (!h) return undefined;
+  const ends = h.ends.slice(start, start + n);
+  const from = historyWindow(ends[0]!).from;
+  return { tokens: h.tokens.subarray(from - h.start, ends[ends.length - 1]! - h.start), start: from, ends };
+}

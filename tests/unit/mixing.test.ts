@@ -10,6 +10,7 @@ import { BitTable, ExcludingTable } from '../../src/mixing/excludingTable.js';
 import { firstOfRound, roundOf, TokenLog } from '../../src/mixing/history.js';
 import { fromLineFeeds, LineFeedFolder, LineFeedUnfolder, toLineFeeds, usesCrlf } from '../../src/mixing/lineEndings.js';
 import { floorDiv, log2Fixed, oddsStretch, squash, stretch, STRETCH_MAX } from '../../src/mixing/logistic.js';
+import { FeatureRecorder, FeatureTable } from '../../src/mixing/features.js';
 import { meanState, TokenMixer } from '../../src/mixing/tokenMixer.js';
 import { TokenModels } from '../../src/mixing/tokenModels.js';
 
@@ -258,5 +259,27 @@ describe('the token mixer', () => {
     const m = new TokenMixer(new TokenModels(10), V);
     m.startFrom(a);
     expect(m.state).toEqual(a);
+  });
+
+  it("coding from a worker's recorded features gives the payload coding from the tables gives", () => {
+    const V = 300;
+    const lm = fakeLm(V, 14);
+    const history = tokens(800, V, 15);
+    const base = new TokenModels(history.length);
+    for (const t of history) (base.predict(), base.push(t));
+    const ids = tokens(600, V, 15);
+    const recorder = new FeatureRecorder(new TokenModels(ids.length, base), ids.length);
+    let prev = -1;
+    for (const [t, id] of ids.entries()) {
+      recorder.record(t, lm(prev), id);
+      prev = id;
+    }
+    const features = recorder.finish();
+    const table = new FeatureTable(features, V);
+    const mixer = new TokenMixer(new TokenModels(ids.length, base), V);
+    const enc = new RangeEncoder();
+    for (const [t, id] of ids.entries()) mixer.encode(table.token(t), id, enc);
+    expect(enc.finish()).toEqual(code(ids, V, lm, base).payload);
+    expect(() => table.token(0).get(ids[0]! === 0 ? 1 : 0)).toThrow(RangeError); // only what was recorded
   });
 });

@@ -1,0 +1,42 @@
+/**
+ * The encoder's mixing pass (docs/mixing.md, "Where the encoder mixes"):
+ * model chunks in order, each from the features its worker recorded, with
+ * the round bookkeeping the decoder repeats — so the encoder's LM work
+ * needs no rounds at all, and only this cheap pass runs in order.
+ */
+import { RangeEncoder } from '../codec/rangeCoder.js';
+import { FeatureTable, type TokenFeatures } from './features.js';
+import { buildHistory, MixingRounds, type RoundContext } from './history.js';
+import { TokenMixer } from './tokenMixer.js';
+import { TokenModels } from './tokenModels.js';
+
+export class EncoderMixing {
+  readonly rounds: MixingRounds;
+  private context: RoundContext | null = null;
+  private base: TokenModels | null = null;
+  private next = 0;
+
+  constructor(
+    roundWidth: number,
+    private readonly vocab: number,
+  ) {
+    this.rounds = new MixingRounds(roundWidth);
+  }
+
+  /** The mixed payload of model chunk k (k = 0, 1, … in order), from its tokens and recorded features. */
+  mix(k: number, ids: Int32Array, features: TokenFeatures): Uint8Array {
+    if (k !== this.next++) throw new RangeError('the encoder mixes model chunks in order');
+    const context = this.rounds.contextFor(k);
+    if (context !== this.context) {
+      this.context = context;
+      this.base = buildHistory(context.tokens);
+    }
+    const mixer = new TokenMixer(new TokenModels(ids.length, this.base), this.vocab);
+    if (context.learned) mixer.startFrom(context.learned);
+    const table = new FeatureTable(features, this.vocab);
+    const enc = new RangeEncoder();
+    for (let t = 0; t < ids.length; t++) mixer.encode(table.token(t), ids[t]!, enc);
+    this.rounds.learn([mixer.state]);
+    return enc.finish();
+  }
+}
