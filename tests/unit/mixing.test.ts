@@ -13,18 +13,7 @@ import { floorDiv, log2Fixed, oddsStretch, squash, stretch, STRETCH_MAX } from '
 import { FeatureRecorder, FeatureTable } from '../../src/mixing/features.js';
 import { meanState, TokenMixer } from '../../src/mixing/tokenMixer.js';
 import { TokenModels } from '../../src/mixing/tokenModels.js';
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { rng } from '../helpers/fixtures.js';
 
 describe('integer logistic arithmetic', () => {
   it('floorDiv is exact where the float quotient rounds up to an integer', () => {
