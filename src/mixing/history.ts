@@ -186,7 +186,7 @@ export function forgetBefore(log: TokenLog, round: number, roundWidth: number): 
  * The bookkeeping of mixing rounds, the same on both sides: the token log,
  * the round being coded, what its chunks start from (the mean of what the
  * round before learned) and what they have learned so far. Callers hand it
- * model chunks in order, in requests that stay within one round.
+ * model chunks in order (the decoder in requests that stay within one round).
  */
 export class MixingRounds {
   readonly log = new TokenLog();
@@ -196,11 +196,6 @@ export class MixingRounds {
   private context: RoundContext | null = null;
 
   constructor(readonly width: number) {}
-
-  /** How many of `wanted` chunks from model chunk `first` on stay within its round. */
-  fit(first: number, wanted: number): number {
-    return Math.min(wanted, firstOfRound(roundOf(first, this.width) + 1, this.width) - first);
-  }
 
   /** Whether model chunk k is the first of its round (the decoder waits there for the rounds before). */
   startsRound(k: number): boolean {

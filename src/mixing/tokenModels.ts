@@ -1,7 +1,7 @@
 /**
  * The adaptive token models: what the text being coded has shown so far.
  *
- * - A match model: the longest recent repeat of the last MATCH_ORDER tokens
+ * - A match model: the most recent repeat of the last `matchOrder` tokens
  *   predicts the token that followed it.
  * - Context slots of several orders (TOKEN_MODELS_V1.orders): per hashed
  *   context of the last n tokens, the token that last followed it and how
