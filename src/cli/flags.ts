@@ -25,6 +25,7 @@ const OPTIONS = {
   block: { type: 'string' },
   stride: { type: 'string' },
   'no-compress': { type: 'boolean' },
+  tokens: { type: 'boolean' },
   limit: { type: 'string' },
   json: { type: 'boolean' },
   scaling: { type: 'string' },

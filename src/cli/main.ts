@@ -25,6 +25,9 @@ const HELP = `llmz — text compression with a language model
   llmz decompress IN [-o OUT] [--model NAME|PATH] [--backend …] [--threads N]
   llmz info IN
   llmz bpc IN [--block TOKENS] [--stride TOKENS] [--model NAME|PATH] [--no-compress]
+  llmz bpc IN --tokens [--chunk TOKENS] [--mixing on|off] [--rounds N] [--threads N]
+                 (TSV of what each token cost in the real archive: offset, bytes, bits,
+                  predicted_by, text; a summary on stderr)
   llmz bench [FILES…] [--limit BYTES] [--threads N] [--chunk TOKENS] [--steering auto|off|max] [--mixing on|off] [--rounds N]
              [--model NAME|PATH] [--json]
   llmz bench --scaling MAX_BYTES [--threads N]

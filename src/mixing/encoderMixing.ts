@@ -10,6 +10,15 @@ import { buildHistory, MixingRounds, type RoundContext } from './history.js';
 import { TokenMixer } from './tokenMixer.js';
 import { TokenModels } from './tokenModels.js';
 
+/** A chunk as the mixer coded it, and what each token cost (the bits view). */
+export interface MixedChunk {
+  payload: Uint8Array;
+  /** Ideal bits of each token. */
+  bits: Float32Array;
+  /** TokenMixer.lastMask of each token: which models proposed it (0: the LM's table coded it). */
+  masks: Uint8Array;
+}
+
 export class EncoderMixing {
   readonly rounds: MixingRounds;
   private context: RoundContext | null = null;
@@ -24,7 +33,7 @@ export class EncoderMixing {
   }
 
   /** The mixed payload of model chunk k (k = 0, 1, … in order), from its tokens and recorded features. */
-  mix(k: number, ids: Int32Array, features: TokenFeatures): Uint8Array {
+  mix(k: number, ids: Int32Array, features: TokenFeatures): MixedChunk {
     if (k !== this.next++) throw new RangeError('the encoder mixes model chunks in order');
     const context = this.rounds.contextFor(k);
     if (context !== this.context) {
@@ -35,8 +44,14 @@ export class EncoderMixing {
     if (context.learned) mixer.startFrom(context.learned);
     const table = new FeatureTable(features, this.vocab);
     const enc = new RangeEncoder();
-    for (let t = 0; t < ids.length; t++) mixer.encode(table.token(t), ids[t]!, enc);
+    const bits = new Float32Array(ids.length);
+    const masks = new Uint8Array(ids.length);
+    for (let t = 0; t < ids.length; t++) {
+      mixer.encode(table.token(t), ids[t]!, enc);
+      bits[t] = mixer.lastBits;
+      masks[t] = mixer.lastMask;
+    }
     this.rounds.learn([mixer.state]);
-    return enc.finish();
+    return { payload: enc.finish(), bits, masks };
   }
 }

@@ -60,6 +60,10 @@ export class TokenMixer {
   private readonly orders: number;
   /** Ideal cost of the tokens coded so far, in bits (for measurements; not part of the format). */
   bits = 0;
+  /** The last token's ideal cost in bits (the bits view; not part of the format). */
+  lastBits = 0;
+  /** Which models proposed the last token when a "yes" coded it (bit 0: match, bit 1 + k: slot order k); 0: the LM's table coded it. */
+  lastMask = 0;
 
   constructor(
     public models: TokenModels,
@@ -144,6 +148,8 @@ export class TokenMixer {
     let remaining = table.total;
     let refused = 0;
     let token = -1;
+    let bits = 0;
+    this.lastMask = 0;
     for (let i = 0; i < n; i++) {
       const c = this.candidates[i]!;
       const p = this.probability(table, i, remaining);
@@ -154,11 +160,12 @@ export class TokenMixer {
         yes = known === c;
         enc?.encode(this.bit, yes ? 0 : 1);
       }
-      this.bits += Math.log2(PROB_ONE / (yes ? p : PROB_ONE - p));
+      bits += Math.log2(PROB_ONE / (yes ? p : PROB_ONE - p));
       this.mixer.update(yes);
       this.apm.update(yes);
       if (yes) {
         token = c;
+        this.lastMask = this.masks[i]!;
         break;
       }
       this.refused[refused++] = c;
@@ -171,8 +178,10 @@ export class TokenMixer {
         token = known;
         enc?.encode(rest, token);
       }
-      this.bits += Math.log2(rest.total / rest.get(token));
+      bits += Math.log2(rest.total / rest.get(token));
     }
+    this.lastBits = bits;
+    this.bits += bits;
     this.models.push(token);
     return token;
   }

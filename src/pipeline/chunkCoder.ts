@@ -18,6 +18,7 @@ import { buildHistory, HistoryCache, type HistoryRequest, type RoundContext } fr
 import { FeatureRecorder, type TokenFeatures } from '../mixing/features.js';
 import { TokenMixer, type MixerState } from '../mixing/tokenMixer.js';
 import { TokenModels } from '../mixing/tokenModels.js';
+import { predictorOfMask, type ChunkBits } from './bitsMap.js';
 
 export interface DecodeJob {
   payload: Uint8Array;
@@ -33,18 +34,24 @@ export interface DecodeJob {
 export interface CodedChunk {
   payload: Uint8Array;
   prompt: number;
+  /** What each token cost in `payload` (the bits view). */
+  bits: Float32Array;
   /** When it was coded after the archive's prompt: the best coding without it (the encoder may yet drop that prompt). */
   fallback?: CodedChunk;
   /** With mixing: what the mixer will read of each token's table (the encoder mixes them in order: EncoderMixing). */
   features?: TokenFeatures;
   /** With mixing: the same tokens coded by the adaptive mixer, once the encoder has mixed them (it keeps the smaller). */
   mixed?: Uint8Array;
+  /** What each token cost in `mixed`, and which model predicted it. */
+  mixedBits?: ChunkBits;
 }
 
 /** A decoded chunk's tokens and, with mixing, what its mixer learned. */
 export interface DecodedChunk {
   ids: Int32Array;
   learned?: MixerState;
+  /** What each token cost as it was coded (the bits view). */
+  bits: ChunkBits;
 }
 
 /** Chunks to code: their token ids, and the prompts the encoder may try. */
@@ -136,13 +143,16 @@ export async function encodeChunks(
     for (let b = 0; b < chunks.length; b += batch) {
       const group = chunks.slice(b, b + batch);
       const encoders = group.map(() => new RangeEncoder());
+      const bits = group.map((c) => new Float32Array(c.length));
       const tables = new TableBuilder();
       const visit = (g: number, t: number, logits: Int32Array) => {
-        encoders[g]!.encode(tables.table(logits), group[g]![t]!);
+        const table = tables.table(logits);
+        encoders[g]!.encode(table, group[g]![t]!);
+        bits[g]![t] = codeLength(table, group[g]![t]!);
         return group[g]![t]!;
       };
       await stepGroup(engine, group.map((c) => c.length), bos, visit, signal, onTokens);
-      out.push(...encoders.map((e) => ({ payload: e.finish(), prompt: 0 })));
+      out.push(...encoders.map((e, g) => ({ payload: e.finish(), prompt: 0, bits: bits[g]! })));
     }
     return out;
   }
@@ -160,19 +170,26 @@ export async function encodeChunks(
   const histories = history ? new HistoryCache(history) : null;
   const code = (ids: Int32Array, rows: Int32Array) => {
     const enc = new RangeEncoder();
-    for (let t = 0; t < ids.length; t++) enc.encode(tables.table(rows.subarray(t * V, (t + 1) * V)), ids[t]!);
-    return enc.finish();
+    const bits = new Float32Array(ids.length);
+    for (let t = 0; t < ids.length; t++) {
+      const table = tables.table(rows.subarray(t * V, (t + 1) * V));
+      enc.encode(table, ids[t]!);
+      bits[t] = codeLength(table, ids[t]!);
+    }
+    return { payload: enc.finish(), bits };
   };
   // the LM alone, and what the mixer will read of the same tables
   const codeAndRecord = (i: number, ids: Int32Array, rows: Int32Array) => {
     const enc = new RangeEncoder();
     const recorder = new FeatureRecorder(new TokenModels(ids.length, histories!.forChunk(i)), ids.length);
+    const bits = new Float32Array(ids.length);
     for (let t = 0; t < ids.length; t++) {
       const table = tables.table(rows.subarray(t * V, (t + 1) * V));
       enc.encode(table, ids[t]!);
+      bits[t] = codeLength(table, ids[t]!);
       recorder.record(t, table, ids[t]!);
     }
-    return { payload: enc.finish(), features: recorder.finish() };
+    return { payload: enc.finish(), bits, features: recorder.finish() };
   };
   // Chunk by chunk: the engine's prefill runs one sequence at a time anyway, and
   // a chunk's logits (512 x 8,192 int32 = 16 MB) should not pile up for a batch.
@@ -190,7 +207,7 @@ export async function encodeChunks(
       let best: CodedChunk | null = null;
       let without: CodedChunk | null = null;
       for (let k = 0; k <= prompts.length; k++) {
-        const c = { prompt: indexOf(k), payload: code(ids, await prefillOne(input, k)) };
+        const c = { prompt: indexOf(k), ...code(ids, await prefillOne(input, k)) };
         if (!best || c.payload.length < best.payload.length) best = c;
         if (c.prompt !== ARCHIVE_PROMPT && (!without || c.payload.length < without.payload.length)) without = c;
       }
@@ -210,7 +227,7 @@ export async function encodeChunks(
       }
     }
     const rows = await prefillOne(input, chosen);
-    out.push({ prompt: indexOf(chosen), ...(histories ? codeAndRecord(i, ids, rows) : { payload: code(ids, rows) }) });
+    out.push({ prompt: indexOf(chosen), ...(histories ? codeAndRecord(i, ids, rows) : code(ids, rows)) });
     onTokens?.(ids.length);
   }
   return out;
@@ -256,11 +273,17 @@ export async function decodeChunks(
       const group = jobs.slice(b, b + batch);
       const decoders = group.map((j) => new RangeDecoder(j.payload));
       const ids = group.map((j) => new Int32Array(j.count));
+      const bits = group.map((j) => new Float32Array(j.count));
       const tables = new TableBuilder();
-      const visit = (g: number, t: number, logits: Int32Array) => (ids[g]![t] = decoders[g]!.decode(tables.table(logits)));
+      const visit = (g: number, t: number, logits: Int32Array) => {
+        const table = tables.table(logits);
+        const sym = (ids[g]![t] = decoders[g]!.decode(table));
+        bits[g]![t] = codeLength(table, sym);
+        return sym;
+      };
       await stepGroup(engine, group.map((j) => j.count), bos, visit, signal, onTokens);
       decoders.forEach(refuseTrailingBytes);
-      out.push(...ids.map((chunk) => ({ ids: chunk })));
+      out.push(...ids.map((chunk, g) => ({ ids: chunk, bits: { bits: bits[g]! } })));
     }
     return out;
   }
@@ -282,6 +305,8 @@ export async function decodeChunks(
     const group = jobs.slice(b, b + batch);
     const decoders = group.map((j) => new RangeDecoder(j.payload));
     const ids = group.map((j) => new Int32Array(j.count));
+    const bits = group.map((j) => new Float32Array(j.count));
+    const predictedBy = group.map((j) => (j.mixed ? new Uint8Array(j.count) : undefined));
     const vectors = group.map(promptOf);
     const streams = group.map((j, g) => engine.newStream(j.count + (vectors[g] ? vectors[g]!.length / model.identity.config.dim : 0)));
     const next = new Int32Array(group.length).fill(bos);
@@ -301,9 +326,13 @@ export async function decodeChunks(
           const table = tables.table(logits[k]!.subarray(0, V));
           const mixer = mixers[g];
           let sym: number;
-          if (group[g]!.mixed) sym = mixer!.decode(table, decoders[g]!);
-          else {
+          if (group[g]!.mixed) {
+            sym = mixer!.decode(table, decoders[g]!);
+            bits[g]![t] = mixer!.lastBits;
+            predictedBy[g]![t] = predictorOfMask(mixer!.lastMask);
+          } else {
             sym = decoders[g]!.decode(table);
+            bits[g]![t] = codeLength(table, sym);
             mixer?.observe(table, sym);
           }
           ids[g]![t] = sym;
@@ -316,7 +345,13 @@ export async function decodeChunks(
       streams.forEach((s) => engine.freeStream(s));
     }
     decoders.forEach(refuseTrailingBytes);
-    out.push(...ids.map((chunk, g) => ({ ids: chunk, ...(mixers[g] ? { learned: mixers[g]!.state } : {}) })));
+    out.push(
+      ...ids.map((chunk, g) => ({
+        ids: chunk,
+        bits: { bits: bits[g]!, ...(predictedBy[g] ? { predictedBy: predictedBy[g] } : {}) },
+        ...(mixers[g] ? { learned: mixers[g]!.state } : {}),
+      })),
+    );
   }
   return out;
 }

@@ -24,10 +24,13 @@ import { decompressStream } from './decompressor.js';
 import { groupSize, Meter, throwIfAborted } from './meter.js';
 import type { CodingOptions, StreamOptions } from './options.js';
 import { localRunner, type ChunkRunner } from './runner.js';
+import { BitsLedger, predictorOfMask, type BitsMap, type ChunkBits } from './bitsMap.js';
 
 export interface StreamResult {
   bytesIn: number;
   bytesOut: number;
+  /** With `recordBits`: where the archive's bits went. */
+  bits?: BitsMap;
 }
 
 /** A chunk on its way into the archive, in input order. */
@@ -78,6 +81,8 @@ class Compression {
   private version2: boolean | null = null;
   private final = false;
   private textChunks = 0;
+  /** With `recordBits`: each appended chunk's costs (made at the first append, once the transform is known). */
+  private bitsLedger: BitsLedger | null = null;
 
   constructor(
     private readonly model: LoadedModel,
@@ -102,6 +107,8 @@ class Compression {
     this.mixingInfo = opts.mixing !== false && !this.lockstep && opts.steering !== 'max' ? { id: 1, roundWidth: width } : null;
     this.mixing = this.mixingInfo ? new EncoderMixing(width, model.identity.config.vocab) : null;
     this.decidedLineEndings = opts.lineEndings === false;
+    // (under 'max' a learned prompt may be dropped at the end, swapping chunks' codings after their costs were taken)
+    if (opts.recordBits && opts.steering === 'max') throw new UsageError("The bits view is not available with steering 'max'.");
   }
 
   /** The input as the model sees it: with the line-ending transform once the first slice shows CRLF text. */
@@ -188,7 +195,11 @@ class Compression {
       coded.forEach((c, k) => {
         const p = waiting[k]!;
         // the mixer runs here, in order: what a round learned passes to the next
-        if (mixing && c.features) c.mixed = mixing.mix(p.ordinal!, p.chunk.ids, c.features);
+        if (mixing && c.features) {
+          const m = mixing.mix(p.ordinal!, p.chunk.ids, c.features);
+          c.mixed = m.payload;
+          c.mixedBits = { bits: m.bits, predictedBy: m.masks.map(predictorOfMask) };
+        }
         p.coded = { ...c, features: undefined };
       });
       // later rounds' histories reach back no further than the next one's
@@ -209,17 +220,29 @@ class Compression {
       // Version 2: every text chunk stays model-coded (later chunks' histories hold its tokens), by the mixer where that is smaller
       if (coded && this.version2) {
         const mixed = !!coded.mixed && coded.mixed.length < coded.payload.length;
+        this.noteBits(p.chunk, mixed ? coded.mixedBits! : { bits: coded.bits });
         await this.append('model', p.chunk.ids.length, raw, mixed ? coded.mixed! : coded.payload, coded.prompt, mixed);
       }
       // (not for hub models: a chunk stored now would regroup the decoder's batches)
-      else if (p.binary || (this.store && !this.lockstep && coded!.payload.length >= raw.length)) await this.append('stored', raw.length, raw, raw);
-      else {
+      else if (p.binary || (this.store && !this.lockstep && coded!.payload.length >= raw.length)) {
+        this.noteBits(p.chunk, null);
+        await this.append('stored', raw.length, raw, raw);
+      } else {
+        this.noteBits(p.chunk, { bits: coded!.bits });
         await this.append('model', p.chunk.ids.length, raw, coded!.payload, coded!.prompt);
         this.ledger?.note(this.entries.length - 1, coded!);
       }
     }
     this.queue = this.queue.slice(i);
     this.meter.report(this.bytesDone, this.bits);
+  }
+
+  /** With `recordBits`: a chunk's costs as it goes into the archive (null: stored as it is). */
+  private noteBits(chunk: Chunk, bits: ChunkBits | null): void {
+    if (!this.opts.recordBits) return;
+    this.bitsLedger ??= new BitsLedger(this.model.tokenizer.tokenBytes, this.folder ? this.folder.exceptions : null);
+    if (bits) this.bitsLedger.tokens(chunk.ids, bits);
+    else this.bitsLedger.stored(chunk.bytes);
   }
 
   /**
@@ -280,9 +303,12 @@ class Compression {
     if (opts.verify ?? this.lockstep) await verify(header, payloads, model, opts);
     await sink.write(header);
     for await (const part of payloads()) await sink.write(part);
-    const bytesOut = header.length + entries.reduce((n, e) => n + e.payloadLength, 0);
+    const payloadBytes = entries.reduce((n, e) => n + e.payloadLength, 0);
+    const bytesOut = header.length + payloadBytes;
     opts.onProgress?.({ stage: 'done', bytesIn: this.bytesIn, bytesOut, seconds: this.meter.seconds });
-    return { bytesIn: this.bytesIn, bytesOut };
+    if (!opts.recordBits) return { bytesIn: this.bytesIn, bytesOut };
+    const bits = (this.bitsLedger ?? new BitsLedger(null, null)).finish(header.length, payloadBytes);
+    return { bytesIn: this.bytesIn, bytesOut, bits };
   }
 }
 

@@ -20,6 +20,7 @@ import { decodePrompt } from '../steering/promptPriors.js';
 import { codedLength } from '../format/codingBlock.js';
 import { MixingRounds } from '../mixing/history.js';
 import { LineFeedUnfolder } from '../mixing/lineEndings.js';
+import { BitsLedger, type BitsMap } from './bitsMap.js';
 
 /** An archive whose header has been read; the payloads are still in `reader`. */
 export interface OpenedArchive {
@@ -45,8 +46,14 @@ export async function openArchive(source: ByteSource): Promise<OpenedArchive> {
   }
 }
 
+export interface DecodeResult {
+  bytesOut: number;
+  /** With `recordBits`: where the archive's bits went. */
+  bits?: BitsMap;
+}
+
 /** Decodes an opened archive into `sink`. `model` may be null when every chunk is stored. */
-export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | null, sink: ByteSink, opts: CodingOptions = {}): Promise<{ bytesOut: number }> {
+export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | null, sink: ByteSink, opts: CodingOptions = {}): Promise<DecodeResult> {
   const { header, reader } = opened;
   let hubStamp: HubStamp | null = null;
   if (header.chunks.some((c) => c.kind === 'model')) {
@@ -79,6 +86,7 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
   let textOut = 0;
   let bytesOut = 0;
   let crcAll = 0;
+  const bitsLedger = opts.recordBits ? new BitsLedger(model?.tokenizer.tokenBytes ?? null, header.transform?.exceptions ?? null) : null;
 
   const emit = async (text: Uint8Array) => {
     textOut += text.length;
@@ -134,6 +142,10 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
     }
     let k = 0;
     for (const w of waiting) {
+      if (bitsLedger) {
+        if (w.entry.kind === 'model') bitsLedger.tokens(ids[k]!, decoded[k]!.bits);
+        else bitsLedger.stored(w.payload);
+      }
       const bytes = w.entry.kind === 'model' ? model!.tokenizer.decode(ids[k++]!) : w.payload;
       if (w.entry.crc32 !== undefined && crc32(bytes) !== w.entry.crc32) throw chunkFailed(w.index, w.entry);
       await emit(bytes);
@@ -152,6 +164,7 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
         const piece = await reader.readSome(Math.min(left, 1 << 20));
         if (!piece.length) throw new TruncatedArchiveError(`The archive is incomplete: chunk ${i + 1} of ${total} ends early. Get the complete file or link again.`);
         crc = crc32(piece, crc);
+        bitsLedger?.stored(piece);
         await emit(piece);
         left -= piece.length;
       }
@@ -172,9 +185,9 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
   if (textOut !== textLength || bytesOut !== header.originalLength || crcAll !== header.crc32) {
     throw new CorruptArchiveError('The archive is damaged: the restored data does not match its checksum. Get the file or link again.');
   }
-  meter.report(bytesOut, (opened.headerLength + reader.consumed) * 8, true);
-  opts.onProgress?.({ stage: 'done', bytesIn: opened.headerLength + reader.consumed, bytesOut, seconds: meter.seconds });
-  return { bytesOut };
+  meter.report(bytesOut, reader.consumed * 8, true);
+  opts.onProgress?.({ stage: 'done', bytesIn: reader.consumed, bytesOut, seconds: meter.seconds });
+  return bitsLedger ? { bytesOut, bits: bitsLedger.finish(opened.headerLength, reader.consumed - opened.headerLength) } : { bytesOut };
 }
 
 /** Length of what is left in `reader` (a compact archive's payload), refusing more than `max`. */
@@ -183,7 +196,7 @@ async function restLength(reader: SourceReader, max: number): Promise<number> {
   return reader.buffered;
 }
 
-export async function decompressStream(source: ByteSource, model: LoadedModel | null, sink: ByteSink, opts: CodingOptions = {}): Promise<{ bytesOut: number }> {
+export async function decompressStream(source: ByteSource, model: LoadedModel | null, sink: ByteSink, opts: CodingOptions = {}): Promise<DecodeResult> {
   return decodeArchive(await openArchive(source), model, sink, opts);
 }
 

@@ -32,6 +32,8 @@ export interface CodingOptions {
   roundWidth?: number;
   /** Code CRLF text as LF (default true; docs/format.md, "Transforms"). */
   lineEndings?: boolean;
+  /** Keep what each token cost as it was coded (the bits view: bitsMap.ts) and return it with the result (not with steering 'max'). */
+  recordBits?: boolean;
   /** Under steering 'max': the prompt learned on the input (default: learned for big inputs, kept only when it pays); false: never. */
   archivePrompt?: ArchivePromptOptions | false;
 }

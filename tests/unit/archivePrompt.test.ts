@@ -153,7 +153,8 @@ describe('archives with a prompt of their own', () => {
       { kind: 'model' as const, count: 5, payloadLength: 20, crc32: 0, prompt: ARCHIVE_PROMPT },
       { kind: 'model' as const, count: 5, payloadLength: 30, crc32: 0, prompt: 0 },
     ];
-    const chunk = (saving: number) => ({ payload: new Uint8Array(20).fill(1), prompt: ARCHIVE_PROMPT, fallback: { payload: new Uint8Array(20 + saving).fill(2), prompt: 1 } });
+    const bits = new Float32Array(5);
+    const chunk = (saving: number) => ({ payload: new Uint8Array(20).fill(1), prompt: ARCHIVE_PROMPT, bits, fallback: { payload: new Uint8Array(20 + saving).fill(2), prompt: 1, bits } });
     const pays = new ArchivePromptLedger(prompt);
     pays.note(0, chunk(12)); // 12 saved > 10 + 1 varint byte
     expect(pays.settle(entries())).toBe(true);

@@ -47,7 +47,7 @@ describe('poolRunner', () => {
   it('splits a small request evenly over its runners, a big one in groups, and keeps the order', async () => {
     const seen: number[][] = [[], []];
     const runners = seen.map((log) => ({
-      encode: async (_s: AbortSignal | undefined, r: { chunks: Int32Array[] }) => (log.push(r.chunks.length), r.chunks.map((c) => ({ payload: Uint8Array.of(c[0]!), prompt: 0 }))),
+      encode: async (_s: AbortSignal | undefined, r: { chunks: Int32Array[] }) => (log.push(r.chunks.length), r.chunks.map((c) => ({ payload: Uint8Array.of(c[0]!), prompt: 0, bits: new Float32Array(c.length) }))),
       decode: async () => [],
     }));
     const pool = poolRunner(runners, 8);
