@@ -90,6 +90,6 @@ export default defineConfig({
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 2048,
-    rollupOptions: { input: { main: 'index.html', selftest: 'selftest.html' } },
+    rollupOptions: { input: { main: 'index.html', selftest: 'selftest.html', bitsview: 'bitsview.html' } },
   },
 });

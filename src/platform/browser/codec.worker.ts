@@ -22,6 +22,7 @@ import { CPU_BATCH, GPU_BATCH, browserHelpers } from '../../pipeline/defaults.js
 import { decodeArchive, openArchive } from '../../pipeline/decompressor.js';
 import type { WarningListener } from '../../pipeline/options.js';
 import type { ProgressListener } from '../../pipeline/progress.js';
+import type { BitsMap } from '../../pipeline/bitsMap.js';
 import { localRunner, poolRunner, type ChunkRunner } from '../../pipeline/runner.js';
 import { remoteChunkRunner, type ChunkCoderApi } from '../shared/chunkCoderWorker.js';
 import { guardErrors } from '../shared/errorTransfer.js';
@@ -130,19 +131,25 @@ const api = {
     await sourceFor(config).forget(ref);
   },
 
-  /** Compresses a Blob (a File, or pasted text) read in slices; the archive comes back as a Blob. */
-  async compress(config: CodecConfig, input: Blob, onProgress?: ProgressListener): Promise<Blob> {
+  /** Compresses a Blob (a File, or pasted text) read in slices; the archive comes back as a Blob, with where its bits went. */
+  async compress(config: CodecConfig, input: Blob, onProgress?: ProgressListener): Promise<{ archive: Blob; bits: BitsMap | null }> {
     const m = await compressModel(config, onProgress);
     const sink = new BlobSink();
-    await compressStream(blobSource(input), m, sink, { onProgress, runner: await runnerFor(config, m), totalBytes: input.size });
-    return sink.blob();
+    const result = await compressStream(blobSource(input), m, sink, { onProgress, runner: await runnerFor(config, m), totalBytes: input.size, recordBits: true });
+    return { archive: sink.blob(), bits: result.bits ?? null };
   },
 
   /**
    * Restores an archive. `onData` receives the restored bytes as chunks
    * finish, in order, so the page can show text while the rest decodes.
    */
-  async decompress(config: CodecConfig, archive: Blob, onProgress?: ProgressListener, onData?: (bytes: Uint8Array) => void, onWarning?: WarningListener): Promise<Blob> {
+  async decompress(
+    config: CodecConfig,
+    archive: Blob,
+    onProgress?: ProgressListener,
+    onData?: (bytes: Uint8Array) => void,
+    onWarning?: WarningListener,
+  ): Promise<{ data: Blob; bits: BitsMap | null }> {
     const opened = await openArchive(blobSource(archive)); // typed errors before any model download
     onProgress?.({ stage: 'opening', originalBytes: opened.header.originalLength, chunks: opened.header.chunks.length });
     const needs = modelForArchive(opened.header, await sourceFor(config).listModels(), config.model);
@@ -155,8 +162,8 @@ const api = {
       m = await ensureModel(config, needs.ref, onProgress);
     }
     const sink = new BlobSink(onData);
-    await decodeArchive(opened, m, sink, { onProgress, onWarning, runner: m ? await runnerFor(config, m) : undefined });
-    return sink.blob();
+    const result = await decodeArchive(opened, m, sink, { onProgress, onWarning, runner: m ? await runnerFor(config, m) : undefined, recordBits: true });
+    return { data: sink.blob(), bits: result.bits ?? null };
   },
 };
 

@@ -7,6 +7,7 @@ import * as Comlink from 'comlink';
 import type { HubChoice } from '../../model/hub/hubChoice.js';
 import type { WarningListener } from '../../pipeline/options.js';
 import type { ProgressListener } from '../../pipeline/progress.js';
+import type { BitsMap } from '../../pipeline/bitsMap.js';
 import { RemoteWorker } from '../shared/remoteWorker.js';
 import type { CodecApi, CodecConfig } from './codec.worker.js';
 import { workerHandle } from './workerHandle.js';
@@ -48,14 +49,20 @@ export class CodecClient {
     return this.worker.call(signal, (api) => api.repairModel(config, ref));
   }
 
-  /** The archive of `input` (a File, or text as a Blob), read by the worker in slices. */
-  compress(signal: AbortSignal | undefined, input: Blob, onProgress?: ProgressListener): Promise<Blob> {
+  /** The archive of `input` (a File, or text as a Blob), read by the worker in slices, and where its bits went. */
+  compress(signal: AbortSignal | undefined, input: Blob, onProgress?: ProgressListener): Promise<{ archive: Blob; bits: BitsMap | null }> {
     const config = this.config;
     return this.worker.call(signal, (api) => api.compress(config, input, proxied(onProgress)));
   }
 
-  /** The restored data; `onData` sees it arrive, chunk by chunk, in order. */
-  decompress(signal: AbortSignal | undefined, archive: Blob, onProgress?: ProgressListener, onData?: (bytes: Uint8Array) => void, onWarning?: WarningListener): Promise<Blob> {
+  /** The restored data and where the archive's bits went; `onData` sees the data arrive, chunk by chunk, in order. */
+  decompress(
+    signal: AbortSignal | undefined,
+    archive: Blob,
+    onProgress?: ProgressListener,
+    onData?: (bytes: Uint8Array) => void,
+    onWarning?: WarningListener,
+  ): Promise<{ data: Blob; bits: BitsMap | null }> {
     const config = this.config;
     return this.worker.call(signal, (api) => api.decompress(config, archive, proxied(onProgress), proxied(onData), proxied(onWarning)));
   }
