@@ -15,21 +15,17 @@ export interface FrequencyTable {
   symbolAt(target: number): number;
 }
 
-/** A table over precomputed frequencies, with a cumulative array for O(log n) lookup. */
-export class CumulativeTable implements FrequencyTable {
-  readonly symbolCount: number;
+/** A table over a cumulative array (cum[0] = 0, cum[s + 1] - cum[s] = frequency of s), with O(log n) lookup. */
+export class PrefixTable implements FrequencyTable {
   readonly total: number;
-  private readonly cum: Float64Array;
 
-  /** `cum`: room for freqs.length + 1 entries to reuse (a coder builds one table per token). */
-  constructor(freqs: ArrayLike<number>, cum = new Float64Array(freqs.length + 1)) {
-    const n = freqs.length;
-    if (cum.length < n + 1) throw new RangeError('cumulative buffer too small');
-    cum[0] = 0;
-    for (let i = 0; i < n; i++) cum[i + 1] = cum[i]! + freqs[i]!;
-    this.symbolCount = n;
-    this.total = cum[n]!;
-    this.cum = cum;
+  /** `cum`: symbolCount + 1 non-decreasing integers starting at 0 (read, not copied). */
+  constructor(
+    protected readonly cum: Float64Array | Int32Array,
+    readonly symbolCount: number,
+  ) {
+    if (cum.length < symbolCount + 1) throw new RangeError('cumulative array too short');
+    this.total = cum[symbolCount]!;
   }
 
   get(symbol: number): number {
@@ -51,6 +47,18 @@ export class CumulativeTable implements FrequencyTable {
       else hi = mid;
     }
     return lo;
+  }
+}
+
+/** A table over frequencies: their cumulative array is built here. */
+export class CumulativeTable extends PrefixTable {
+  /** `cum`: room for freqs.length + 1 entries to reuse (a coder builds one table per token). */
+  constructor(freqs: ArrayLike<number>, cum = new Float64Array(freqs.length + 1)) {
+    const n = freqs.length;
+    if (cum.length < n + 1) throw new RangeError('cumulative buffer too small');
+    cum[0] = 0;
+    for (let i = 0; i < n; i++) cum[i + 1] = cum[i]! + freqs[i]!;
+    super(cum, n);
   }
 }
 

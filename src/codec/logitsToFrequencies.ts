@@ -6,7 +6,7 @@
  *
  * Logits are in units of 1/256 bit: p(v) is proportional to 2^(logit[v] / 256).
  */
-import { CumulativeTable } from './frequencyTable.js';
+import { CumulativeTable, type FrequencyTable } from './frequencyTable.js';
 
 export const FREQ_BITS = 24;
 export const FREQ_TOTAL = 2 ** FREQ_BITS;
@@ -90,12 +90,19 @@ export function logitsToTable(logits: ArrayLike<number>): CumulativeTable {
   return new CumulativeTable(logitsToFrequencies(logits));
 }
 
+/** Makes the coder's table from a row of logits; each table is valid until the next call. */
+export interface TableMaker {
+  table(logits: Int32Array): FrequencyTable;
+  /** Gives back what it holds (a kernel's memory). */
+  dispose?(): void;
+}
+
 /**
  * logitsToTable with its buffers kept between calls: a coder asks for one
  * table per token, and two fresh 8,192-entry arrays each time kept the
  * garbage collector busy. Each table is valid until the next call.
  */
-export class TableBuilder {
+export class TableBuilder implements TableMaker {
   private freqs = new Uint32Array(0);
   private cum = new Float64Array(0);
 

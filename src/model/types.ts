@@ -3,6 +3,7 @@
  * of 1/256 bit) so the frequency table is a pure function of them; see
  * docs/numerics.md.
  */
+import type { TableMaker } from '../codec/logitsToFrequencies.js';
 import { MODEL_FINGERPRINT_BYTES, TOKENIZER_FINGERPRINT_BYTES, type ModelStamp } from '../format/container.js';
 
 export interface ModelConfig {
@@ -53,6 +54,8 @@ export interface Engine {
   step(streams: StreamHandle[], tokens: Int32Array): Promise<Int32Array[]>;
   freeStream(stream: StreamHandle): void;
   dispose(): void;
+  /** The coder's tables made faster than src/codec's TS (the same integers); null or absent: use TableBuilder. Dispose it after use. */
+  tableMaker?(): TableMaker | null;
 }
 
 /** A fixed set of rows advanced one token per call. */

@@ -8,7 +8,7 @@
 import { CancelledError, CorruptArchiveError } from '../codec/errors.js';
 import { ARCHIVE_PROMPT, MAX_MODEL_PROMPTS } from '../format/container.js';
 import type { FrequencyTable } from '../codec/frequencyTable.js';
-import { TableBuilder } from '../codec/logitsToFrequencies.js';
+import { TableBuilder, type TableMaker } from '../codec/logitsToFrequencies.js';
 import { RangeDecoder, RangeEncoder } from '../codec/rangeCoder.js';
 import type { LoadedModel } from '../model/loadedModel.js';
 import { STEPS_PER_YIELD, yieldToHost } from './yieldToHost.js';
@@ -166,7 +166,7 @@ export async function encodeChunks(
   const prompts = candidates.filter((p) => fits(p.vectors));
   if (history && steering === 'max') throw new RangeError("mixing is not combined with steering 'max'");
   const out: CodedChunk[] = [];
-  const tables = new TableBuilder();
+  const tables = tableMakerFor(engine);
   const histories = history ? new HistoryCache(history) : null;
   const code = (ids: Int32Array, rows: Int32Array) => {
     const enc = new RangeEncoder();
@@ -196,41 +196,50 @@ export async function encodeChunks(
   // k: 0 for no prompt, else candidate k - 1
   const prefillOne = async (x: Int32Array, k: number) => (await engine.prefill([x], [k ? prompts[k - 1]!.vectors : null]))[0]!;
   const indexOf = (k: number) => (k ? prompts[k - 1]!.index : 0);
-  for (const [i, ids] of chunks.entries()) {
-    await yieldToHost();
-    if (signal?.aborted) throw new CancelledError();
-    const input = bosShifted(ids, bos);
-    let chosen = 0;
-    if (prompts.length && steering === 'max') {
-      // every candidate on the whole chunk: keep the smallest payload (ties: the earlier candidate),
-      // and the smallest without the archive's prompt in case that prompt does not pay for itself
-      let best: CodedChunk | null = null;
-      let without: CodedChunk | null = null;
-      for (let k = 0; k <= prompts.length; k++) {
-        const c = { prompt: indexOf(k), ...code(ids, await prefillOne(input, k)) };
-        if (!best || c.payload.length < best.payload.length) best = c;
-        if (c.prompt !== ARCHIVE_PROMPT && (!without || c.payload.length < without.payload.length)) without = c;
+  try {
+    for (const [i, ids] of chunks.entries()) {
+      await yieldToHost();
+      if (signal?.aborted) throw new CancelledError();
+      const input = bosShifted(ids, bos);
+      let chosen = 0;
+      if (prompts.length && steering === 'max') {
+        // every candidate on the whole chunk: keep the smallest payload (ties: the earlier candidate),
+        // and the smallest without the archive's prompt in case that prompt does not pay for itself
+        let best: CodedChunk | null = null;
+        let without: CodedChunk | null = null;
+        for (let k = 0; k <= prompts.length; k++) {
+          const c = { prompt: indexOf(k), ...code(ids, await prefillOne(input, k)) };
+          if (!best || c.payload.length < best.payload.length) best = c;
+          if (c.prompt !== ARCHIVE_PROMPT && (!without || c.payload.length < without.payload.length)) without = c;
+        }
+        out.push(best!.prompt === ARCHIVE_PROMPT ? { ...best!, fallback: without! } : best!);
+        onTokens?.(ids.length);
+        continue;
       }
-      out.push(best!.prompt === ARCHIVE_PROMPT ? { ...best!, fallback: without! } : best!);
+      if (prompts.length) {
+        // every candidate on the chunk's first tokens; the chunk is coded after the best there
+        const probe = input.subarray(0, Math.min(input.length, PROBE_TOKENS));
+        let bestBits = Infinity;
+        for (let k = 0; k <= prompts.length; k++) {
+          const logits = await prefillOne(probe, k);
+          let bits = 0;
+          for (let t = 0; t < probe.length; t++) bits += codeLength(tables.table(logits.subarray(t * V, (t + 1) * V)), ids[t]!);
+          if (bits < bestBits) [bestBits, chosen] = [bits, k];
+        }
+      }
+      const rows = await prefillOne(input, chosen);
+      out.push({ prompt: indexOf(chosen), ...(histories ? codeAndRecord(i, ids, rows) : code(ids, rows)) });
       onTokens?.(ids.length);
-      continue;
     }
-    if (prompts.length) {
-      // every candidate on the chunk's first tokens; the chunk is coded after the best there
-      const probe = input.subarray(0, Math.min(input.length, PROBE_TOKENS));
-      let bestBits = Infinity;
-      for (let k = 0; k <= prompts.length; k++) {
-        const logits = await prefillOne(probe, k);
-        let bits = 0;
-        for (let t = 0; t < probe.length; t++) bits += codeLength(tables.table(logits.subarray(t * V, (t + 1) * V)), ids[t]!);
-        if (bits < bestBits) [bestBits, chosen] = [bits, k];
-      }
-    }
-    const rows = await prefillOne(input, chosen);
-    out.push({ prompt: indexOf(chosen), ...(histories ? codeAndRecord(i, ids, rows) : code(ids, rows)) });
-    onTokens?.(ids.length);
+  } finally {
+    tables.dispose?.();
   }
   return out;
+}
+
+/** The fastest table maker the engine has (wasm kernels make them in SIMD), else the TS one; the same tables either way. */
+function tableMakerFor(engine: { tableMaker?(): TableMaker | null }): TableMaker {
+  return engine.tableMaker?.() ?? new TableBuilder();
 }
 
 /** A chunk's mixer: over the round's history, starting from what the round before learned. */
@@ -287,7 +296,7 @@ export async function decodeChunks(
     }
     return out;
   }
-  const tables = new TableBuilder();
+  const tables = tableMakerFor(engine);
   const prompts = model.prompts ?? [];
   if (jobs.some((j) => j.mixed) && !round) throw new RangeError('mixed chunks need their round');
   const base = round ? buildHistory(round.tokens) : null;
@@ -301,57 +310,61 @@ export async function decodeChunks(
     if (!p) throw new CorruptArchiveError(`The archive names soft prompt ${j.prompt}, which model "${model.identity.name}" does not have: it is damaged.`);
     return p.vectors;
   };
-  for (let b = 0; b < jobs.length; b += batch) {
-    const group = jobs.slice(b, b + batch);
-    const decoders = group.map((j) => new RangeDecoder(j.payload));
-    const ids = group.map((j) => new Int32Array(j.count));
-    const bits = group.map((j) => new Float32Array(j.count));
-    const predictedBy = group.map((j) => (j.mixed ? new Uint8Array(j.count) : undefined));
-    const vectors = group.map(promptOf);
-    const streams = group.map((j, g) => engine.newStream(j.count + (vectors[g] ? vectors[g]!.length / model.identity.config.dim : 0)));
-    const next = new Int32Array(group.length).fill(bos);
-    // with mixing every chunk's mixer runs (the next round starts from all of them); mixed chunks decode with it
-    const mixers = group.map((j) => (round ? newMixer(round, base, j.count, V) : null));
-    let live = group.map((_, g) => g);
-    try {
-      for (const [g, v] of vectors.entries()) if (v) await engine.feedPrompt(streams[g]!, v);
-      for (let t = 0; live.length > 0; t++) {
-        if (t % STEPS_PER_YIELD === 0) await yieldToHost();
-        if (signal?.aborted) throw new CancelledError();
-        const logits = await engine.step(
-          live.map((g) => streams[g]!),
-          Int32Array.from(live, (g) => next[g]!),
-        );
-        live.forEach((g, k) => {
-          const table = tables.table(logits[k]!.subarray(0, V));
-          const mixer = mixers[g];
-          let sym: number;
-          if (group[g]!.mixed) {
-            sym = mixer!.decode(table, decoders[g]!);
-            bits[g]![t] = mixer!.lastBits;
-            predictedBy[g]![t] = predictorOfMask(mixer!.lastMask);
-          } else {
-            sym = decoders[g]!.decode(table);
-            bits[g]![t] = codeLength(table, sym);
-            mixer?.observe(table, sym);
-          }
-          ids[g]![t] = sym;
-          next[g] = sym;
-        });
-        onTokens?.(live.length);
-        live = live.filter((g) => t + 1 < ids[g]!.length);
+  try {
+    for (let b = 0; b < jobs.length; b += batch) {
+      const group = jobs.slice(b, b + batch);
+      const decoders = group.map((j) => new RangeDecoder(j.payload));
+      const ids = group.map((j) => new Int32Array(j.count));
+      const bits = group.map((j) => new Float32Array(j.count));
+      const predictedBy = group.map((j) => (j.mixed ? new Uint8Array(j.count) : undefined));
+      const vectors = group.map(promptOf);
+      const streams = group.map((j, g) => engine.newStream(j.count + (vectors[g] ? vectors[g]!.length / model.identity.config.dim : 0)));
+      const next = new Int32Array(group.length).fill(bos);
+      // with mixing every chunk's mixer runs (the next round starts from all of them); mixed chunks decode with it
+      const mixers = group.map((j) => (round ? newMixer(round, base, j.count, V) : null));
+      let live = group.map((_, g) => g);
+      try {
+        for (const [g, v] of vectors.entries()) if (v) await engine.feedPrompt(streams[g]!, v);
+        for (let t = 0; live.length > 0; t++) {
+          if (t % STEPS_PER_YIELD === 0) await yieldToHost();
+          if (signal?.aborted) throw new CancelledError();
+          const logits = await engine.step(
+            live.map((g) => streams[g]!),
+            Int32Array.from(live, (g) => next[g]!),
+          );
+          live.forEach((g, k) => {
+            const table = tables.table(logits[k]!.subarray(0, V));
+            const mixer = mixers[g];
+            let sym: number;
+            if (group[g]!.mixed) {
+              sym = mixer!.decode(table, decoders[g]!);
+              bits[g]![t] = mixer!.lastBits;
+              predictedBy[g]![t] = predictorOfMask(mixer!.lastMask);
+            } else {
+              sym = decoders[g]!.decode(table);
+              bits[g]![t] = codeLength(table, sym);
+              mixer?.observe(table, sym);
+            }
+            ids[g]![t] = sym;
+            next[g] = sym;
+          });
+          onTokens?.(live.length);
+          live = live.filter((g) => t + 1 < ids[g]!.length);
+        }
+      } finally {
+        streams.forEach((s) => engine.freeStream(s));
       }
-    } finally {
-      streams.forEach((s) => engine.freeStream(s));
+      decoders.forEach(refuseTrailingBytes);
+      out.push(
+        ...ids.map((chunk, g) => ({
+          ids: chunk,
+          bits: { bits: bits[g]!, ...(predictedBy[g] ? { predictedBy: predictedBy[g] } : {}) },
+          ...(mixers[g] ? { learned: mixers[g]!.state } : {}),
+        })),
+      );
     }
-    decoders.forEach(refuseTrailingBytes);
-    out.push(
-      ...ids.map((chunk, g) => ({
-        ids: chunk,
-        bits: { bits: bits[g]!, ...(predictedBy[g] ? { predictedBy: predictedBy[g] } : {}) },
-        ...(mixers[g] ? { learned: mixers[g]!.state } : {}),
-      })),
-    );
+  } finally {
+    tables.dispose?.();
   }
   return out;
 }

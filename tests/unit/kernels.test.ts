@@ -10,6 +10,9 @@ import { TsKernels, type Kernels } from '../../src/model/exact/kernels.js';
 import { normBits } from '../../src/model/exact/intmath.js';
 import { WasmKernels } from '../../src/model/exact/wasmKernels.js';
 import { rng } from '../helpers/fixtures.js';
+import { FREQ_TOTAL, logitsToFrequencies } from '../../src/codec/logitsToFrequencies.js';
+import { uploadExp2 } from '../../src/model/exact/kernels.js';
+import { KernelTableMaker } from '../../src/model/exact/kernelTables.js';
 
 type Fill = (i: number) => number;
 
@@ -25,6 +28,37 @@ async function both<T>(run: (K: Kernels) => T): Promise<[T, T]> {
 }
 
 describe('wasm kernels = TS kernels', () => {
+  it("logits -> the coder's cumulative table: the same integers as logitsToFrequencies, odd sizes, ties, extremes", async () => {
+    const K = await WasmKernels.create(readFileSync(WASM_KERNELS));
+    const exp2 = uploadExp2(K);
+    const r = rng(21);
+    const cases: [string, number, (i: number) => number][] = [
+      ['one symbol', 1, () => 5],
+      ['two, tied', 2, () => -7],
+      ['odd size, random', 8195, () => Math.floor((r() - 0.5) * 40_000)],
+      ['the vocabulary, peaked', 8192, (i) => (i === 4000 ? 90_000 : Math.floor(r() * 3000))],
+      ['max ties: the first takes the remainder', 1003, (i) => (i % 250 === 3 ? 1000 : Math.floor(r() * 900))],
+      // (max - logit beyond 2^31: wrapped in int32 some of these would look close to the max)
+      ['int32 extremes', 4101, (i) => [2 ** 31 - 1, -(2 ** 31), 0, -(2 ** 31) + 8191, -(2 ** 31) + 40][i % 5]!],
+      ['a wide flat spread (the most division work)', 8192, (i) => 6000 - (i % 6200)],
+    ];
+    for (const [name, n, f] of cases) {
+      const logits = Int32Array.from({ length: n }, (_, i) => f(i));
+      const maker = new KernelTableMaker(K, n, exp2);
+      const table = maker.table(logits);
+      const want = logitsToFrequencies(logits);
+      const got = Array.from({ length: n }, (_, s) => table.get(s));
+      expect(got, name).toEqual(Array.from(want));
+      expect(table.total).toBe(FREQ_TOTAL);
+      // lookups agree with the frequencies: every symbol's interval maps back to it
+      for (const s of [0, n >> 1, n - 1]) {
+        expect(table.symbolAt(table.low(s))).toBe(s);
+        expect(table.symbolAt(table.high(s) - 1)).toBe(s);
+      }
+      maker.dispose();
+    }
+  });
+
   it('matmul on ragged shapes and extreme values', async () => {
     const r = rng(11);
     for (const [outN, inN, rows] of [[1, 1, 1], [3, 17, 5], [7, 33, 4], [64, 48, 9], [33, 256, 13], [2, 15, 8]] as const) {

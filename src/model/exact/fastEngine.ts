@@ -9,6 +9,7 @@ import type { Engine, ModelIdentity, StreamHandle } from '../types.js';
 import { clamp, INT32_MAX, INT32_MIN, normBits, requant, RESIDUAL_MAX, RESIDUAL_MIN } from './intmath.js';
 import { uploadExp2, type Kernels } from './kernels.js';
 import type { ExactWeights, Linear } from './weights.js';
+import { KernelTableMaker } from './kernelTables.js';
 
 interface Stream extends StreamHandle {
   pos: number;
@@ -50,6 +51,13 @@ export class FastEngine implements Engine {
     upload(W.ropeCos);
     upload(W.ropeSin);
     this.exp2 = uploadExp2(K);
+  }
+
+  /** Frequency tables in the kernels when they make them (wasm); null: the coder's TS TableBuilder. */
+  tableMaker(): KernelTableMaker | null {
+    const K = this.K;
+    if (!K.cumulativeFrequencies) return null;
+    return new KernelTableMaker(K as Kernels & Required<Pick<Kernels, 'cumulativeFrequencies'>>, this.identity.config.vocab, this.exp2);
   }
 
   newStream(maxTokens?: number): Stream {

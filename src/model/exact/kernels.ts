@@ -34,6 +34,12 @@ export interface Kernels {
   ropeRows(z: number, rows: number, width: number, hd: number, pos: number, cos: number, sin: number, dst: number): void;
   /** Row r of z (width int32 already within int8) as int8 at the address dst[r]. */
   storeRowsI8(z: number, rows: number, width: number, dst: number): void;
+  /**
+   * The coder's cumulative table (n + 1 int32 at cum) from n int32 logits, as
+   * src/codec/logitsToFrequencies.ts computes it; `e`: n int32 of scratch.
+   * Only kernels that do it faster than the coder's own TS offer it.
+   */
+  cumulativeFrequencies?(logits: number, n: number, exp2: number, e: number, cum: number): void;
 }
 
 /** Bump allocator whose freed blocks are reused by requests of the same (64-byte rounded) size. */

@@ -9,6 +9,7 @@ interface KernelExports {
   swiglu(gate: number, up: number, n: number, silu: number, m: number, s: number, out: number): void;
   ropeRows(z: number, rows: number, width: number, hd: number, pos: number, cos: number, sin: number, dst: number): void;
   storeRowsI8(z: number, rows: number, width: number, dst: number): void;
+  cumulativeFrequencies(logits: number, n: number, exp2: number, e: number, cum: number): void;
   requantRows(acc: number, rows: number, outN: number, m: number, s: number, lo: number, hi: number, dst: number): void;
   attend(q: number, k: number, v: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number): void;
 }
@@ -71,6 +72,9 @@ export class WasmKernels implements Kernels {
   }
   attend(q: number, k: number, v: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number): void {
     this.ex.attend(q, k, v, n, hd, stride, attM, attS, aoM, aoS, exp2, scratch, out);
+  }
+  cumulativeFrequencies(logits: number, n: number, exp2: number, e: number, cum: number): void {
+    this.ex.cumulativeFrequencies(logits, n, exp2, e, cum);
   }
 }
 

@@ -308,3 +308,70 @@ export function storeRowsI8(z: usize, rows: i32, width: i32, dst: usize): void {
     for (let i = 0; i < width; i++) store<i8>(out + <usize>i, <i8>load<i32>(zr + (<usize>i << 2)));
   }
 }
+
+/**
+ * The coder's table from one row of logits (docs/numerics.md, "Logits to
+ * frequencies"; the TS original is src/codec/logitsToFrequencies.ts), as a
+ * cumulative array: cum[0] = 0, cum[v + 1] = cum[v] + f[v], cum[n] = 2^24.
+ * `e` is scratch for n i32. The division is f64, as in the TS code: both
+ * operands are integers below 2^53 and their product bound keeps the
+ * correctly rounded quotient's floor exact, so f64x2.div gives the same
+ * frequencies, two at a time.
+ */
+export function cumulativeFrequencies(logits: usize, n: i32, exp2: usize, e: usize, cum: usize): void {
+  // max, and the first index holding it
+  let mv = i32x4.splat(i32.MIN_VALUE);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) mv = i32x4.max_s(mv, v128.load(logits + (<usize>i << 2)));
+  let max = i32x4.extract_lane(mv, 0);
+  const l1 = i32x4.extract_lane(mv, 1);
+  const l2 = i32x4.extract_lane(mv, 2);
+  const l3 = i32x4.extract_lane(mv, 3);
+  if (l1 > max) max = l1;
+  if (l2 > max) max = l2;
+  if (l3 > max) max = l3;
+  for (; i < n; i++) {
+    const l = load<i32>(logits + (<usize>i << 2));
+    if (l > max) max = l;
+  }
+  let argmax = 0;
+  while (load<i32>(logits + (<usize>argmax << 2)) != max) argmax++;
+  // e[v] = 2^(-(max - logit) / 256) in Q23, 0 from 24 bits down
+  // (max - logit is below 2^32: as u32 it is exact even where i32 would wrap)
+  let sum: i64 = 0;
+  for (let v = 0; v < n; v++) {
+    const t = <u32>(max - load<i32>(logits + (<usize>v << 2)));
+    const x = t >= 24 * 256 ? 0 : load<i32>(exp2 + (<usize>(t & 255) << 2)) >> <i32>(t >> 8);
+    store<i32>(e + (<usize>v << 2), x);
+    sum += <i64>x;
+  }
+  const spread = <f64>((1 << 24) - n);
+  const sumF = <f64>sum;
+  const spreadV = f64x2.splat(spread);
+  const sumV = f64x2.splat(sumF);
+  const one = i32x4.splat(1);
+  // f[v] = 1 + floor(e[v] * spread / sum), into cum[v + 1] for now
+  let v = 0;
+  for (; v + 4 <= n; v += 4) {
+    const x = v128.load(e + (<usize>v << 2));
+    const lo = f64x2.floor(f64x2.div(f64x2.mul(f64x2.convert_low_i32x4_s(x), spreadV), sumV));
+    const hi = f64x2.floor(f64x2.div(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(x, x, 2, 3, 0, 1)), spreadV), sumV));
+    const f = i32x4.add(one, i32x4.shuffle(i32x4.trunc_sat_f64x2_s_zero(lo), i32x4.trunc_sat_f64x2_s_zero(hi), 0, 1, 4, 5));
+    v128.store(cum + (<usize>(v + 1) << 2), f);
+  }
+  for (; v < n; v++) {
+    const x = <f64>load<i32>(e + (<usize>v << 2));
+    store<i32>(cum + (<usize>(v + 1) << 2), 1 + <i32>Math.floor((x * spread) / sumF));
+  }
+  // the prefix sums, with the remainder given to the first largest logit
+  let used: i32 = 0;
+  for (let k = 1; k <= n; k++) used += load<i32>(cum + (<usize>k << 2));
+  const p = cum + (<usize>(argmax + 1) << 2);
+  store<i32>(p, load<i32>(p) + ((1 << 24) - used));
+  store<i32>(cum, 0);
+  let run: i32 = 0;
+  for (let k = 1; k <= n; k++) {
+    run += load<i32>(cum + (<usize>k << 2));
+    store<i32>(cum + (<usize>k << 2), run);
+  }
+}
