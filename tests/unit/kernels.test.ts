@@ -28,6 +28,29 @@ async function both<T>(run: (K: Kernels) => T): Promise<[T, T]> {
 }
 
 describe('wasm kernels = TS kernels', () => {
+  it('attention of one query: any context length (the SIMD weight division and its tail), peaked and flat scores', async () => {
+    const r = rng(22);
+    for (const [n, spread] of [[1, 127], [3, 127], [4, 1], [5, 127], [513, 127], [1025, 3], [1027, 127]] as const) {
+      const hd = 64;
+      const stride = 128;
+      const q = Array.from({ length: hd }, () => Math.floor(r() * 2 * spread) - spread);
+      const k = Array.from({ length: n * stride }, () => Math.floor(r() * 2 * spread) - spread);
+      const v = Array.from({ length: n * stride }, () => Math.floor(r() * 255) - 127);
+      const [a, b] = await both((K) => {
+        const exp2 = uploadExp2(K);
+        const qp = put(K, Int8Array, hd, (i) => q[i]!);
+        const kp = put(K, Int8Array, k.length, (i) => k[i]!);
+        const vp = put(K, Int8Array, v.length, (i) => v[i]!);
+        const scratch = K.alloc((n + hd) * 4);
+        const out = K.alloc(hd);
+        K.attend(qp, kp + 64, vp + 64, n, hd, stride, 1 << 21, 30, 1 << 22, 31, exp2, scratch, out);
+        return Array.from(new Int8Array(K.buffer(), out, hd));
+      });
+      expect(b, `n ${n}`).toEqual(a);
+      expect(a.some((x) => x !== 0), `n ${n}: something attended`).toBe(true);
+    }
+  });
+
   it("logits -> the coder's cumulative table: the same integers as logitsToFrequencies, odd sizes, ties, extremes", async () => {
     const K = await WasmKernels.create(readFileSync(WASM_KERNELS));
     const exp2 = uploadExp2(K);

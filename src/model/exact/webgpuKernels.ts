@@ -56,7 +56,11 @@ export class WebGpuKernels implements Kernels {
       compute: { module: device.createShaderModule({ code: shader(packedDot) }), entryPoint: 'main' },
     });
     this.dims = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    // the coder's tables are CPU work: the wasm kernels' SIMD version when this wraps them
+    if (cpu.cumulativeFrequencies) this.cumulativeFrequencies = cpu.cumulativeFrequencies.bind(cpu);
   }
+
+  cumulativeFrequencies?: Kernels['cumulativeFrequencies'];
 
   /**
    * `plainDot` forces the unpacking path even where dot4I8Packed exists (to

@@ -177,7 +177,20 @@ export function attend(q: usize, k: usize, v: usize, n: i32, hd: i32, stride: i3
     store<i32>(scratch + (<usize>j << 2), w0);
     P += <i64>w0;
   }
-  for (let j = 0; j < n; j++) {
+  // w[j] = floor(w0[j] * 2^15 / P), exactly, in f64 two at a time: the numerator is below 2^31, so the
+  // correctly rounded quotient truncates to the exact floor (the same reason the TS kernel's division is exact)
+  // instead of a 64-bit integer division per key
+  const Pv = f64x2.splat(<f64>P);
+  const scale = f64x2.splat(32768.0);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const p = scratch + (<usize>j << 2);
+    const w = v128.load(p);
+    const lo = f64x2.div(f64x2.mul(f64x2.convert_low_i32x4_s(w), scale), Pv);
+    const hi = f64x2.div(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(w, w, 2, 3, 0, 1)), scale), Pv);
+    v128.store(p, i32x4.shuffle(i32x4.trunc_sat_f64x2_s_zero(lo), i32x4.trunc_sat_f64x2_s_zero(hi), 0, 1, 4, 5));
+  }
+  for (; j < n; j++) {
     const p = scratch + (<usize>j << 2);
     store<i32>(p, <i32>((<i64>load<i32>(p) << 15) / P));
   }
