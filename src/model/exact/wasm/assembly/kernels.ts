@@ -116,6 +116,95 @@ export function matmul(w: usize, outN: i32, inN: i32, x: usize, rows: i32, acc: 
   return t;
 }
 
+/**
+ * scores[j] = q . k_j for n keys (hd a multiple of 16): q widened to int16
+ * once (at qw, 2*hd bytes), four keys per pass, their four sums reduced
+ * together by shuffles instead of a horizontal sum per key. Integer sums, so
+ * the order of additions does not change a score. Returns the largest.
+ */
+function attnScores16(q: usize, k: usize, n: i32, hd: i32, stride: i32, qw: usize, scores: usize): i32 {
+  for (let i = 0; i < hd; i += 16) {
+    const x = v128.load(q + <usize>i);
+    v128.store(qw + (<usize>i << 1), i16x8.extend_low_i8x16_s(x));
+    v128.store(qw + (<usize>i << 1) + 16, i16x8.extend_high_i8x16_s(x));
+  }
+  let mv = i32x4.splat(i32.MIN_VALUE);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const k0 = k + <usize>(j * stride);
+    const k1 = k0 + <usize>stride;
+    const k2 = k1 + <usize>stride;
+    const k3 = k2 + <usize>stride;
+    let s0 = i32x4.splat(0);
+    let s1 = i32x4.splat(0);
+    let s2 = i32x4.splat(0);
+    let s3 = i32x4.splat(0);
+    for (let i = 0; i < hd; i += 16) {
+      const qa = v128.load(qw + (<usize>i << 1));
+      const qb = v128.load(qw + (<usize>i << 1) + 16);
+      const x0 = v128.load(k0 + <usize>i);
+      const x1 = v128.load(k1 + <usize>i);
+      const x2 = v128.load(k2 + <usize>i);
+      const x3 = v128.load(k3 + <usize>i);
+      s0 = i32x4.add(s0, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(x0), qa), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(x0), qb)));
+      s1 = i32x4.add(s1, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(x1), qa), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(x1), qb)));
+      s2 = i32x4.add(s2, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(x2), qa), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(x2), qb)));
+      s3 = i32x4.add(s3, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(x3), qa), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(x3), qb)));
+    }
+    // [s0, s1, s2, s3] -> [sum s0, sum s1, sum s2, sum s3]
+    const p01 = i32x4.add(i32x4.shuffle(s0, s1, 0, 4, 2, 6), i32x4.shuffle(s0, s1, 1, 5, 3, 7));
+    const p23 = i32x4.add(i32x4.shuffle(s2, s3, 0, 4, 2, 6), i32x4.shuffle(s2, s3, 1, 5, 3, 7));
+    const sums = i32x4.add(i32x4.shuffle(p01, p23, 0, 1, 4, 5), i32x4.shuffle(p01, p23, 2, 3, 6, 7));
+    v128.store(scores + (<usize>j << 2), sums);
+    mv = i32x4.max_s(mv, sums);
+  }
+  let M = i32x4.extract_lane(mv, 0);
+  const m1 = i32x4.extract_lane(mv, 1);
+  const m2 = i32x4.extract_lane(mv, 2);
+  const m3 = i32x4.extract_lane(mv, 3);
+  if (m1 > M) M = m1;
+  if (m2 > M) M = m2;
+  if (m3 > M) M = m3;
+  for (; j < n; j++) {
+    const d = dot8(q, k + <usize>(j * stride), hd);
+    store<i32>(scores + (<usize>j << 2), d);
+    if (d > M) M = d;
+  }
+  return M;
+}
+
+/**
+ * attnMix for hd a multiple of 16: sixteen channels at a time, their four
+ * accumulators kept in registers over all keys (one 16-byte load per key)
+ * instead of read and written back in memory for every key.
+ */
+function attnMix16(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize): void {
+  for (let c = 0; c < hd; c += 16) {
+    let a0 = i32x4.splat(0);
+    let a1 = i32x4.splat(0);
+    let a2 = i32x4.splat(0);
+    let a3 = i32x4.splat(0);
+    let vr = v + <usize>c;
+    for (let j = 0; j < n; j++, vr += <usize>stride) {
+      const wj = load<i32>(w + (<usize>j << 2));
+      if (wj == 0) continue;
+      const ws = i32x4.splat(wj);
+      const x = v128.load(vr);
+      const lo = i16x8.extend_low_i8x16_s(x);
+      const hi = i16x8.extend_high_i8x16_s(x);
+      a0 = i32x4.add(a0, i32x4.mul(ws, i32x4.extend_low_i16x8_s(lo)));
+      a1 = i32x4.add(a1, i32x4.mul(ws, i32x4.extend_high_i16x8_s(lo)));
+      a2 = i32x4.add(a2, i32x4.mul(ws, i32x4.extend_low_i16x8_s(hi)));
+      a3 = i32x4.add(a3, i32x4.mul(ws, i32x4.extend_high_i16x8_s(hi)));
+    }
+    const o = out + (<usize>c << 2);
+    v128.store(o, a0);
+    v128.store(o + 16, a1);
+    v128.store(o + 32, a2);
+    v128.store(o + 48, a3);
+  }
+}
+
 /** out[c] = sum_j w[j] * v[j*stride + c], c < hd (w: i32 weights, v: int8 cache). */
 function attnMix(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize): void {
   const vecEnd = hd & ~3;
@@ -163,11 +252,17 @@ export function requantRows(acc: usize, rows: i32, outN: i32, m: usize, s: usize
  * `scratch` holds n + hd i32.
  */
 export function attend(q: usize, k: usize, v: usize, n: i32, hd: i32, stride: i32, attM: i32, attS: i32, aoM: i32, aoS: i32, exp2: usize, scratch: usize, out: usize): void {
+  const o = scratch + (<usize>n << 2);
+  const fast = (hd & 15) == 0;
   let M: i32 = i32.MIN_VALUE;
-  for (let j = 0; j < n; j++) {
-    const d = dot8(q, k + <usize>(j * stride), hd);
-    store<i32>(scratch + (<usize>j << 2), d);
-    if (d > M) M = d;
+  // (the widened q waits in the output area, 4*hd bytes, which the weighted sum fills only later)
+  if (fast) M = attnScores16(q, k, n, hd, stride, o, scratch);
+  else {
+    for (let j = 0; j < n; j++) {
+      const d = dot8(q, k + <usize>(j * stride), hd);
+      store<i32>(scratch + (<usize>j << 2), d);
+      if (d > M) M = d;
+    }
   }
   let P: i64 = 0;
   for (let j = 0; j < n; j++) {
@@ -194,8 +289,8 @@ export function attend(q: usize, k: usize, v: usize, n: i32, hd: i32, stride: i3
     const p = scratch + (<usize>j << 2);
     store<i32>(p, <i32>((<i64>load<i32>(p) << 15) / P));
   }
-  const o = scratch + (<usize>n << 2);
-  attnMix(scratch, v, n, hd, stride, o);
+  if (fast) attnMix16(scratch, v, n, hd, stride, o);
+  else attnMix(scratch, v, n, hd, stride, o);
   for (let c = 0; c < hd; c++) {
     let y = requant64(<i64>load<i32>(o + (<usize>c << 2)), aoM, aoS);
     if (y < -127) y = -127;
