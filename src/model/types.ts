@@ -54,6 +54,8 @@ export interface Engine {
   step(streams: StreamHandle[], tokens: Int32Array): Promise<Int32Array[]>;
   freeStream(stream: StreamHandle): void;
   dispose(): void;
+  /** prefill of one sequence, its logits a view valid only until the next call on this engine (no copy). */
+  prefillInPlace?(seq: Int32Array, prompt: Int32Array | null): Promise<Int32Array>;
   /** The coder's tables made faster than src/codec's TS (the same integers); null or absent: use TableBuilder. Dispose it after use. */
   tableMaker?(): TableMaker | null;
 }

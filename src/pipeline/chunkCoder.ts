@@ -194,7 +194,11 @@ export async function encodeChunks(
   // Chunk by chunk: the engine's prefill runs one sequence at a time anyway, and
   // a chunk's logits (512 x 8,192 int32 = 16 MB) should not pile up for a batch.
   // k: 0 for no prompt, else candidate k - 1
-  const prefillOne = async (x: Int32Array, k: number) => (await engine.prefill([x], [k ? prompts[k - 1]!.vectors : null]))[0]!;
+  // (in place where the engine can: the rows are read right away, before the next engine call)
+  const prefillOne = async (x: Int32Array, k: number) => {
+    const prompt = k ? prompts[k - 1]!.vectors : null;
+    return engine.prefillInPlace ? engine.prefillInPlace(x, prompt) : (await engine.prefill([x], [prompt]))[0]!;
+  };
   const indexOf = (k: number) => (k ? prompts[k - 1]!.index : 0);
   try {
     for (const [i, ids] of chunks.entries()) {

@@ -138,6 +138,8 @@ describe('exact engine', () => {
     for (const make of [async () => new TsKernels(), () => WasmKernels.create(readFileSync(WASM_KERNELS))]) {
       const fast = new FastEngine(id, weightsOf(file), await make());
       expect(await fast.prefill(seqs, prompts)).toEqual(want);
+      // in place (the encoder's path): the same logits, read before the next call
+      for (const [b, q] of seqs.entries()) expect(Array.from(await fast.prefillInPlace(q, prompts[b] ?? null))).toEqual(Array.from(want[b]!));
       const streams = seqs.map((q, b) => fast.newStream(q.length + (prompts[b]?.length ?? 0) / d));
       for (const [b, s] of streams.entries()) if (prompts[b]) await fast.feedPrompt(s, prompts[b]!);
       for (let t = 0; t < seqs[0]!.length - 10; t++) {

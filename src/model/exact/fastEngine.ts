@@ -104,6 +104,24 @@ export class FastEngine implements Engine {
     return Array.from({ length: prompt.length / d }, (_, i) => ({ stream, token: -1, pos: start + i, vec: prompt.subarray(i * d, (i + 1) * d) }));
   }
 
+  /**
+   * prefill of one sequence whose logits stay in kernel memory: a view, valid
+   * until the next call on this engine. The encoder reads a chunk's rows once,
+   * right away; the copy prefill makes (32 MB at 1,024 tokens) was half of a
+   * worker's transient memory.
+   */
+  async prefillInPlace(seq: Int32Array, prompt: Int32Array | null): Promise<Int32Array> {
+    const d = this.W.config.dim;
+    const P = prompt ? prompt.length / d : 0;
+    const s = this.newStream(P + seq.length);
+    try {
+      const rows = [...(prompt ? this.promptRows(s, prompt, 0) : []), ...Array.from(seq, (token, pos) => ({ stream: s, token, pos: P + pos }))];
+      return await this.forward(rows, P, true);
+    } finally {
+      this.freeStream(s);
+    }
+  }
+
   async prefill(seqs: Int32Array[], prompts?: (Int32Array | null)[]): Promise<Int32Array[]> {
     const V = this.W.config.vocab;
     const d = this.W.config.dim;
@@ -129,8 +147,11 @@ export class FastEngine implements Engine {
     return new Int32Array(this.K.buffer(), acc, rows * L.out);
   }
 
-  /** Runs `rows` through the model; returns the logits of rows[logitsFrom..] as one flat array (rows x vocab). */
-  private async forward(rows: Row[], logitsFrom = 0): Promise<Int32Array> {
+  /**
+   * Runs `rows` through the model; returns the logits of rows[logitsFrom..] as one flat array (rows x vocab):
+   * a copy, or with `inPlace` a view of kernel memory that the next call may overwrite.
+   */
+  private async forward(rows: Row[], logitsFrom = 0, inPlace = false): Promise<Int32Array> {
     const W = this.W;
     const K = this.K;
     const c = W.config;
@@ -211,7 +232,8 @@ export class FastEngine implements Engine {
       const x0 = xPtr + logitsFrom * d; // the head only for the rows whose logits are wanted
       await K.matmul(this.ptr.get(W.embed)!, c.vocab, d, x0, n, accPtr);
       K.requantRows(accPtr, n, c.vocab, this.ptr.get(W.headM)!, this.ptr.get(W.headS)!, INT32_MIN, INT32_MAX, accPtr);
-      return new Int32Array(K.buffer(), accPtr, n * c.vocab).slice();
+      const logits = new Int32Array(K.buffer(), accPtr, n * c.vocab);
+      return inPlace ? logits : logits.slice();
     } finally {
       for (const p of [xPtr, accPtr, qPtr, aoPtr, scratchPtr, hPtr, gatePtr, posPtr, dstPtr]) K.free(p);
     }
