@@ -103,6 +103,13 @@ export function matmul(w: usize, outN: i32, inN: i32, x: usize, rows: i32, acc: 
   return i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3);
 }
 
+/** The largest of the four i32 lanes. */
+@inline function maxLanes(v: v128): i32 {
+  const a = i32x4.max_s(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  const b = i32x4.max_s(a, i32x4.shuffle(a, a, 1, 0, 3, 2));
+  return i32x4.extract_lane(b, 0);
+}
+
 @inline function dot8(a: usize, b: usize, n: i32): i32 {
   const vecEnd = n & ~15;
   let s = i32x4.splat(0);
@@ -158,13 +165,7 @@ function attnScores16(q: usize, k: usize, n: i32, hd: i32, stride: i32, qw: usiz
     v128.store(scores + (<usize>j << 2), sums);
     mv = i32x4.max_s(mv, sums);
   }
-  let M = i32x4.extract_lane(mv, 0);
-  const m1 = i32x4.extract_lane(mv, 1);
-  const m2 = i32x4.extract_lane(mv, 2);
-  const m3 = i32x4.extract_lane(mv, 3);
-  if (m1 > M) M = m1;
-  if (m2 > M) M = m2;
-  if (m3 > M) M = m3;
+  let M = maxLanes(mv);
   for (; j < n; j++) {
     const d = dot8(q, k + <usize>(j * stride), hd);
     store<i32>(scores + (<usize>j << 2), d);
@@ -431,13 +432,7 @@ export function cumulativeFrequencies(logits: usize, n: i32, exp2: usize, e: usi
   let mv = i32x4.splat(i32.MIN_VALUE);
   let i = 0;
   for (; i + 4 <= n; i += 4) mv = i32x4.max_s(mv, v128.load(logits + (<usize>i << 2)));
-  let max = i32x4.extract_lane(mv, 0);
-  const l1 = i32x4.extract_lane(mv, 1);
-  const l2 = i32x4.extract_lane(mv, 2);
-  const l3 = i32x4.extract_lane(mv, 3);
-  if (l1 > max) max = l1;
-  if (l2 > max) max = l2;
-  if (l3 > max) max = l3;
+  let max = maxLanes(mv);
   for (; i < n; i++) {
     const l = load<i32>(logits + (<usize>i << 2));
     if (l > max) max = l;
