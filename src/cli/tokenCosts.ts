@@ -5,11 +5,13 @@
  * a terminal never sees a control character.
  */
 import { PREDICTED_BY, type BitsMap } from '../pipeline/bitsMap.js';
+import { printable } from './printable.js';
 
 export const TSV_HEADER = 'offset\tbytes\tbits\tpredicted_by\ttext';
 
 const NAMES = Object.fromEntries(Object.entries(PREDICTED_BY).map(([name, code]) => [code, name])) as Record<number, string>;
 const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const TSV_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 const hex = (b: number) => `\\x${b.toString(16).padStart(2, '0')}`;
 
 /** A token's bytes as one TSV field: \t \n \r \\ and control characters escaped; bytes that are not valid UTF-8 on their own (a token may hold part of a character) as \xNN. */
@@ -20,13 +22,8 @@ export function tsvText(bytes: Uint8Array): string {
   } catch {
     return Array.from(bytes, (b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : hex(b))).join('');
   }
-  return text.replace(/[\\\t\n\r]|[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
-    if (c === '\\') return '\\\\';
-    if (c === '\t') return '\\t';
-    if (c === '\n') return '\\n';
-    if (c === '\r') return '\\r';
-    return `\\u{${c.codePointAt(0)!.toString(16)}}`;
-  });
+  // the TSV's own escapes first, then every other control character as llmz info shows them
+  return printable(text.replace(/[\\\t\n\r]/g, (c) => TSV_ESCAPES[c]!));
 }
 
 /** The rows, header first; stored runs longer than `maxText` bytes show only their start. */

@@ -110,34 +110,26 @@ export class FastEngine implements Engine {
    * right away; the copy prefill makes (32 MB at 1,024 tokens) was half of a
    * worker's transient memory.
    */
-  async prefillInPlace(seq: Int32Array, prompt: Int32Array | null): Promise<Int32Array> {
-    const d = this.W.config.dim;
-    const P = prompt ? prompt.length / d : 0;
-    const s = this.newStream(P + seq.length);
-    try {
-      const rows = [...(prompt ? this.promptRows(s, prompt, 0) : []), ...Array.from(seq, (token, pos) => ({ stream: s, token, pos: P + pos }))];
-      return await this.forward(rows, P, true);
-    } finally {
-      this.freeStream(s);
-    }
+  prefillInPlace(seq: Int32Array, prompt: Int32Array | null): Promise<Int32Array> {
+    return this.prefillOne(seq, prompt, true);
   }
 
   async prefill(seqs: Int32Array[], prompts?: (Int32Array | null)[]): Promise<Int32Array[]> {
-    const V = this.W.config.vocab;
-    const d = this.W.config.dim;
     const results: Int32Array[] = [];
-    for (const [b, seq] of seqs.entries()) {
-      const prompt = prompts?.[b] ?? null;
-      const P = prompt ? prompt.length / d : 0;
-      const s = this.newStream(P + seq.length);
-      try {
-        const rows = [...(prompt ? this.promptRows(s, prompt, 0) : []), ...Array.from(seq, (token, pos) => ({ stream: s, token, pos: P + pos }))];
-        results.push(await this.forward(rows, P));
-      } finally {
-        this.freeStream(s);
-      }
-    }
+    for (const [b, seq] of seqs.entries()) results.push(await this.prefillOne(seq, prompts?.[b] ?? null, false));
     return results;
+  }
+
+  /** One sequence (after its soft prompt, if any) on a stream of its own; its logits copied, or a view in place. */
+  private async prefillOne(seq: Int32Array, prompt: Int32Array | null, inPlace: boolean): Promise<Int32Array> {
+    const P = prompt ? prompt.length / this.W.config.dim : 0;
+    const s = this.newStream(P + seq.length);
+    try {
+      const rows = [...(prompt ? this.promptRows(s, prompt, 0) : []), ...Array.from(seq, (token, pos) => ({ stream: s, token, pos: P + pos }))];
+      return await this.forward(rows, P, inPlace);
+    } finally {
+      this.freeStream(s);
+    }
   }
 
   /** Requantised matmul of `rows` int8 vectors at `x`; returns a view of the int32 results. */
