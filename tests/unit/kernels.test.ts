@@ -100,6 +100,31 @@ describe('wasm kernels = TS kernels', () => {
     }
   });
 
+  it('requantisation of rows: odd widths, accumulators at the limits, every shift, clamps', async () => {
+    const r = rng(23);
+    const edges = [2 ** 31 - 1, -(2 ** 31) + 1, 0, 1, -1, 2 ** 30, -(2 ** 30) - 3];
+    // rows below 16 go one at a time, from 16 on in blocks of 64 (70: a partial block); widths off the 4-column grid
+    for (const [rows, outN] of [[1, 1], [3, 7], [2, 64], [5, 33], [17, 4], [70, 9]] as const) {
+      const n = rows * outN;
+      const acc = Array.from({ length: n }, (_, i) => (i < edges.length ? edges[i]! : Math.floor((r() - 0.5) * 2 ** 32)));
+      // the spec's domain: m in [0, 2^15), s in 1..52 (both ends); small a give exact halves after the shift
+      const m = Array.from({ length: outN }, (_, o) => (o === 0 ? 2 ** 15 - 1 : Math.floor(r() * 2 ** 15)));
+      const s = Array.from({ length: outN }, (_, o) => (o === outN - 1 ? 52 : 1 + ((o * 7) % 52)));
+      for (const [lo, hi] of [[-(2 ** 31), 2 ** 31 - 1], [-32767, 32767], [-127, 127]] as const) {
+        const [a, b] = await both((K) => {
+          const ap = put(K, Int32Array, n, (i) => acc[i]!);
+          const mp = put(K, Int32Array, outN, (o) => m[o]!);
+          const sp = put(K, Int32Array, outN, (o) => s[o]!);
+          const dst = K.alloc(n * 4);
+          K.requantRows(ap, rows, outN, mp, sp, lo, hi, dst);
+          return Array.from(new Int32Array(K.buffer(), dst, n));
+        });
+        expect(b, `${rows}x${outN} clamped to [${lo}, ${hi}]`).toEqual(a);
+        if (n > 1) expect(new Set(a).size, 'not all clamped to one value').toBeGreaterThan(1);
+      }
+    }
+  });
+
   it('RMSNorm, residual update and SwiGLU product', async () => {
     const r = rng(12);
     for (const d of [16, 48, 256]) {

@@ -206,6 +206,60 @@ function attnMix16(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize)
   }
 }
 
+/**
+ * attnMix16 for weights below 2^15 (every weight unless one key holds them
+ * all): two keys at a time as one i16 dot product per four channels, their
+ * values interleaved byte by byte and the two weights packed into each i32
+ * lane, so eight multiply-adds per instruction instead of four 32-bit
+ * products. Integer sums in another order: the same result.
+ */
+function attnMixPairs16(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize): void {
+  // the weights of keys 2i and 2i + 1 packed as two i16 in one i32, in place (a pair's slot is read
+  // before it is written: slot i <= 2i); an odd last key pairs with a zero weight
+  const pairs = (n + 1) >> 1;
+  for (let i = 0; i < pairs; i++) {
+    const wj = load<i32>(w + (<usize>i << 3));
+    const wk = 2 * i + 1 < n ? load<i32>(w + (<usize>i << 3) + 4) : 0;
+    store<i32>(w + (<usize>i << 2), wj | (wk << 16));
+  }
+  const step = <usize>(stride << 1);
+  for (let c = 0; c < hd; c += 16) {
+    let a0 = i32x4.splat(0);
+    let a1 = i32x4.splat(0);
+    let a2 = i32x4.splat(0);
+    let a3 = i32x4.splat(0);
+    let vr = v + <usize>c;
+    const full = n >> 1;
+    for (let i = 0; i < full; i++, vr += step) {
+      const ws = v128.load32_splat(w + (<usize>i << 2));
+      const x = v128.load(vr);
+      const y = v128.load(vr + <usize>stride);
+      const lo = i8x16.shuffle(x, y, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      const hi = i8x16.shuffle(x, y, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), ws));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), ws));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), ws));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), ws));
+    }
+    if (n & 1) {
+      // the last key alone: its value in both halves of each pair, against the weight and zero
+      const ws = v128.load32_splat(w + (<usize>full << 2));
+      const x = v128.load(vr);
+      const lo = i8x16.shuffle(x, x, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      const hi = i8x16.shuffle(x, x, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), ws));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), ws));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), ws));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), ws));
+    }
+    const o = out + (<usize>c << 2);
+    v128.store(o, a0);
+    v128.store(o + 16, a1);
+    v128.store(o + 32, a2);
+    v128.store(o + 48, a3);
+  }
+}
+
 /** out[c] = sum_j w[j] * v[j*stride + c], c < hd (w: i32 weights, v: int8 cache). */
 function attnMix(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize): void {
   const vecEnd = hd & ~3;
@@ -232,11 +286,50 @@ function attnMix(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize): 
   return (a * <i64>m + (<i64>1 << <i64>(s - 1))) >> <i64>s;
 }
 
-/** dst[r][o] = clamp(requant(acc[r][o], m[o], s[o]), lo, hi)  (i32 in, i32 out; m, s per column). */
+/**
+ * dst[r][o] = clamp(requant(acc[r][o], m[o], s[o]), lo, hi)  (i32 in, i32 out; m, s per column).
+ * In f64, four columns at a time over a block of rows: docs/numerics.md bounds
+ * abs(a * m) below 2^46, so with ms = m * 2^-s (exact: a power-of-two scaling)
+ * a * ms = a * m / 2^s exactly, adding 1/2 stays within 53 bits, and its floor
+ * is round_shift(a * m, s). The clamped integer is read from the low word of
+ * y + 1.5 * 2^52, exact for abs(y) < 2^31.
+ */
 export function requantRows(acc: usize, rows: i32, outN: i32, m: usize, s: usize, lo: i32, hi: i32, dst: usize): void {
+  const loV = f64x2.splat(<f64>lo);
+  const hiV = f64x2.splat(<f64>hi);
+  const half = f64x2.splat(0.5);
+  const magic = f64x2.splat(6755399441055744.0);
+  const quadEnd = outN & ~3;
+  const rowBytes = <usize>outN << 2;
+  // blocks of rows that share each column's factors; few rows (decoding): one row at a time along
+  // its columns, rather than the same columns of rows that lie far apart
+  const block = rows < 16 ? 1 : 64;
+  for (let r0 = 0; r0 < rows; r0 += block) {
+    const r1 = min(rows, r0 + block);
+    for (let o = 0; o < quadEnd; o += 4) {
+      const oo = <usize>o << 2;
+      const mv = v128.load(m + oo);
+      const sv = v128.load(s + oo);
+      // 2^-s from its exponent bits, two columns at a time
+      const scaleLo = i64x2.shl(i64x2.sub(i64x2.splat(1023), i64x2.extend_low_i32x4_s(sv)), 52);
+      const scaleHi = i64x2.shl(i64x2.sub(i64x2.splat(1023), i64x2.extend_high_i32x4_s(sv)), 52);
+      const msLo = f64x2.mul(f64x2.convert_low_i32x4_s(mv), scaleLo);
+      const msHi = f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(mv, mv, 2, 3, 0, 1)), scaleHi);
+      let p = acc + <usize>r0 * rowBytes + oo;
+      let q = dst + <usize>r0 * rowBytes + oo;
+      for (let r = r0; r < r1; r++, p += rowBytes, q += rowBytes) {
+        const a = v128.load(p);
+        let yl = f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(a), msLo), half));
+        let yh = f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(a, a, 2, 3, 0, 1)), msHi), half));
+        yl = f64x2.add(f64x2.pmin(f64x2.pmax(yl, loV), hiV), magic);
+        yh = f64x2.add(f64x2.pmin(f64x2.pmax(yh, loV), hiV), magic);
+        v128.store(q, i32x4.shuffle(yl, yh, 0, 2, 4, 6));
+      }
+    }
+  }
   for (let r = 0; r < rows; r++) {
-    const base = <usize>(r * outN) << 2;
-    for (let o = 0; o < outN; o++) {
+    const base = <usize>r * rowBytes;
+    for (let o = quadEnd; o < outN; o++) {
       const oo = <usize>o << 2;
       let v = requant64(<i64>load<i32>(acc + base + oo), load<i32>(m + oo), load<i32>(s + oo));
       if (v < <i64>lo) v = <i64>lo;
@@ -244,6 +337,27 @@ export function requantRows(acc: usize, rows: i32, outN: i32, m: usize, s: usize
       store<i32>(dst + base + oo, <i32>v);
     }
   }
+}
+
+/**
+ * exp2_q15(t) = (EXP2_Q23[t & 255] >> 8) >> (t >> 8) for t < 4096 and 0 from
+ * there (the entry at W0_TABLE_LAST), as one table, so that attention can
+ * look a weight up by t four keys at a time. Filled from the EXP2_Q23 the
+ * caller passes (the same constant every time; refilled if its address changes).
+ */
+const W0_TABLE_LAST = 4096;
+const W0_TABLE = memory.data((W0_TABLE_LAST + 1) * 4, 16);
+let w0TableFrom: usize = 0;
+
+function fillW0Table(exp2: usize): void {
+  for (let t = 0; t < W0_TABLE_LAST; t++) store<i32>(W0_TABLE + (<usize>t << 2), (load<i32>(exp2 + (<usize>(t & 255) << 2)) >> 8) >> (t >> 8));
+  store<i32>(W0_TABLE + (<usize>W0_TABLE_LAST << 2), 0);
+  w0TableFrom = exp2;
+}
+
+/** 2^e as a double, for 0 <= e + 1023 < 2047. */
+@inline function pow2(e: i32): f64 {
+  return reinterpret<f64>(<i64>(e + 1023) << 52);
 }
 
 /**
@@ -265,20 +379,52 @@ export function attend(q: usize, k: usize, v: usize, n: i32, hd: i32, stride: i3
       if (d > M) M = d;
     }
   }
+  // w0[j] = exp2_q15(requant(M - score[j], attM, attS)), P = their sum, top = the largest
+  if (exp2 != w0TableFrom) fillW0Table(exp2);
   let P: i64 = 0;
-  for (let j = 0; j < n; j++) {
+  let top: i32 = 0;
+  let j = 0;
+  if (n < 1 << 17) {
+    // four keys at a time: requant in f64 (exact: (M - score) * attM < 2^53), the weight from
+    // a table by t, lane sums in i32 (n/4 weights of at most 2^15 each)
+    const Mv = i32x4.splat(M);
+    const mV = f64x2.splat(<f64>attM);
+    const halfV = f64x2.splat(pow2(attS - 1));
+    const invV = f64x2.splat(1.0 / pow2(attS));
+    const last = i32x4.splat(W0_TABLE_LAST);
+    let sumV = i32x4.splat(0);
+    let topV = i32x4.splat(0);
+    for (; j + 4 <= n; j += 4) {
+      const p = scratch + (<usize>j << 2);
+      const d = i32x4.sub(Mv, v128.load(p));
+      const lo = f64x2.floor(f64x2.mul(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(d), mV), halfV), invV));
+      const hi = f64x2.floor(f64x2.mul(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(i32x4.shuffle(d, d, 2, 3, 0, 1)), mV), halfV), invV));
+      const t = i32x4.min_u(i32x4.shuffle(i32x4.trunc_sat_f64x2_u_zero(lo), i32x4.trunc_sat_f64x2_u_zero(hi), 0, 1, 4, 5), last);
+      let w = i32x4.splat(load<i32>(W0_TABLE + (<usize>i32x4.extract_lane(t, 0) << 2)));
+      w = i32x4.replace_lane(w, 1, load<i32>(W0_TABLE + (<usize>i32x4.extract_lane(t, 1) << 2)));
+      w = i32x4.replace_lane(w, 2, load<i32>(W0_TABLE + (<usize>i32x4.extract_lane(t, 2) << 2)));
+      w = i32x4.replace_lane(w, 3, load<i32>(W0_TABLE + (<usize>i32x4.extract_lane(t, 3) << 2)));
+      v128.store(p, w);
+      sumV = i32x4.add(sumV, w);
+      topV = i32x4.max_s(topV, w);
+    }
+    P = <i64>hsum(sumV);
+    top = maxLanes(topV);
+  }
+  for (; j < n; j++) {
     const t = <i32>requant64(<i64>(M - load<i32>(scratch + (<usize>j << 2))), attM, attS);
     const whole = t >> 8;
     const w0 = whole >= 16 ? 0 : (load<i32>(exp2 + (<usize>(t & 255) << 2)) >> 8) >> whole;
     store<i32>(scratch + (<usize>j << 2), w0);
     P += <i64>w0;
+    if (w0 > top) top = w0;
   }
   // w[j] = floor(w0[j] * 2^15 / P), exactly, in f64 two at a time: the numerator is below 2^31, so the
   // correctly rounded quotient truncates to the exact floor (the same reason the TS kernel's division is exact)
   // instead of a 64-bit integer division per key
   const Pv = f64x2.splat(<f64>P);
   const scale = f64x2.splat(32768.0);
-  let j = 0;
+  j = 0;
   for (; j + 4 <= n; j += 4) {
     const p = scratch + (<usize>j << 2);
     const w = v128.load(p);
@@ -290,7 +436,11 @@ export function attend(q: usize, k: usize, v: usize, n: i32, hd: i32, stride: i3
     const p = scratch + (<usize>j << 2);
     store<i32>(p, <i32>((<i64>load<i32>(p) << 15) / P));
   }
-  if (fast) attnMix16(scratch, v, n, hd, stride, o);
+  if (fast) {
+    // every weight below 2^15 unless one key holds them all
+    if (P > <i64>top) attnMixPairs16(scratch, v, n, hd, stride, o);
+    else attnMix16(scratch, v, n, hd, stride, o);
+  }
   else attnMix(scratch, v, n, hd, stride, o);
   for (let c = 0; c < hd; c++) {
     let y = requant64(<i64>load<i32>(o + (<usize>c << 2)), aoM, aoS);
