@@ -27,6 +27,9 @@ export interface ModelIdentity {
   config: ModelConfig;
 }
 
+/** Sees the logits of position t (a view valid only during the call). */
+export type RowVisitor = (t: number, logits: Int32Array) => void;
+
 /** One decoding stream (one chunk) with its KV cache. */
 export interface StreamHandle {
   readonly id: number;
@@ -54,8 +57,11 @@ export interface Engine {
   step(streams: StreamHandle[], tokens: Int32Array): Promise<Int32Array[]>;
   freeStream(stream: StreamHandle): void;
   dispose(): void;
-  /** prefill of one sequence, its logits a view valid only until the next call on this engine (no copy). */
-  prefillInPlace?(seq: Int32Array, prompt: Int32Array | null): Promise<Int32Array>;
+  /**
+   * prefill of one sequence whose logits go to `visit` position by position, in order, each a view
+   * valid only during that call: no chunk-sized logits array, in JS or in kernel memory.
+   */
+  prefillRows?(seq: Int32Array, prompt: Int32Array | null, visit: RowVisitor): Promise<void>;
   /** The coder's tables made faster than src/codec's TS (the same integers); null or absent: use TableBuilder. Dispose it after use. */
   tableMaker?(): TableMaker | null;
 }

@@ -13,7 +13,7 @@ import { RangeDecoder, RangeEncoder } from '../codec/rangeCoder.js';
 import type { LoadedModel } from '../model/loadedModel.js';
 import { STEPS_PER_YIELD, yieldToHost } from './yieldToHost.js';
 import { bosShifted } from '../model/bosShifted.js';
-import { isLockstep, type LockstepEngine } from '../model/types.js';
+import { isLockstep, type LockstepEngine, type RowVisitor } from '../model/types.js';
 import { buildHistory, HistoryCache, type HistoryRequest, type RoundContext } from '../mixing/history.js';
 import { FeatureRecorder, type TokenFeatures } from '../mixing/features.js';
 import { TokenMixer, type MixerState } from '../mixing/tokenMixer.js';
@@ -168,36 +168,36 @@ export async function encodeChunks(
   const out: CodedChunk[] = [];
   const tables = tableMakerFor(engine);
   const histories = history ? new HistoryCache(history) : null;
-  const code = (ids: Int32Array, rows: Int32Array) => {
+  // One chunk's logits row by row (k: 0 for no prompt, else candidate k - 1), each read right away:
+  // engines that can hand them over a block at a time never hold a chunk's (1,024 x 8,192 int32 = 32 MB).
+  const prefillRows = async (x: Int32Array, k: number, visit: RowVisitor) => {
+    const prompt = k ? prompts[k - 1]!.vectors : null;
+    if (engine.prefillRows) return engine.prefillRows(x, prompt, visit);
+    const rows = (await engine.prefill([x], [prompt]))[0]!;
+    for (let t = 0; t < x.length; t++) visit(t, rows.subarray(t * V, (t + 1) * V));
+  };
+  const code = async (ids: Int32Array, input: Int32Array, k: number) => {
     const enc = new RangeEncoder();
     const bits = new Float32Array(ids.length);
-    for (let t = 0; t < ids.length; t++) {
-      const table = tables.table(rows.subarray(t * V, (t + 1) * V));
+    await prefillRows(input, k, (t, logits) => {
+      const table = tables.table(logits);
       enc.encode(table, ids[t]!);
       bits[t] = codeLength(table, ids[t]!);
-    }
+    });
     return { payload: enc.finish(), bits };
   };
   // the LM alone, and what the mixer will read of the same tables
-  const codeAndRecord = (i: number, ids: Int32Array, rows: Int32Array) => {
+  const codeAndRecord = async (i: number, ids: Int32Array, input: Int32Array, k: number) => {
     const enc = new RangeEncoder();
     const recorder = new FeatureRecorder(new TokenModels(ids.length, histories!.forChunk(i)), ids.length);
     const bits = new Float32Array(ids.length);
-    for (let t = 0; t < ids.length; t++) {
-      const table = tables.table(rows.subarray(t * V, (t + 1) * V));
+    await prefillRows(input, k, (t, logits) => {
+      const table = tables.table(logits);
       enc.encode(table, ids[t]!);
       bits[t] = codeLength(table, ids[t]!);
       recorder.record(t, table, ids[t]!);
-    }
+    });
     return { payload: enc.finish(), bits, features: recorder.finish() };
-  };
-  // Chunk by chunk: the engine's prefill runs one sequence at a time anyway, and
-  // a chunk's logits (512 x 8,192 int32 = 16 MB) should not pile up for a batch.
-  // k: 0 for no prompt, else candidate k - 1
-  // (in place where the engine can: the rows are read right away, before the next engine call)
-  const prefillOne = async (x: Int32Array, k: number) => {
-    const prompt = k ? prompts[k - 1]!.vectors : null;
-    return engine.prefillInPlace ? engine.prefillInPlace(x, prompt) : (await engine.prefill([x], [prompt]))[0]!;
   };
   const indexOf = (k: number) => (k ? prompts[k - 1]!.index : 0);
   try {
@@ -212,7 +212,7 @@ export async function encodeChunks(
         let best: CodedChunk | null = null;
         let without: CodedChunk | null = null;
         for (let k = 0; k <= prompts.length; k++) {
-          const c = { prompt: indexOf(k), ...code(ids, await prefillOne(input, k)) };
+          const c = { prompt: indexOf(k), ...(await code(ids, input, k)) };
           if (!best || c.payload.length < best.payload.length) best = c;
           if (c.prompt !== ARCHIVE_PROMPT && (!without || c.payload.length < without.payload.length)) without = c;
         }
@@ -225,14 +225,12 @@ export async function encodeChunks(
         const probe = input.subarray(0, Math.min(input.length, PROBE_TOKENS));
         let bestBits = Infinity;
         for (let k = 0; k <= prompts.length; k++) {
-          const logits = await prefillOne(probe, k);
           let bits = 0;
-          for (let t = 0; t < probe.length; t++) bits += codeLength(tables.table(logits.subarray(t * V, (t + 1) * V)), ids[t]!);
+          await prefillRows(probe, k, (t, logits) => (bits += codeLength(tables.table(logits), ids[t]!)));
           if (bits < bestBits) [bestBits, chosen] = [bits, k];
         }
       }
-      const rows = await prefillOne(input, chosen);
-      out.push({ prompt: indexOf(chosen), ...(histories ? codeAndRecord(i, ids, rows) : code(ids, rows)) });
+      out.push({ prompt: indexOf(chosen), ...(await (histories ? codeAndRecord(i, ids, input, chosen) : code(ids, input, chosen))) });
       onTokens?.(ids.length);
     }
   } finally {

@@ -127,7 +127,8 @@ describe('exact engine', () => {
     const r = rng(21);
     // residual values of the size embeddings have (Q16), one far beyond the residual bounds (clamped)
     const prompt = (n: number) => Int32Array.from({ length: n * d }, (_, i) => (i === 3 ? 2 ** 31 - 1 : Math.round((r() - 0.5) * 2 ** 18)));
-    const seqs = randomSeqs(3, 24, V, 31);
+    // 100 positions: the head's blocks of 64 rows start after the prompt and end on a partial block
+    const seqs = randomSeqs(3, 100, V, 31);
     const prompts = [prompt(4), null, prompt(2)];
     const ref = new ReferenceEngine(id, weightsOf(file));
     const want = await ref.prefill(seqs, prompts);
@@ -138,8 +139,14 @@ describe('exact engine', () => {
     for (const make of [async () => new TsKernels(), () => WasmKernels.create(readFileSync(WASM_KERNELS))]) {
       const fast = new FastEngine(id, weightsOf(file), await make());
       expect(await fast.prefill(seqs, prompts)).toEqual(want);
-      // in place (the encoder's path): the same logits, read before the next call
-      for (const [b, q] of seqs.entries()) expect(Array.from(await fast.prefillInPlace(q, prompts[b] ?? null))).toEqual(Array.from(want[b]!));
+      // row by row (the encoder's path): the same logits, every position once and in order, across head blocks
+      for (const [b, q] of seqs.entries()) {
+        const seen: number[] = [];
+        const rows = new Int32Array(q.length * V);
+        await fast.prefillRows(q, prompts[b] ?? null, (t, row) => (seen.push(t), rows.set(row, t * V)));
+        expect(seen).toEqual(Array.from(q, (_, t) => t));
+        expect(Array.from(rows)).toEqual(Array.from(want[b]!));
+      }
       const streams = seqs.map((q, b) => fast.newStream(q.length + (prompts[b]?.length ?? 0) / d));
       for (const [b, s] of streams.entries()) if (prompts[b]) await fast.feedPrompt(s, prompts[b]!);
       for (let t = 0; t < seqs[0]!.length - 10; t++) {

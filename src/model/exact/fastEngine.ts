@@ -5,7 +5,7 @@
  * implementation (wasm SIMD or TS) and KV caches in the kernels' memory.
  * Each row's arithmetic is exactly the reference engine's.
  */
-import type { Engine, ModelIdentity, StreamHandle } from '../types.js';
+import type { Engine, ModelIdentity, RowVisitor, StreamHandle } from '../types.js';
 import { clamp, INT32_MAX, INT32_MIN, normBits, requant, RESIDUAL_MAX, RESIDUAL_MIN } from './intmath.js';
 import { uploadExp2, type Kernels } from './kernels.js';
 import type { ExactWeights, Linear } from './weights.js';
@@ -18,6 +18,13 @@ interface Stream extends StreamHandle {
   v: number[];
   freed: boolean;
 }
+
+/**
+ * Positions whose logits the head computes at once: 64 x 8,192 int32 = 2 MB
+ * of kernel memory instead of a whole chunk's (32 MB at 1,024 tokens), which
+ * wasm memory would keep for good. The matmul is compute-bound at 64 rows.
+ */
+const HEAD_ROWS = 64;
 
 interface Row {
   stream: Stream;
@@ -85,16 +92,16 @@ export class FastEngine implements Engine {
 
   async step(streams: StreamHandle[], tokens: Int32Array): Promise<Int32Array[]> {
     const rows = streams.map((s, b) => ({ stream: s as Stream, token: tokens[b]!, pos: (s as Stream).pos }));
-    const V = this.W.config.vocab;
-    const flat = await this.forward(rows);
+    const logits: Int32Array[] = [];
+    await this.forward(rows, 0, (_t, row) => logits.push(row.slice()));
     for (const s of streams) (s as Stream).pos++;
-    return rows.map((_, i) => flat.subarray(i * V, (i + 1) * V));
+    return logits;
   }
 
   async feedPrompt(handle: StreamHandle, prompt: Int32Array): Promise<void> {
     const s = handle as Stream;
     const rows = this.promptRows(s, prompt, s.pos);
-    await this.forward(rows, rows.length); // no logits wanted: the head is skipped
+    await this.forward(rows, rows.length, () => {}); // no logits wanted: the head is skipped
     s.pos += rows.length;
   }
 
@@ -105,28 +112,33 @@ export class FastEngine implements Engine {
   }
 
   /**
-   * prefill of one sequence whose logits stay in kernel memory: a view, valid
-   * until the next call on this engine. The encoder reads a chunk's rows once,
-   * right away; the copy prefill makes (32 MB at 1,024 tokens) was half of a
-   * worker's transient memory.
+   * prefill of one sequence whose logits are handed to `visit` a position at a
+   * time, each a view of kernel memory valid only during that call. The head
+   * runs HEAD_ROWS positions at a time, so a chunk's logits (32 MB at 1,024
+   * tokens) never exist at once: the encoder reads each row once, in order.
    */
-  prefillInPlace(seq: Int32Array, prompt: Int32Array | null): Promise<Int32Array> {
-    return this.prefillOne(seq, prompt, true);
+  prefillRows(seq: Int32Array, prompt: Int32Array | null, visit: RowVisitor): Promise<void> {
+    return this.prefillOne(seq, prompt, visit);
   }
 
   async prefill(seqs: Int32Array[], prompts?: (Int32Array | null)[]): Promise<Int32Array[]> {
+    const V = this.W.config.vocab;
     const results: Int32Array[] = [];
-    for (const [b, seq] of seqs.entries()) results.push(await this.prefillOne(seq, prompts?.[b] ?? null, false));
+    for (const [b, seq] of seqs.entries()) {
+      const logits = new Int32Array(seq.length * V);
+      await this.prefillOne(seq, prompts?.[b] ?? null, (t, row) => logits.set(row, t * V));
+      results.push(logits);
+    }
     return results;
   }
 
-  /** One sequence (after its soft prompt, if any) on a stream of its own; its logits copied, or a view in place. */
-  private async prefillOne(seq: Int32Array, prompt: Int32Array | null, inPlace: boolean): Promise<Int32Array> {
+  /** One sequence (after its soft prompt, if any) on a stream of its own, its logits to `visit`. */
+  private async prefillOne(seq: Int32Array, prompt: Int32Array | null, visit: RowVisitor): Promise<void> {
     const P = prompt ? prompt.length / this.W.config.dim : 0;
     const s = this.newStream(P + seq.length);
     try {
       const rows = [...(prompt ? this.promptRows(s, prompt, 0) : []), ...Array.from(seq, (token, pos) => ({ stream: s, token, pos: P + pos }))];
-      return await this.forward(rows, P, inPlace);
+      await this.forward(rows, P, visit);
     } finally {
       this.freeStream(s);
     }
@@ -140,10 +152,10 @@ export class FastEngine implements Engine {
   }
 
   /**
-   * Runs `rows` through the model; returns the logits of rows[logitsFrom..] as one flat array (rows x vocab):
-   * a copy, or with `inPlace` a view of kernel memory that the next call may overwrite.
+   * Runs `rows` through the model; the logits of rows[logitsFrom..] go to `visit` in order (its t counts
+   * from logitsFrom), each a view of kernel memory that the next head block overwrites.
    */
-  private async forward(rows: Row[], logitsFrom = 0, inPlace = false): Promise<Int32Array> {
+  private async forward(rows: Row[], logitsFrom: number, visit: RowVisitor): Promise<void> {
     const W = this.W;
     const K = this.K;
     const c = W.config;
@@ -159,7 +171,9 @@ export class FastEngine implements Engine {
     const maxCtx = Math.max(...rows.map((r) => r.pos + 1));
     const wide = Math.max(d, c.ffn);
     const xPtr = K.alloc(R * wide);
-    const accPtr = K.alloc(R * Math.max(wide, c.vocab) * 4);
+    const accPtr = K.alloc(R * wide * 4);
+    const headRows = Math.min(HEAD_ROWS, Math.max(1, R - logitsFrom));
+    const logitsPtr = K.alloc(headRows * c.vocab * 4);
     const qPtr = K.alloc(R * d);
     const aoPtr = K.alloc(R * d);
     const scratchPtr = K.alloc((maxCtx + hd) * 4);
@@ -218,16 +232,18 @@ export class FastEngine implements Engine {
         addResidual();
       }
 
-      const n = R - logitsFrom;
-      if (n <= 0) return new Int32Array(0);
+      if (logitsFrom >= R) return;
       normInto(W.finalNorm);
-      const x0 = xPtr + logitsFrom * d; // the head only for the rows whose logits are wanted
-      await K.matmul(this.ptr.get(W.embed)!, c.vocab, d, x0, n, accPtr);
-      K.requantRows(accPtr, n, c.vocab, this.ptr.get(W.headM)!, this.ptr.get(W.headS)!, INT32_MIN, INT32_MAX, accPtr);
-      const logits = new Int32Array(K.buffer(), accPtr, n * c.vocab);
-      return inPlace ? logits : logits.slice();
+      // the head only for the rows whose logits are wanted, a block of rows at a time
+      for (let r0 = logitsFrom; r0 < R; r0 += headRows) {
+        const n = Math.min(headRows, R - r0);
+        await K.matmul(this.ptr.get(W.embed)!, c.vocab, d, xPtr + r0 * d, n, logitsPtr);
+        K.requantRows(logitsPtr, n, c.vocab, this.ptr.get(W.headM)!, this.ptr.get(W.headS)!, INT32_MIN, INT32_MAX, logitsPtr);
+        const logits = new Int32Array(K.buffer(), logitsPtr, n * c.vocab);
+        for (let i = 0; i < n; i++) visit(r0 - logitsFrom + i, logits.subarray(i * c.vocab, (i + 1) * c.vocab));
+      }
     } finally {
-      for (const p of [xPtr, accPtr, qPtr, aoPtr, scratchPtr, hPtr, gatePtr, posPtr, dstPtr]) K.free(p);
+      for (const p of [xPtr, accPtr, logitsPtr, qPtr, aoPtr, scratchPtr, hPtr, gatePtr, posPtr, dstPtr]) K.free(p);
     }
   }
 }
