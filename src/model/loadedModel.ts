@@ -78,9 +78,20 @@ export async function loadExactModel(modelBytes: Uint8Array, tokenizerText: stri
   if (file.header.tokenizer_sha256 && file.header.tokenizer_sha256 !== tokenizerSha256) {
     throw new ModelLoadError(`The tokenizer does not belong to model "${file.header.name}" (hash mismatch). Use the tokenizer.json shipped with the model.`);
   }
-  const tokenizer = new ByteTokenizer(JSON.parse(tokenizerText));
   const config = file.header.config;
-  if (tokenizer.vocabSize > config.vocab) throw new ModelLoadError('The tokenizer has more tokens than the model.');
+  // Read when first used: the chunk workers never tokenize, and a parsed tokenizer is ~9 MB per thread.
+  let tokenizer: ByteTokenizer | null = null;
+  const readTokenizer = () => {
+    let json: ConstructorParameters<typeof ByteTokenizer>[0];
+    try {
+      json = JSON.parse(tokenizerText);
+    } catch (e) {
+      throw new ModelLoadError(`The tokenizer could not be read: ${(e as Error).message}`);
+    }
+    const t = new ByteTokenizer(json);
+    if (t.vocabSize > config.vocab) throw new ModelLoadError('The tokenizer has more tokens than the model.');
+    return t;
+  };
   const identity: ModelIdentity = {
     name: file.header.name,
     sha256,
@@ -93,5 +104,14 @@ export async function loadExactModel(modelBytes: Uint8Array, tokenizerText: stri
   const trained = file.header.scalars['train_context'];
   const P = weights.prompts[0] ? weights.prompts[0].vectors.length / config.dim : 0;
   // a prompt takes positions ahead of the chunk: chunks stay within the trained context with it
-  return { identity, engine, tokenizer, contextTokens: Math.min(config.maxPos - 1 - P, trained ?? config.maxPos - 1), prompts: weights.prompts, weights };
+  return {
+    identity,
+    engine,
+    get tokenizer() {
+      return (tokenizer ??= readTokenizer());
+    },
+    contextTokens: Math.min(config.maxPos - 1 - P, trained ?? config.maxPos - 1),
+    prompts: weights.prompts,
+    weights,
+  };
 }
