@@ -628,3 +628,28 @@ export function cumulativeFrequencies(logits: usize, n: i32, exp2: usize, e: usi
     store<i32>(cum + (<usize>k << 2), run);
   }
 }
+
+/**
+ * For `npm run bench:engine` only: the instruction peak that the matrix and
+ * attention kernels are measured against, `iterations` passes of eight
+ * independent i32x4.dot_i16x8_s (64 multiply-accumulates) on four vectors
+ * loaded from `buf` (1 KiB) at an offset that changes every pass, so that no
+ * product is shared or loop-invariant. Returns a lane sum (the work is used).
+ */
+export function peakDotI16(buf: usize, iterations: i32): i32 {
+  let a0 = i32x4.splat(0), a1 = i32x4.splat(1), a2 = i32x4.splat(2), a3 = i32x4.splat(3);
+  let a4 = i32x4.splat(4), a5 = i32x4.splat(5), a6 = i32x4.splat(6), a7 = i32x4.splat(7);
+  for (let i = 0; i < iterations; i++) {
+    const b = buf + ((<usize>i & 15) << 6);
+    const p0 = v128.load(b), p1 = v128.load(b + 16), p2 = v128.load(b + 32), p3 = v128.load(b + 48);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(p0, p1));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(p0, p2));
+    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(p0, p3));
+    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(p1, p2));
+    a4 = i32x4.add(a4, i32x4.dot_i16x8_s(p1, p3));
+    a5 = i32x4.add(a5, i32x4.dot_i16x8_s(p2, p3));
+    a6 = i32x4.add(a6, i32x4.dot_i16x8_s(p0, p0));
+    a7 = i32x4.add(a7, i32x4.dot_i16x8_s(p1, p1));
+  }
+  return hsum(i32x4.add(i32x4.add(i32x4.add(a0, a1), i32x4.add(a2, a3)), i32x4.add(i32x4.add(a4, a5), i32x4.add(a6, a7))));
+}
