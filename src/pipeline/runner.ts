@@ -25,21 +25,26 @@ export function localRunner(model: LoadedModel, batch: number): ChunkRunner {
 }
 
 /**
- * Hands groups of up to `groupSize` chunks to whichever runner is free, so a
- * slow group does not hold the others back. A request of fewer than
- * `runners × groupSize` chunks is split evenly instead (11 chunks on 2
- * runners: 6 and 5, not 8 and 3), so no runner idles while another works
- * through a full group; archives do not depend on the split.
+ * Hands groups of chunks to whichever runner is free, so a slow group does
+ * not hold the others back; archives do not depend on the split. Groups are
+ * at most `groupSize`. A runner's first group is an even share of what the
+ * runners not yet started have left (11 chunks on 2: 6 and 5; a round of 16
+ * on 2 with groups of 8: 8 and 8); after that a runner that comes back takes
+ * ceil(remaining / runners), so the groups shrink towards the end and the
+ * runners finish together (22 chunks: 8, 8, 3, 2, 1 — 12 and 10 chunks — not
+ * 8, 8, 6, where one runner coded 14 while the other waited).
  */
 export function poolRunner(runners: ChunkRunner[], groupSize: number): ChunkRunner {
   async function spread<I, O>(items: I[], run: (r: ChunkRunner, group: I[], start: number) => Promise<O[]>): Promise<O[]> {
     const out: O[] = new Array(items.length);
-    const size = Math.max(1, Math.min(groupSize, Math.ceil(items.length / runners.length)));
     let next = 0;
+    let started = 0;
     await Promise.all(
       runners.map(async (r) => {
-        while (next < items.length) {
+        for (let first = true; next < items.length; first = false) {
           const start = next;
+          const sharers = first ? runners.length - started++ : runners.length;
+          const size = Math.max(1, Math.min(groupSize, Math.ceil((items.length - start) / sharers)));
           next += size;
           const res = await run(r, items.slice(start, start + size), start);
           res.forEach((o, k) => (out[start + k] = o));

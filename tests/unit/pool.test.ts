@@ -44,20 +44,36 @@ describe('worker pool (worker_threads)', () => {
 });
 
 describe('poolRunner', () => {
-  it('splits a small request evenly over its runners, a big one in groups, and keeps the order', async () => {
+  it('hands out fair shares of what is left (full groups first, smaller ones at the end) and keeps the order', async () => {
     const seen: number[][] = [[], []];
+    const handedOut: number[] = [];
     const runners = seen.map((log) => ({
-      encode: async (_s: AbortSignal | undefined, r: { chunks: Int32Array[] }) => (log.push(r.chunks.length), r.chunks.map((c) => ({ payload: Uint8Array.of(c[0]!), prompt: 0, bits: new Float32Array(c.length) }))),
+      encode: async (_s: AbortSignal | undefined, r: { chunks: Int32Array[] }) => (
+        log.push(r.chunks.length), handedOut.push(r.chunks.length), r.chunks.map((c) => ({ payload: Uint8Array.of(c[0]!), prompt: 0, bits: new Float32Array(c.length) }))
+      ),
       decode: async () => [],
     }));
     const pool = poolRunner(runners, 8);
     const chunks = (n: number) => Array.from({ length: n }, (_, i) => Int32Array.of(i));
+    const reset = () => (seen.forEach((l) => (l.length = 0)), (handedOut.length = 0));
+    // 22 chunks: two full groups, then fair shares of what is left (3, 2, 1) — not 8, 8, 6
+    const mid = await pool.encode(undefined, { chunks: chunks(22) });
+    expect(handedOut).toEqual([8, 8, 3, 2, 1]);
+    expect(seen.every((l) => l.length > 0), 'both runners worked').toBe(true);
+    expect(mid.map((c) => c.payload[0])).toEqual(chunks(22).map((c) => c[0]));
+    reset();
+    // a small request: split evenly, one group each
     const small = await pool.encode(undefined, { chunks: chunks(11) });
-    expect(seen.flat().sort()).toEqual([5, 6]);
+    expect(handedOut).toEqual([6, 5]);
     expect(small.map((c) => c.payload[0])).toEqual(chunks(11).map((c) => c[0]));
-    seen.forEach((l) => (l.length = 0));
+    reset();
+    // a mixing round of 16: a full group each
+    await pool.encode(undefined, { chunks: chunks(16) });
+    expect(handedOut).toEqual([8, 8]);
+    reset();
+    // a big one: full groups while plenty is left, then shrinking
     const big = await pool.encode(undefined, { chunks: chunks(40) });
-    expect(seen.flat().every((n) => n === 8)).toBe(true);
+    expect(handedOut).toEqual([8, 8, 8, 8, 4, 2, 1, 1]);
     expect(big.map((c) => c.payload[0])).toEqual(chunks(40).map((c) => c[0]));
   });
 });
