@@ -361,6 +361,84 @@ function fillW0Table(exp2: usize): void {
 }
 
 /**
+ * The attention weights of one query from its n scores at w, in place
+ * (docs/numerics.md, attention step 4): w0[j] = exp2_q15(requant(M - score[j],
+ * attM, attS)), then w[j] = floor(w0[j] * 2^15 / P) with P their sum. M is
+ * the largest score. Returns whether every weight is below 2^15 (always,
+ * unless one key holds all the weight), which the paired weighted sums need.
+ */
+function attentionWeights(w: usize, n: i32, M: i32, attM: i32, attS: i32, exp2: usize): bool {
+  // w0[j] = exp2_q15(requant(M - score[j], attM, attS)), P = their sum, top = the largest
+  if (exp2 != w0TableFrom) fillW0Table(exp2);
+  let P: i64 = 0;
+  let top: i32 = 0;
+  let j = 0;
+  if (n < 1 << 17) {
+    // four keys at a time: requant in f64 (exact: (M - score) * attM < 2^53), the weight from
+    // a table by t, lane sums in i32 (n/4 weights of at most 2^15 each)
+    const Mv = i32x4.splat(M);
+    const mV = f64x2.splat(<f64>attM);
+    const halfV = f64x2.splat(pow2(attS - 1));
+    const invV = f64x2.splat(1.0 / pow2(attS));
+    const last = i32x4.splat(W0_TABLE_LAST);
+    let sumV = i32x4.splat(0);
+    let topV = i32x4.splat(0);
+    for (; j + 4 <= n; j += 4) {
+      const p = w + (<usize>j << 2);
+      const d = i32x4.sub(Mv, v128.load(p));
+      const lo = f64x2.floor(f64x2.mul(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(d), mV), halfV), invV));
+      const hi = f64x2.floor(f64x2.mul(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(i32x4.shuffle(d, d, 2, 3, 0, 1)), mV), halfV), invV));
+      const t = i32x4.min_u(i32x4.shuffle(i32x4.trunc_sat_f64x2_u_zero(lo), i32x4.trunc_sat_f64x2_u_zero(hi), 0, 1, 4, 5), last);
+      let w = i32x4.splat(load<i32>(W0_TABLE + (<usize>i32x4.extract_lane(t, 0) << 2)));
+      w = i32x4.replace_lane(w, 1, load<i32>(W0_TABLE + (<usize>i32x4.extract_lane(t, 1) << 2)));
+      w = i32x4.replace_lane(w, 2, load<i32>(W0_TABLE + (<usize>i32x4.extract_lane(t, 2) << 2)));
+      w = i32x4.replace_lane(w, 3, load<i32>(W0_TABLE + (<usize>i32x4.extract_lane(t, 3) << 2)));
+      v128.store(p, w);
+      sumV = i32x4.add(sumV, w);
+      topV = i32x4.max_s(topV, w);
+    }
+    P = <i64>hsum(sumV);
+    top = maxLanes(topV);
+  }
+  for (; j < n; j++) {
+    const t = <i32>requant64(<i64>(M - load<i32>(w + (<usize>j << 2))), attM, attS);
+    const whole = t >> 8;
+    const w0 = whole >= 16 ? 0 : (load<i32>(exp2 + (<usize>(t & 255) << 2)) >> 8) >> whole;
+    store<i32>(w + (<usize>j << 2), w0);
+    P += <i64>w0;
+    if (w0 > top) top = w0;
+  }
+  // w[j] = floor(w0[j] * 2^15 / P), exactly, in f64 two at a time: the numerator is below 2^31, so the
+  // correctly rounded quotient truncates to the exact floor (the same reason the TS kernel's division is exact)
+  // instead of a 64-bit integer division per key
+  const Pv = f64x2.splat(<f64>P);
+  const scale = f64x2.splat(32768.0);
+  j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const p = w + (<usize>j << 2);
+    const w = v128.load(p);
+    const lo = f64x2.div(f64x2.mul(f64x2.convert_low_i32x4_s(w), scale), Pv);
+    const hi = f64x2.div(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(w, w, 2, 3, 0, 1)), scale), Pv);
+    v128.store(p, i32x4.shuffle(i32x4.trunc_sat_f64x2_s_zero(lo), i32x4.trunc_sat_f64x2_s_zero(hi), 0, 1, 4, 5));
+  }
+  for (; j < n; j++) {
+    const p = w + (<usize>j << 2);
+    store<i32>(p, <i32>((<i64>load<i32>(p) << 15) / P));
+  }
+  return P > <i64>top;
+}
+
+/** The weighted sums o (hd i32) to the head's int8 output, requantised by the layer's ao_m, ao_s. */
+function attnOut(o: usize, hd: i32, aoM: i32, aoS: i32, out: usize): void {
+  for (let c = 0; c < hd; c++) {
+    let y = requant64(<i64>load<i32>(o + (<usize>c << 2)), aoM, aoS);
+    if (y < -127) y = -127;
+    if (y > 127) y = 127;
+    store<i8>(out + <usize>c, <i8>y);
+  }
+}
+
+/**
  * One head of attention for one query (docs/numerics.md, attention step 4):
  * scores against n cached keys, integer exp2 weights, weighted sum of the
  * cached values, requantised to int8 at `out`. `exp2` is EXP2_Q23 (256 i32);
@@ -379,75 +457,13 @@ export function attend(q: usize, k: usize, v: usize, n: i32, hd: i32, stride: i3
       if (d > M) M = d;
     }
   }
-  // w0[j] = exp2_q15(requant(M - score[j], attM, attS)), P = their sum, top = the largest
-  if (exp2 != w0TableFrom) fillW0Table(exp2);
-  let P: i64 = 0;
-  let top: i32 = 0;
-  let j = 0;
-  if (n < 1 << 17) {
-    // four keys at a time: requant in f64 (exact: (M - score) * attM < 2^53), the weight from
-    // a table by t, lane sums in i32 (n/4 weights of at most 2^15 each)
-    const Mv = i32x4.splat(M);
-    const mV = f64x2.splat(<f64>attM);
-    const halfV = f64x2.splat(pow2(attS - 1));
-    const invV = f64x2.splat(1.0 / pow2(attS));
-    const last = i32x4.splat(W0_TABLE_LAST);
-    let sumV = i32x4.splat(0);
-    let topV = i32x4.splat(0);
-    for (; j + 4 <= n; j += 4) {
-      const p = scratch + (<usize>j << 2);
-      const d = i32x4.sub(Mv, v128.load(p));
-      const lo = f64x2.floor(f64x2.mul(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(d), mV), halfV), invV));
-      const hi = f64x2.floor(f64x2.mul(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(i32x4.shuffle(d, d, 2, 3, 0, 1)), mV), halfV), invV));
-      const t = i32x4.min_u(i32x4.shuffle(i32x4.trunc_sat_f64x2_u_zero(lo), i32x4.trunc_sat_f64x2_u_zero(hi), 0, 1, 4, 5), last);
-      let w = i32x4.splat(load<i32>(W0_TABLE + (<usize>i32x4.extract_lane(t, 0) << 2)));
-      w = i32x4.replace_lane(w, 1, load<i32>(W0_TABLE + (<usize>i32x4.extract_lane(t, 1) << 2)));
-      w = i32x4.replace_lane(w, 2, load<i32>(W0_TABLE + (<usize>i32x4.extract_lane(t, 2) << 2)));
-      w = i32x4.replace_lane(w, 3, load<i32>(W0_TABLE + (<usize>i32x4.extract_lane(t, 3) << 2)));
-      v128.store(p, w);
-      sumV = i32x4.add(sumV, w);
-      topV = i32x4.max_s(topV, w);
-    }
-    P = <i64>hsum(sumV);
-    top = maxLanes(topV);
-  }
-  for (; j < n; j++) {
-    const t = <i32>requant64(<i64>(M - load<i32>(scratch + (<usize>j << 2))), attM, attS);
-    const whole = t >> 8;
-    const w0 = whole >= 16 ? 0 : (load<i32>(exp2 + (<usize>(t & 255) << 2)) >> 8) >> whole;
-    store<i32>(scratch + (<usize>j << 2), w0);
-    P += <i64>w0;
-    if (w0 > top) top = w0;
-  }
-  // w[j] = floor(w0[j] * 2^15 / P), exactly, in f64 two at a time: the numerator is below 2^31, so the
-  // correctly rounded quotient truncates to the exact floor (the same reason the TS kernel's division is exact)
-  // instead of a 64-bit integer division per key
-  const Pv = f64x2.splat(<f64>P);
-  const scale = f64x2.splat(32768.0);
-  j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const p = scratch + (<usize>j << 2);
-    const w = v128.load(p);
-    const lo = f64x2.div(f64x2.mul(f64x2.convert_low_i32x4_s(w), scale), Pv);
-    const hi = f64x2.div(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(w, w, 2, 3, 0, 1)), scale), Pv);
-    v128.store(p, i32x4.shuffle(i32x4.trunc_sat_f64x2_s_zero(lo), i32x4.trunc_sat_f64x2_s_zero(hi), 0, 1, 4, 5));
-  }
-  for (; j < n; j++) {
-    const p = scratch + (<usize>j << 2);
-    store<i32>(p, <i32>((<i64>load<i32>(p) << 15) / P));
-  }
+  const pairable = attentionWeights(scratch, n, M, attM, attS, exp2);
   if (fast) {
-    // every weight below 2^15 unless one key holds them all
-    if (P > <i64>top) attnMixPairs16(scratch, v, n, hd, stride, o);
+    if (pairable) attnMixPairs16(scratch, v, n, hd, stride, o);
     else attnMix16(scratch, v, n, hd, stride, o);
   }
   else attnMix(scratch, v, n, hd, stride, o);
-  for (let c = 0; c < hd; c++) {
-    let y = requant64(<i64>load<i32>(o + (<usize>c << 2)), aoM, aoS);
-    if (y < -127) y = -127;
-    if (y > 127) y = 127;
-    store<i8>(out + <usize>c, <i8>y);
-  }
+  attnOut(o, hd, aoM, aoS, out);
 }
 
 @inline function roundShift64(a: i64, s: i32): i64 {
