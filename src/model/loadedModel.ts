@@ -12,6 +12,7 @@ import { WasmKernels } from './exact/wasmKernels.js';
 import { WebGpuKernels } from './exact/webgpuKernels.js';
 import type { Kernels } from './exact/kernels.js';
 import { backendOrder, type BackendChoice } from './capabilities.js';
+import { chooseFaster, type BackendCache } from './backendChoice.js';
 
 export interface LoadedModel {
   identity: ModelIdentity;
@@ -23,6 +24,8 @@ export interface LoadedModel {
   prompts?: SoftPrompt[];
   /** The exact engine's integer weights (the encoder learns archive prompts on them). */
   weights?: ExactWeights;
+  /** Why the engine runs on its backend: asked for, measured faster, or what was passed over and why. */
+  backendReason?: string;
 }
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -37,12 +40,25 @@ export interface LoadOptions {
   wasmBytes?: () => Promise<BufferSource>;
   /** The model file's SHA-256 as the model list gives it: other bytes are refused (ModelIntegrityError) before any use. */
   expect?: { sha256: string; name?: string; recovery: string };
+  /** Workers that will run the wasm backend at once (the app's codec worker and helpers): weighs it against WebGPU. */
+  wasmWorkers?: number;
+  /** Keeps the measured choice between WebGPU and wasm per device (src/model/backendChoice.ts). */
+  backendCache?: BackendCache;
 }
 
-async function createEngine(identity: ModelIdentity, weights: ReturnType<typeof weightsOf>, opts: LoadOptions) {
+const BACKEND_LABEL = { webgpu: 'WebGPU', wasm: 'wasm', ts: 'TypeScript' } as const;
+
+/** The engine and why it runs on its backend (the app's footer says it). */
+interface Created {
+  engine: AnyEngine;
+  reason: string;
+}
+
+async function createEngine(identity: ModelIdentity, weights: ReturnType<typeof weightsOf>, opts: LoadOptions): Promise<Created> {
   const choice = opts.backend ?? 'auto';
-  if (choice === 'reference') return new ReferenceEngine(identity, weights);
+  if (choice === 'reference') return { engine: new ReferenceEngine(identity, weights), reason: 'asked for' };
   let lastError: unknown;
+  const passedOver: string[] = [];
   // Instantiated at most once: WebGPU wraps it for its CPU-side work, and when
   // WebGPU is refused the same instance serves the wasm backend.
   let wasm: Promise<WasmKernels> | null = null;
@@ -50,20 +66,39 @@ async function createEngine(identity: ModelIdentity, weights: ReturnType<typeof 
     (wasm ??= opts.wasmBytes
       ? opts.wasmBytes().then((b) => WasmKernels.create(b))
       : Promise.reject(new ModelLoadError('The wasm kernels were not provided.')));
+  const why = () => (choice !== 'auto' ? 'asked for' : passedOver.length ? passedOver.join('; ') : 'the fastest this runtime has');
   for (const backend of backendOrder(choice)) {
     try {
       if (backend === 'webgpu') {
         const cpu: Kernels = await wasmKernels().catch(() => new TsKernels());
         // auto: only a hardware adapter is worth it; asked for by name: any adapter
-        return new FastEngine(identity, weights, await WebGpuKernels.create(cpu, { allowSoftware: choice === 'webgpu' }));
+        const gpu = await WebGpuKernels.create(cpu, { allowSoftware: choice === 'webgpu' });
+        const engine = new FastEngine(identity, weights, gpu);
+        if (choice === 'webgpu' || !(cpu instanceof WasmKernels)) return { engine, reason: why() };
+        return await fasterOf(engine, new FastEngine(identity, weights, cpu), `${identity.sha256} ${gpu.adapter} ${opts.wasmWorkers ?? 1}`, opts);
       }
-      if (backend === 'wasm') return new FastEngine(identity, weights, await wasmKernels());
-      return new FastEngine(identity, weights, new TsKernels());
+      if (backend === 'wasm') return { engine: new FastEngine(identity, weights, await wasmKernels()), reason: why() };
+      return { engine: new FastEngine(identity, weights, new TsKernels()), reason: why() };
     } catch (e) {
       lastError = e;
+      passedOver.push(`${BACKEND_LABEL[backend]} not used: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
   throw lastError instanceof Error ? lastError : new ModelLoadError('No engine backend could start.');
+}
+
+/** Hardware WebGPU beside wasm, backend left to us: the faster on this device (src/model/backendChoice.ts). */
+async function fasterOf(gpu: FastEngine, cpu: FastEngine, key: string, opts: LoadOptions): Promise<Created> {
+  const { winner, reason } = await chooseFaster(
+    [
+      { name: 'webgpu', engine: gpu, parallel: 1 },
+      { name: 'wasm', engine: cpu, parallel: opts.wasmWorkers ?? 1 },
+    ],
+    key,
+    opts.backendCache,
+    gpu.identity.config.vocab,
+  );
+  return { engine: winner.engine, reason };
 }
 
 /** Build the exact engine's model from its two files. */
@@ -100,13 +135,14 @@ export async function loadExactModel(modelBytes: Uint8Array, tokenizerText: stri
     config,
   };
   const weights = weightsOf(file);
-  const engine = await createEngine(identity, weights, opts);
+  const { engine, reason } = await createEngine(identity, weights, opts);
   const trained = file.header.scalars['train_context'];
   const P = weights.prompts[0] ? weights.prompts[0].vectors.length / config.dim : 0;
   // a prompt takes positions ahead of the chunk: chunks stay within the trained context with it
   return {
     identity,
     engine,
+    backendReason: reason,
     get tokenizer() {
       return (tokenizer ??= readTokenizer());
     },

@@ -17,6 +17,8 @@ test('paste → compress → download → drop the file → same text', async ({
   await compressText(page, SAMPLE);
   await expect(page.getByTestId('result-heading')).toContainText(/bits per byte/);
   await expect(page.getByTestId('model-info')).toContainText(/wasm engine · \d+ worker/);
+  // left to the app, the footer says why not WebGPU: this Chromium's adapter is SwiftShader (software), never chosen unasked
+  await expect(page.getByTestId('model-info')).toContainText('(WebGPU not used: Only a software WebGPU adapter is available)');
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download .llmz' }).click()]);
   expect(download.suggestedFilename()).toMatch(/\.llmz$/);
   const archive = readFileSync((await download.path())!);

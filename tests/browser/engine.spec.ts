@@ -26,6 +26,7 @@ test('an archive made on WebGPU decodes on wasm and the reverse, byte-identical'
     const page = await browser.newPage();
     await page.goto(`/?backend=${backend}`);
     await expect(page.getByTestId('model-info')).toContainText(`${backend} engine`, { timeout: 60_000 });
+    await expect(page.getByTestId('model-info'), 'the footer says why').toContainText('(as ?backend= asks)');
     await page.getByLabel(/Paste or type text/).fill(text);
     await page.getByRole('button', { name: 'Compress', exact: true }).click();
     const [download] = await Promise.all([

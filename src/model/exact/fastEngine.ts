@@ -88,7 +88,13 @@ export class FastEngine implements Engine {
     for (const p of [...s.k, ...s.v]) this.K.free(p);
   }
 
-  dispose(): void {}
+  /** Frees the weights' copies in kernel memory (shared kernels live on: the wasm instance serves other engines). */
+  dispose(): void {
+    for (const p of this.ptr.values()) this.K.free(p);
+    this.ptr.clear();
+    this.K.free(this.exp2);
+    this.K.dispose?.();
+  }
 
   async step(streams: StreamHandle[], tokens: Int32Array): Promise<Int32Array[]> {
     const rows = streams.map((s, b) => ({ stream: s as Stream, token: tokens[b]!, pos: (s as Stream).pos }));

@@ -40,6 +40,8 @@ export interface Kernels {
    * Only kernels that do it faster than the coder's own TS offer it.
    */
   cumulativeFrequencies?(logits: number, n: number, exp2: number, e: number, cum: number): void;
+  /** Releases what the kernels hold outside their memory (a GPU device); absent where there is nothing. */
+  dispose?(): void;
 }
 
 /** Bump allocator whose freed blocks are reused by requests of the same (64-byte rounded) size. */

@@ -50,6 +50,8 @@ export class WebGpuKernels implements Kernels {
     private readonly cpu: Kernels,
     private readonly device: GPUDevice,
     readonly packedDot: boolean,
+    /** The adapter's vendor, architecture and description (a backend decision is kept per adapter). */
+    readonly adapter: string,
   ) {
     this.pipeline = device.createComputePipeline({
       layout: 'auto',
@@ -78,7 +80,8 @@ export class WebGpuKernels implements Kernels {
     if (software && !opts.allowSoftware) throw new Error('Only a software WebGPU adapter is available');
     const device = await adapter.requestDevice();
     const packed = !!(gpu as GPU & { wgslLanguageFeatures?: Set<string> }).wgslLanguageFeatures?.has('packed_4x8_integer_dot_product');
-    return new WebGpuKernels(cpu, device, packed && !plainDot);
+    const name = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+    return new WebGpuKernels(cpu, device, packed && !plainDot, name);
   }
 
   buffer(): ArrayBuffer {
@@ -110,6 +113,13 @@ export class WebGpuKernels implements Kernels {
   }
   attend(...a: Parameters<Kernels['attend']>): void {
     this.cpu.attend(...a);
+  }
+
+  /** Releases the GPU side (buffers, device); the CPU kernels it wraps are not its own. */
+  dispose(): void {
+    for (const b of [...this.weights.values(), this.xBuf, this.accBuf, this.readBuf, this.dims]) b?.destroy();
+    this.weights.clear();
+    this.device.destroy();
   }
 
   private ensure(buf: GPUBuffer | null, size: number, usage: number): GPUBuffer {

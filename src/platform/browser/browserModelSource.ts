@@ -8,6 +8,8 @@ import type { BackendChoice } from '../../model/capabilities.js';
 import { loadExactModel, type LoadedModel } from '../../model/loadedModel.js';
 import { findModel, type LoadListener, type ModelListing, type ModelSource } from '../../model/modelSource.js';
 import { fetchBytes } from './fetchBytes.js';
+import { browserBackendCache } from './backendCache.js';
+import { browserHelpers } from '../../pipeline/defaults.js';
 
 const WASM_KERNELS_URL = new URL('../../model/exact/wasm/kernels.wasm', import.meta.url).href;
 const wasmKernels = () => fetchBytes(WASM_KERNELS_URL) as Promise<BufferSource>;
@@ -23,7 +25,9 @@ export async function loadModelFromUrl(baseUrl: string, backend: BackendChoice |
   const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
   const [model, tokenizer] = await Promise.all([fetchBytes(base + 'model.bin', onLoad), fetchBytes(base + 'tokenizer.json')]);
   const expect = sha256 ? { sha256, name: label, recovery: BROWSER_RECOVERY } : undefined;
-  return loadExactModel(model, new TextDecoder().decode(tokenizer), { backend, wasmBytes: wasmKernels, expect });
+  // (left to us, WebGPU is measured against wasm running in the codec worker and its helpers)
+  const wasmWorkers = 1 + browserHelpers(self.navigator?.hardwareConcurrency ?? 1);
+  return loadExactModel(model, new TextDecoder().decode(tokenizer), { backend, wasmBytes: wasmKernels, expect, wasmWorkers, backendCache: browserBackendCache() });
 }
 
 export interface BrowserModelSource extends ModelSource {

@@ -118,7 +118,7 @@ const api = {
   async loadModel(config: CodecConfig, onProgress?: ProgressListener) {
     const m = await compressModel(config, onProgress);
     const workers = m.engine.backend === 'webgpu' || isLockstep(m.engine) ? 1 : 1 + HELPERS;
-    return { name: m.identity.name, backend: m.engine.backend, contextTokens: m.contextTokens, sha256: m.identity.sha256, workers };
+    return { name: m.identity.name, backend: m.engine.backend, backendReason: m.backendReason ?? '', contextTokens: m.contextTokens, sha256: m.identity.sha256, workers };
   },
 
   /** gzip's and brotli's sizes for the same input (the page's comparison), off the page's thread. */
