@@ -229,24 +229,13 @@ function attnMixPairs16(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: u
     let a2 = i32x4.splat(0);
     let a3 = i32x4.splat(0);
     let vr = v + <usize>c;
-    const full = n >> 1;
-    for (let i = 0; i < full; i++, vr += step) {
+    for (let i = 0; i < pairs; i++, vr += step) {
       const ws = v128.load32_splat(w + (<usize>i << 2));
       const x = v128.load(vr);
-      const y = v128.load(vr + <usize>stride);
+      // (an odd last key pairs with itself, against a zero weight: no load past the last key)
+      const y = 2 * i + 1 < n ? v128.load(vr + <usize>stride) : x;
       const lo = i8x16.shuffle(x, y, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
       const hi = i8x16.shuffle(x, y, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), ws));
-      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), ws));
-      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), ws));
-      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), ws));
-    }
-    if (n & 1) {
-      // the last key alone: its value in both halves of each pair, against the weight and zero
-      const ws = v128.load32_splat(w + (<usize>full << 2));
-      const x = v128.load(vr);
-      const lo = i8x16.shuffle(x, x, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-      const hi = i8x16.shuffle(x, x, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
       a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), ws));
       a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), ws));
       a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), ws));
