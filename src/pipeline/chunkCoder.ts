@@ -176,28 +176,17 @@ export async function encodeChunks(
     const rows = (await engine.prefill([x], [prompt]))[0]!;
     for (let t = 0; t < x.length; t++) visit(t, rows.subarray(t * V, (t + 1) * V));
   };
-  const code = async (ids: Int32Array, input: Int32Array, k: number) => {
+  // the LM alone; with a recorder, also what the mixer will read of the same tables
+  const code = async (ids: Int32Array, input: Int32Array, k: number, recorder?: FeatureRecorder) => {
     const enc = new RangeEncoder();
     const bits = new Float32Array(ids.length);
     await prefillRows(input, k, (t, logits) => {
       const table = tables.table(logits);
       enc.encode(table, ids[t]!);
       bits[t] = codeLength(table, ids[t]!);
+      recorder?.record(t, table, ids[t]!);
     });
-    return { payload: enc.finish(), bits };
-  };
-  // the LM alone, and what the mixer will read of the same tables
-  const codeAndRecord = async (i: number, ids: Int32Array, input: Int32Array, k: number) => {
-    const enc = new RangeEncoder();
-    const recorder = new FeatureRecorder(new TokenModels(ids.length, histories!.forChunk(i)), ids.length);
-    const bits = new Float32Array(ids.length);
-    await prefillRows(input, k, (t, logits) => {
-      const table = tables.table(logits);
-      enc.encode(table, ids[t]!);
-      bits[t] = codeLength(table, ids[t]!);
-      recorder.record(t, table, ids[t]!);
-    });
-    return { payload: enc.finish(), bits, features: recorder.finish() };
+    return { payload: enc.finish(), bits, ...(recorder && { features: recorder.finish() }) };
   };
   const indexOf = (k: number) => (k ? prompts[k - 1]!.index : 0);
   try {
@@ -230,7 +219,8 @@ export async function encodeChunks(
           if (bits < bestBits) [bestBits, chosen] = [bits, k];
         }
       }
-      out.push({ prompt: indexOf(chosen), ...(await (histories ? codeAndRecord(i, ids, input, chosen) : code(ids, input, chosen))) });
+      const recorder = histories ? new FeatureRecorder(new TokenModels(ids.length, histories.forChunk(i)), ids.length) : undefined;
+      out.push({ prompt: indexOf(chosen), ...(await code(ids, input, chosen, recorder)) });
       onTokens?.(ids.length);
     }
   } finally {
