@@ -11,6 +11,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFromDisk, resolveModelDir } from '../../src/platform/node/nodeModelSource.js';
 import type { LoadedModel } from '../../src/model/loadedModel.js';
 import { intsimLogits, PYTHON } from '../helpers/intsim.js';
+import { FastEngine } from '../../src/model/exact/fastEngine.js';
+import { parseModelFile } from '../../src/model/exact/modelFile.js';
+import { weightsOf } from '../../src/model/exact/weights.js';
+import { WasmKernels } from '../../src/model/exact/wasmKernels.js';
+import { WASM_KERNELS } from '../../src/platform/node/nodeModelSource.js';
 
 const DEV = join(process.cwd(), '../shared/corpus/dev');
 const devFiles = existsSync(DEV)
@@ -70,6 +75,18 @@ describe('default model', () => {
     const py = intsimLogits(join(dir, 'model.bin'), seqs.map((s, b) => ({ seq: Array.from(s), prompt: rows(chosen[b]!) })));
     expect(Array.from(py)).toEqual(ts.flatMap((x) => Array.from(x)));
     expect(ts[0]).not.toEqual(ts[1]); // the two prompts steer differently
+  });
+
+  it("a whole chunk's prefill keeps the wasm engine's memory small: the head runs in blocks, no chunk of logits at once", async () => {
+    const file = parseModelFile(new Uint8Array(readFileSync(join(dir, 'model.bin'))));
+    const K = await WasmKernels.create(readFileSync(WASM_KERNELS));
+    const engine = new FastEngine(model.identity, weightsOf(file), K);
+    const T = 1024;
+    let rows = 0;
+    await engine.prefillRows(Int32Array.from({ length: T }, (_, i) => (i * 7919) % model.identity.config.vocab), null, () => rows++);
+    expect(rows).toBe(T);
+    // weights 6.6 MB + one chunk's caches and activations: ~21 MB; a chunk's logits alone would be 32 MB more
+    expect(K.buffer().byteLength).toBeLessThan(28 * 2 ** 20);
   });
 
   it('compresses and decompresses a message through the CLI', () => {
