@@ -117,7 +117,11 @@ class Compression {
       this.decidedLineEndings = true;
       if (usesCrlf(slice)) this.folder = new LineFeedFolder();
     }
-    const out = this.folder ? this.folder.push(slice) : slice;
+    return this.counted(this.folder ? this.folder.push(slice) : slice);
+  }
+
+  /** Coded text on its way to the chunks. */
+  private counted(out: Uint8Array): Uint8Array {
     this.codedBytes += out.length;
     return out;
   }
@@ -131,7 +135,8 @@ class Compression {
         this.bytesIn += slice.length;
         await this.feed(this.splitter.push(this.coded(slice)));
       }
-      if (this.folder) await this.feed(this.splitter.push(this.coded(this.folder.end())));
+      // (what the folder held back — a CR that ended the input — is coded text already: not folded again)
+      if (this.folder) await this.feed(this.splitter.push(this.counted(this.folder.end())));
       await this.feed(this.splitter.end());
       this.final = true;
       await this.take(true);
