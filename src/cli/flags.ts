@@ -31,6 +31,7 @@ const OPTIONS = {
   scaling: { type: 'string' },
   mixing: { type: 'string' },
   rounds: { type: 'string' },
+  bytes: { type: 'string' },
 } as const;
 
 export type Flags = { -readonly [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -72,8 +73,9 @@ export const chunkFlag = (f: Flags) => intFlag(f.chunk, 'chunk', 1, 1 << 20);
 /** --threads, default: all cores (at most MAX_DEFAULT_THREADS). */
 export const threadCount = (f: Flags): number => intFlag(f.threads, 'threads', 1, 256) ?? defaultThreads(availableParallelism());
 
-/** --mixing on|off (default on) and --rounds N (chunks per mixing round): docs/mixing.md. */
+/** --mixing on|off (default on), --rounds N (chunks per mixing round) and --bytes on|off (the byte model's coding beside the LM's, default on): docs/mixing.md. */
 export const mixingFlags = (f: Flags) => ({
   mixing: (oneOf(f.mixing, 'mixing', ['on', 'off'] as const) ?? 'on') === 'on',
   roundWidth: intFlag(f.rounds, 'rounds', 1, 1 << 20),
+  byteModel: (oneOf(f.bytes, 'bytes', ['on', 'off'] as const) ?? 'on') === 'on',
 });

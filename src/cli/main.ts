@@ -22,6 +22,8 @@ const HELP = `llmz — text compression with a language model
                                               and for big inputs a prompt learned on the input)
                  [--mixing on|off] [--rounds N]  (adaptive context mixing, default on; chunks per
                                               round, default 16: fewer sees more history, decodes slower)
+                 [--bytes on|off]            (with mixing, also code the text with the byte model alone
+                                              and keep whichever archive is smaller; default on)
   llmz decompress IN [-o OUT] [--model NAME|PATH] [--backend …] [--threads N]
   llmz info IN
   llmz bpc IN [--block TOKENS] [--stride TOKENS] [--model NAME|PATH] [--no-compress]

@@ -8,15 +8,22 @@
 import { CorruptArchiveError, UnsupportedVersionError } from '../codec/errors.js';
 import type { ByteReader, ByteWriter } from './bytes.js';
 
-/** Mixing ids this llmz knows: 1 = the token mixer of docs/mixing.md, version 1. */
-export const KNOWN_MIXING = [1] as const;
+/** Mixing ids this llmz knows: 1 = the token mixer of docs/mixing.md; 2 = the byte model (chunks coded without the LM). */
+export const TOKEN_MIXING = 1;
+export const BYTES_MIXING = 2;
+export const KNOWN_MIXING = [TOKEN_MIXING, BYTES_MIXING] as const;
 export const MAX_ROUND_WIDTH = 2 ** 20;
+/** Table sizes a byte-model archive may ask for (a decoder allocates 6 x 3 x 2^bits bytes for them). */
+export const MIN_TABLE_BITS = 10;
+export const MAX_TABLE_BITS = 22;
 
 export interface MixingInfo {
-  /** Which mixer (docs/mixing.md): 1. */
+  /** Which mixer (docs/mixing.md): TOKEN_MIXING or BYTES_MIXING. */
   id: number;
-  /** Chunks per round: chunk i sees the tokens of model chunks before floor(i / width) * width. */
+  /** Token mixing: the widest round, in chunks (docs/mixing.md, "Rounds"); 0 for the byte model, which has no rounds. */
   roundWidth: number;
+  /** The byte model: log2 of its hashed tables' entries, MIN_TABLE_BITS..MAX_TABLE_BITS (sized to the input by the encoder). */
+  tableBits?: number;
 }
 
 /** Line endings: the coded text has LF where the original had CR LF, except at the listed LFs. */
@@ -41,7 +48,12 @@ const TRANSFORM_LF = 1;
 export function writeCodingBlock(w: ByteWriter, block: CodingBlock): void {
   const m = block.mixing;
   w.varint(m ? m.id : 0);
-  if (m) w.varint(m.roundWidth);
+  if (m?.id === TOKEN_MIXING) w.varint(m.roundWidth);
+  if (m?.id === BYTES_MIXING) {
+    const bits = m.tableBits ?? -1;
+    if (!(bits >= MIN_TABLE_BITS && bits <= MAX_TABLE_BITS)) throw new RangeError('byte-model table bits out of range');
+    w.varint(bits);
+  }
   const t = block.transform;
   w.varint(t ? TRANSFORM_LF : TRANSFORM_NONE);
   if (t) {
@@ -60,9 +72,14 @@ export function readCodingBlock(r: ByteReader, version: number): CodingBlock {
   const mixingId = r.varint(32);
   if (mixingId) {
     if (!(KNOWN_MIXING as readonly number[]).includes(mixingId)) throw new UnsupportedVersionError(version * 1000 + 100 + mixingId, 2);
-    const roundWidth = r.varint(32);
-    if (roundWidth < 1 || roundWidth > MAX_ROUND_WIDTH) throw new CorruptArchiveError('Damaged archive: impossible round width.');
+    const roundWidth = mixingId === TOKEN_MIXING ? r.varint(32) : 0;
+    if (mixingId === TOKEN_MIXING && (roundWidth < 1 || roundWidth > MAX_ROUND_WIDTH)) throw new CorruptArchiveError('Damaged archive: impossible round width.');
     block.mixing = { id: mixingId, roundWidth };
+    if (mixingId === BYTES_MIXING) {
+      const tableBits = r.varint(32);
+      if (tableBits < MIN_TABLE_BITS || tableBits > MAX_TABLE_BITS) throw new CorruptArchiveError('Damaged archive: impossible byte-model table size.');
+      block.mixing.tableBits = tableBits;
+    }
   }
   const transform = r.varint(32);
   if (transform === TRANSFORM_LF) {

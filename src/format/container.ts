@@ -10,7 +10,7 @@ import { crc32 } from '../codec/crc32.js';
 import { CorruptArchiveError, NotAnArchiveError, TruncatedArchiveError, UnsupportedVersionError, WrongModelError } from '../codec/errors.js';
 import { fromHex, toHex } from '../codec/hex.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import { checkTransformLengths, codedLength, readCodingBlock, writeCodingBlock, type CodingBlock } from './codingBlock.js';
+import { BYTES_MIXING, checkTransformLengths, codedLength, readCodingBlock, writeCodingBlock, type CodingBlock } from './codingBlock.js';
 
 export const MAGIC = [0x4c, 0x5a] as const; // "LZ"
 /** The newest version this code reads and writes; it reads every version from 1. */
@@ -53,11 +53,12 @@ export interface ModelStamp {
   numericsId: number;
 }
 
-export type ChunkKind = 'model' | 'stored';
+/** 'bytes': coded by the byte model (version 2, mixing id 2: docs/mixing.md); `count` is its length in bytes. */
+export type ChunkKind = 'model' | 'stored' | 'bytes';
 
 export interface ChunkEntry {
   kind: ChunkKind;
-  /** Tokens coded (model chunks) or bytes stored (stored chunks). */
+  /** Tokens coded (model chunks), or bytes (stored and byte-model chunks). */
   count: number;
   payloadLength: number;
   /** CRC-32 of the chunk's original bytes: version 1 only (version 2's whole CRC covers every chunk; writers may set it, it is not written). */
@@ -126,15 +127,16 @@ const usesPrompts = (header: Omit<ArchiveHeader, 'version'>) => header.chunks.so
 function entryWord(c: ChunkEntry, prompts: boolean, version: number): number {
   const p = c.prompt ?? 0;
   if (p < 0 || p > MAX_PROMPTS || (p && !prompts)) throw new RangeError(`prompt index ${p} out of range`);
-  if (c.mixed && (version < 2 || c.kind === 'stored')) throw new RangeError('only model chunks of version-2 archives can be mixed');
+  if (c.mixed && (version < 2 || c.kind !== 'model')) throw new RangeError('only model chunks of version-2 archives can be mixed');
+  if (c.kind === 'bytes' && (version < 2 || p)) throw new RangeError('byte-model chunks are version 2 and name no prompt');
   const counted = prompts ? c.count * 8 + p : c.count;
   const withMixed = version >= 2 ? counted * 2 + (c.mixed ? 1 : 0) : counted;
   return withMixed * 2 + (c.kind === 'stored' ? 1 : 0);
 }
 
-/** The inverse of entryWord. */
-function splitEntryWord(v: number, prompts: boolean, version: number): { kind: ChunkKind; count: number; prompt: number; mixed: boolean } {
-  const kind: ChunkKind = v % 2 ? 'stored' : 'model';
+/** The inverse of entryWord; `bytes`: the archive's coded chunks are the byte model's (mixing id 2). */
+function splitEntryWord(v: number, prompts: boolean, version: number, bytes: boolean): { kind: ChunkKind; count: number; prompt: number; mixed: boolean } {
+  const kind: ChunkKind = v % 2 ? 'stored' : bytes ? 'bytes' : 'model';
   let rest = Math.floor(v / 2);
   let mixed = false;
   if (version >= 2) {
@@ -250,19 +252,20 @@ export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRea
   let storedTotal = 0;
   let tokenTotal = 0;
   for (let i = 0; i < chunkCount; i++) {
-    const { kind, count, prompt, mixed } = splitEntryWord(r.varint(53), (flags & FLAG_PROMPTS) !== 0, version);
+    const { kind, count, prompt, mixed } = splitEntryWord(r.varint(53), (flags & FLAG_PROMPTS) !== 0, version, block.mixing?.id === BYTES_MIXING);
     const payloadLength = r.varint(49);
     const c = version === 1 ? r.u32() : undefined;
-    if (mixed && (kind === 'stored' || !block.mixing)) throw new CorruptArchiveError(`Damaged archive: chunk ${i} is marked mixed where it cannot be.`);
+    if (mixed && (kind !== 'model' || !block.mixing)) throw new CorruptArchiveError(`Damaged archive: chunk ${i} is marked mixed where it cannot be.`);
+    if (kind === 'bytes') checkBytesChunk(count, payloadLength, prompt, `chunk ${i}`);
     if (kind === 'stored' && prompt) throw new CorruptArchiveError(`Damaged archive: stored chunk ${i} names a prompt.`);
     if (kind === 'stored' && payloadLength !== count) throw new CorruptArchiveError(`Damaged archive: stored chunk ${i} has inconsistent lengths.`);
     if (kind === 'model' && count === 0) throw new CorruptArchiveError(`Damaged archive: chunk ${i} codes no tokens.`);
     if (kind === 'model' && payloadLength > maxModelPayload(count)) throw new CorruptArchiveError(`Damaged archive: chunk ${i} is longer than ${count} tokens can be.`);
-    if (kind === 'stored') storedTotal += count;
-    else tokenTotal += count;
+    if (kind === 'model') tokenTotal += count;
+    else storedTotal += count;
     chunks.push({ kind, count, payloadLength, ...(c !== undefined ? { crc32: c } : {}), prompt, ...(mixed ? { mixed } : {}) });
   }
-  if (storedTotal > textLength) throw new CorruptArchiveError('Damaged archive: stored chunks exceed the original length.');
+  if (storedTotal > textLength) throw new CorruptArchiveError('Damaged archive: its chunks exceed the original length.');
   // every token stands for at least one byte: more tokens than bytes is a claim no encoder makes (and decoding it would be wasted work)
   if (tokenTotal + storedTotal > textLength) throw new CorruptArchiveError('Damaged archive: it claims more tokens than the original has bytes.');
   const whole = chunkCount === 1 && version === 1 ? chunks[0]!.crc32! : r.u32();
@@ -293,6 +296,22 @@ export function maxModelPayload(count: number): number {
   return 3 * count + 8;
 }
 
+/** The most bytes a byte-model chunk of `count` bytes can code to: every bit's probability is at least 1 of 2^16, plus the flush. */
+export function maxBytesPayload(count: number): number {
+  return 16 * count + 8;
+}
+
+/** The most payload a coded chunk's entry allows. */
+export function maxPayload(entry: ChunkEntry): number {
+  return entry.kind === 'bytes' ? maxBytesPayload(entry.count) : maxModelPayload(entry.count);
+}
+
+function checkBytesChunk(count: number, payloadLength: number, prompt: number, which: string): void {
+  if (count === 0) throw new CorruptArchiveError(`Damaged archive: ${which} codes no bytes.`);
+  if (prompt) throw new CorruptArchiveError(`Damaged archive: ${which} names a prompt the byte model cannot use.`);
+  if (payloadLength !== PAYLOAD_TO_END && payloadLength > maxBytesPayload(count)) throw new CorruptArchiveError(`Damaged archive: ${which} is longer than ${count} bytes can be.`);
+}
+
 export function readArchive(bytes: Uint8Array): ParsedArchive {
   const { header, headerLength } = readArchiveHeader(bytes, true);
   const payloadTotal = header.chunks.reduce((n, c) => n + c.payloadLength, 0);
@@ -319,11 +338,11 @@ function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, co
   const block = version >= 2 ? readCodingBlock(r, version) : {};
   checkTransformLengths(block, originalLength);
   const textLength = codedLength(block, originalLength);
-  const { kind, count, prompt, mixed } = splitEntryWord(r.varint(53), prompts, version);
+  const { kind, count, prompt, mixed } = splitEntryWord(r.varint(53), prompts, version, block.mixing?.id === BYTES_MIXING);
   // version 1: the chunk's CRC, which is the original's; version 2: the original's
   const whole = r.u32();
   const headerLength = r.pos;
-  if (mixed && (kind === 'stored' || !block.mixing)) throw new CorruptArchiveError('Damaged archive: the chunk is marked mixed where it cannot be.');
+  if (mixed && (kind !== 'model' || !block.mixing)) throw new CorruptArchiveError('Damaged archive: the chunk is marked mixed where it cannot be.');
   const payloadLength = kind === 'stored' ? count : complete ? bytes.length - headerLength : PAYLOAD_TO_END;
   if (kind === 'stored' && count !== textLength) throw new CorruptArchiveError('Damaged archive: the stored data does not have the length the header gives.');
   if (kind === 'stored' && complete && count > bytes.length - headerLength) {
@@ -337,6 +356,7 @@ function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, co
   if (kind === 'stored' && prompt) throw new CorruptArchiveError('Damaged archive: a stored chunk names a prompt.');
   if (prompt === ARCHIVE_PROMPT) throw new CorruptArchiveError("Damaged archive: the chunk names the archive's prompt, which it does not have.");
   if (kind === 'model' && payloadLength > maxModelPayload(count)) throw new CorruptArchiveError(`Damaged archive: the chunk is longer than ${count} tokens can be.`);
+  if (kind === 'bytes') checkBytesChunk(count, payloadLength, prompt, 'the chunk');
   return {
     header: {
       version,

@@ -24,6 +24,8 @@ export const PREDICTED_BY = {
   stored: 4,
   /** A merged span of several tokens with different predictors (downsampled maps only). */
   several: 5,
+  /** Bytes coded by the byte model (mixing id 2), which learned them from this text alone; one span per byte. */
+  bytes: 6,
 } as const;
 export type PredictedBy = (typeof PREDICTED_BY)[keyof typeof PREDICTED_BY];
 
@@ -188,6 +190,13 @@ export class BitsLedger {
       const by = (costs.predictedBy?.[t] ?? PREDICTED_BY.lm) as PredictedBy;
       this.recorder.add(this.original.of(this.tokenBytes[ids[t]!]!), costs.bits[t]!, by);
     }
+  }
+
+  /** A chunk the byte model coded: its coded-text bytes and what each cost. */
+  bytes(text: Uint8Array, bits: Float32Array): void {
+    if (bits.length !== text.length) throw new RangeError('one cost per byte');
+    this.endStoredRun();
+    for (let i = 0; i < text.length; i++) this.recorder.add(this.original.of(text.subarray(i, i + 1)), bits[i]!, PREDICTED_BY.bytes);
   }
 
   /** Coded-text bytes stored as they are. */

@@ -19,7 +19,8 @@ import type { CodedChunk } from './chunkCoder.js';
 import { CPU_BATCH, DEFAULT_ROUND_WIDTH, LOCKSTEP_BATCH } from './defaults.js';
 import { EncoderMixing } from '../mixing/encoderMixing.js';
 import { LineFeedFolder, usesCrlf } from '../mixing/lineEndings.js';
-import { MAX_ROUND_WIDTH, type MixingInfo } from '../format/codingBlock.js';
+import { BYTES_MIXING, MAX_ROUND_WIDTH, TOKEN_MIXING, type MixingInfo } from '../format/codingBlock.js';
+import { ByteRoute } from './byteRoute.js';
 import { decompressStream } from './decompressor.js';
 import { groupSize, Meter, throwIfAborted } from './meter.js';
 import type { CodingOptions, StreamOptions } from './options.js';
@@ -83,6 +84,8 @@ class Compression {
   private textChunks = 0;
   /** With `recordBits`: each appended chunk's costs (made at the first append, once the transform is known). */
   private bitsLedger: BitsLedger | null = null;
+  /** The byte model's coding of the same text (with mixing and `byteModel` on), made once the transform is known; the smaller archive wins. */
+  private byteRoute: ByteRoute | null = null;
 
   constructor(
     private readonly model: LoadedModel,
@@ -104,7 +107,7 @@ class Compression {
     this.promptTried = !(opts.steering === 'max' && !this.lockstep && model.weights && this.promptOptions);
     const width = opts.roundWidth ?? DEFAULT_ROUND_WIDTH;
     if (!Number.isInteger(width) || width < 1 || width > MAX_ROUND_WIDTH) throw new UsageError(`Round width must be 1..${MAX_ROUND_WIDTH} chunks.`);
-    this.mixingInfo = opts.mixing !== false && !this.lockstep && opts.steering !== 'max' ? { id: 1, roundWidth: width } : null;
+    this.mixingInfo = opts.mixing !== false && !this.lockstep && opts.steering !== 'max' ? { id: TOKEN_MIXING, roundWidth: width } : null;
     this.mixing = this.mixingInfo ? new EncoderMixing(width, model.identity.config.vocab) : null;
     this.decidedLineEndings = opts.lineEndings === false;
     // (under 'max' a learned prompt may be dropped at the end, swapping chunks' codings after their costs were taken)
@@ -120,9 +123,14 @@ class Compression {
     return this.counted(this.folder ? this.folder.push(slice) : slice);
   }
 
-  /** Coded text on its way to the chunks. */
+  /** Coded text on its way to the chunks (and to the byte model). */
   private counted(out: Uint8Array): Uint8Array {
     this.codedBytes += out.length;
+    if (this.mixingInfo && this.opts.byteModel !== false && !this.byteRoute) {
+      const ledger = this.opts.recordBits ? new BitsLedger(null, this.folder ? this.folder.exceptions : null) : null;
+      this.byteRoute = new ByteRoute(ledger);
+    }
+    this.byteRoute?.push(out);
     return out;
   }
 
@@ -140,6 +148,7 @@ class Compression {
       await this.feed(this.splitter.end());
       this.final = true;
       await this.take(true);
+      this.byteRoute?.pump(true);
       this.meter.report(this.bytesIn, this.bits, true);
       return await this.finish(sink);
     } finally {
@@ -196,7 +205,10 @@ class Compression {
       const mixing = this.mixing;
       const history = mixing ? mixing.rounds.historyRequest(first, first + n) : undefined;
       const request = { chunks: chunks.map((c) => c.ids), steering: this.opts.steering, archivePrompt: this.ledger?.prompt.vectors, history };
-      const coded = await this.runner.encode(this.opts.signal, request, onTokens);
+      const encoding = this.runner.encode(this.opts.signal, request, onTokens);
+      // the byte model codes on this thread while the workers run the LM
+      this.byteRoute?.pump();
+      const coded = await encoding;
       coded.forEach((c, k) => {
         const p = waiting[k]!;
         // the mixer runs here, in order: what a round learned passes to the next
@@ -267,6 +279,38 @@ class Compression {
     return coded.mixed.length + 3 < v1;
   }
 
+  /** The byte model's whole archive, when it ran: same model stamp, length, CRC and transform; mixing id 2. */
+  private byteRouteArchive(): BytesArchive | null {
+    const route = this.byteRoute;
+    if (!route || !route.entries.length) return null;
+    const header = encodeHeader(
+      {
+        model: stampOf(this.model.identity),
+        chunkTokens: this.chunkTokens,
+        originalLength: this.bytesIn,
+        chunks: route.entries,
+        crc32: this.crcAll,
+        mixing: { id: BYTES_MIXING, roundWidth: 0, tableBits: route.tableBits },
+        transform: this.folder ? { kind: 'lf', codedLength: this.codedBytes, exceptions: this.folder.exceptions } : undefined,
+      },
+      { compact: this.opts.compact ?? true },
+    );
+    return { header, payloads: route.payloads, payloadBytes: route.payloadBytes, route };
+  }
+
+  /** Writes the byte model's archive (it came out smaller than the LM's). */
+  private async finishWith(sink: ByteSink, a: BytesArchive): Promise<StreamResult> {
+    const { opts } = this;
+    const payloads = () => concatSources(...a.payloads.map((p) => bufferSource(p)));
+    if (opts.verify) await verify(a.header, payloads, this.model, opts);
+    await sink.write(a.header);
+    for (const p of a.payloads) await sink.write(p);
+    const bytesOut = a.header.length + a.payloadBytes;
+    opts.onProgress?.({ stage: 'done', bytesIn: this.bytesIn, bytesOut, seconds: this.meter.seconds });
+    if (!opts.recordBits) return { bytesIn: this.bytesIn, bytesOut };
+    return { bytesIn: this.bytesIn, bytesOut, bits: a.route.ledger!.finish(a.header.length, a.payloadBytes) };
+  }
+
   /** Appends in input order; neighbouring stored chunks become one entry, so binary data pays one entry, not one per chunk. */
   private async append(kind: 'model' | 'stored', count: number, raw: Uint8Array, payload: Uint8Array, prompt = 0, mixed = false): Promise<void> {
     const last = this.entries[this.entries.length - 1];
@@ -282,9 +326,10 @@ class Compression {
     this.bits += payload.length * 8;
   }
 
-  /** The header (now that every chunk is known), then the payloads. */
+  /** The header (now that every chunk is known), then the payloads: the LM's coding or the byte model's, whichever is smaller. */
   private async finish(sink: ByteSink): Promise<StreamResult> {
     const { model, entries, ledger, spool, opts } = this;
+    const bytesArchive = this.byteRouteArchive();
     const extension = isLockstep(model.engine) ? writeHubStamp({ ...model.engine.origin, batch: this.batch }) : undefined;
     // the archive's prompt stays only if it saved more than it costs; settle rewrites
     // the entries it drops, so take what was spooled per entry first
@@ -305,16 +350,25 @@ class Compression {
       },
       { compact: opts.compact ?? true },
     );
+    const payloadBytes = entries.reduce((n, e) => n + e.payloadLength, 0);
+    if (bytesArchive && bytesArchive.header.length + bytesArchive.payloadBytes < header.length + payloadBytes) return this.finishWith(sink, bytesArchive);
     if (opts.verify ?? this.lockstep) await verify(header, payloads, model, opts);
     await sink.write(header);
     for await (const part of payloads()) await sink.write(part);
-    const payloadBytes = entries.reduce((n, e) => n + e.payloadLength, 0);
     const bytesOut = header.length + payloadBytes;
     opts.onProgress?.({ stage: 'done', bytesIn: this.bytesIn, bytesOut, seconds: this.meter.seconds });
     if (!opts.recordBits) return { bytesIn: this.bytesIn, bytesOut };
     const bits = (this.bitsLedger ?? new BitsLedger(null, null)).finish(header.length, payloadBytes);
     return { bytesIn: this.bytesIn, bytesOut, bits };
   }
+}
+
+/** The byte model's archive of the input (null when it did not run or coded nothing). */
+interface BytesArchive {
+  header: Uint8Array;
+  payloads: Uint8Array[];
+  payloadBytes: number;
+  route: ByteRoute;
 }
 
 export async function compressStream(source: ByteSource, model: LoadedModel, sink: ByteSink, opts: StreamOptions = {}): Promise<StreamResult> {

@@ -7,7 +7,7 @@
  */
 import { CorruptArchiveError, DeviceMismatchError, TruncatedArchiveError, UsageError } from '../codec/errors.js';
 import { crc32 } from '../codec/crc32.js';
-import { checkModel, maxModelPayload, PAYLOAD_TO_END, readArchiveHeader, type ArchiveHeader, type ChunkEntry } from '../format/container.js';
+import { checkModel, maxPayload, PAYLOAD_TO_END, readArchiveHeader, type ArchiveHeader, type ChunkEntry } from '../format/container.js';
 import type { LoadedModel } from '../model/loadedModel.js';
 import { isLockstep, stampOf } from '../model/types.js';
 import { HUB_NUMERICS_ID, readHubStamp, stampDifferences, type HubStamp } from '../model/hub/hubStamp.js';
@@ -17,7 +17,9 @@ import { CPU_BATCH } from './defaults.js';
 import type { CodingOptions } from './options.js';
 import { localRunner } from './runner.js';
 import { decodePrompt } from '../steering/promptPriors.js';
-import { codedLength } from '../format/codingBlock.js';
+import { BYTES_MIXING, codedLength } from '../format/codingBlock.js';
+import { ByteChunkDecoder } from '../mixing/byteCoder.js';
+import { ByteModel, byteModelParams } from '../mixing/byteModel.js';
 import { MixingRounds } from '../mixing/history.js';
 import { LineFeedUnfolder } from '../mixing/lineEndings.js';
 import { BitsLedger, type BitsMap } from './bitsMap.js';
@@ -101,6 +103,8 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
   const width = header.mixing?.roundWidth ?? 0;
   const rounds = width ? new MixingRounds(width) : null;
   let ordinal = 0;
+  // mixing id 2: one byte model through the coded chunks, in order (stored chunks never reach it)
+  const byteDecoder = header.mixing?.id === BYTES_MIXING ? new ByteChunkDecoder(new ByteModel(byteModelParams(header.mixing.tableBits!))) : null;
   const chunkFailed = (i: number, entry: ChunkEntry): Error => {
     if (hubStamp && entry.kind === 'model') {
       return new DeviceMismatchError(
@@ -172,10 +176,20 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
       meter.report(bytesOut, 0);
       continue;
     }
+    if (entry.kind === 'bytes') {
+      const length = entry.payloadLength === PAYLOAD_TO_END ? await restLength(reader, maxPayload(entry)) : entry.payloadLength;
+      const payload = await reader.read(length);
+      const costs = bitsLedger ? new Float32Array(entry.count) : undefined;
+      const bytes = byteDecoder!.decode(payload, entry.count, costs);
+      bitsLedger?.bytes(bytes, costs!);
+      await emit(bytes);
+      meter.report(bytesOut, 0);
+      continue;
+    }
     // a chunk of a new round waits until every earlier round is decoded: its history
     if (rounds?.startsRound(ordinal) && waiting.some((w) => w.entry.kind === 'model')) await flush();
     ordinal++;
-    const length = entry.payloadLength === PAYLOAD_TO_END ? await restLength(reader, maxModelPayload(entry.count)) : entry.payloadLength;
+    const length = entry.payloadLength === PAYLOAD_TO_END ? await restLength(reader, maxPayload(entry)) : entry.payloadLength;
     waiting.push({ index: i, entry, payload: await reader.read(length) });
     if (waiting.filter((w) => w.entry.kind === 'model').length >= group) await flush();
   }

@@ -28,6 +28,8 @@ export interface CodingOptions {
   steering?: Steering;
   /** Adaptive context mixing (docs/mixing.md; default true): exact engines, steering other than 'max'. */
   mixing?: boolean;
+  /** With mixing: also code the text with the byte model alone and keep that archive when it is smaller (default true; docs/mixing.md, "Mixing id 2"). */
+  byteModel?: boolean;
   /** Model chunks per mixing round (default DEFAULT_ROUND_WIDTH): wider decodes more chunks at once, narrower sees more history. */
   roundWidth?: number;
   /** Code CRLF text as LF (default true; docs/format.md, "Transforms"). */

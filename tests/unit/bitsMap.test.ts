@@ -3,6 +3,7 @@
  * them, over the original bytes, the same from the encoder and the decoder,
  * adding up to the archive's payload, and bounded in memory.
  */
+import { BYTES_MIXING } from '../../src/format/codingBlock.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,7 +129,8 @@ describe('bits from the pipeline', () => {
     // (invalid UTF-8, a byte token each: whole chunks of it are stored; little enough that the segment still counts as text)
     const binary = Uint8Array.from({ length: 600 }, (_, i) => 0x80 | ((i * 97 + 13) & 0x7f));
     const input = new Uint8Array([...crlf, ...crlf.subarray(0, 800), ...binary, ...crlf.subarray(0, 400)]);
-    const opts = { chunkTokens: 64, roundWidth: 2 };
+    // (the token mixer's map; the byte model would win on this input: its map is the next test's)
+    const opts = { chunkTokens: 64, roundWidth: 2, byteModel: false };
     const { archive, bits } = await compressWithBits(input, opts);
     const { header } = readArchive(archive);
     expect(header.transform?.kind).toBe('lf');
@@ -149,6 +151,21 @@ describe('bits from the pipeline', () => {
     expect(decoded.data).toEqual(input);
     expect(decoded.bits).toEqual(bits);
     expect((await decodeWithBits(archive, { runner: pool.runner })).bits).toEqual(bits);
+  });
+
+  it("the byte model's archives (mixing id 2): one span per byte, the same map from encoder and decoder, adding up", async () => {
+    // (the previous test's input, where the byte model wins)
+    const crlf = new TextEncoder().encode(new TextDecoder().decode(CODE).replace(/\n/g, '\r\n'));
+    const binary = Uint8Array.from({ length: 600 }, (_, i) => 0x80 | ((i * 97 + 13) & 0x7f));
+    const input = new Uint8Array([...crlf, ...crlf.subarray(0, 800), ...binary, ...crlf.subarray(0, 400)]);
+    const { archive, bits } = await compressWithBits(input, { chunkTokens: 64 });
+    expect(readArchive(archive).header.mixing?.id).toBe(BYTES_MIXING);
+    expectConsistent(bits, archive, input);
+    expect(new Set(bits.predictedBy)).toEqual(new Set([PREDICTED_BY.bytes]));
+    expect(bits.lengths.length).toBe(readArchive(archive).header.transform!.codedLength); // one span per coded byte (a CR LF is one)
+    const decoded = await decodeWithBits(archive);
+    expect(decoded.data).toEqual(input);
+    expect(decoded.bits).toEqual(bits);
   });
 
   it('LM-only archives (mixing off) add up too; steering max is refused with a typed error', async () => {

@@ -7,6 +7,7 @@ import {
   UnsupportedVersionError,
   WrongModelError,
 } from '../../src/codec/errors.js';
+import { BYTES_MIXING } from '../../src/format/codingBlock.js';
 import { checkModel, readArchive, writeArchive, type ModelStamp } from '../../src/format/container.js';
 
 const stamp: ModelStamp = {
@@ -113,5 +114,69 @@ describe('.llmz container v1', () => {
       expect(e).toBeInstanceOf(LlmzError);
       expect((e as Error).name).toBe('NotAnArchiveError');
     }
+  });
+});
+
+describe('.llmz container v2 with the byte model (mixing id 2)', () => {
+  const bytesPayloads = [Uint8Array.of(1, 2, 3), Uint8Array.of(9, 8, 7, 6, 5, 4, 3, 2, 1, 0)];
+  function bytesArchive(o: { tableBits?: number; compact?: boolean; count?: number } = {}): Uint8Array {
+    const chunks = o.compact ? [bytesPayloads[1]!] : bytesPayloads;
+    return writeArchive(
+      {
+        model: stamp,
+        chunkTokens: 512,
+        originalLength: o.compact ? (o.count ?? 40) : 40 + 10,
+        chunks: [
+          ...(o.compact ? [] : [{ kind: 'bytes' as const, count: 40, payloadLength: 3 }]),
+          { kind: o.compact ? ('bytes' as const) : ('stored' as const), count: o.compact ? (o.count ?? 40) : 10, payloadLength: 10 },
+        ],
+        crc32: 0x12345678,
+        mixing: { id: BYTES_MIXING, roundWidth: 0, tableBits: o.tableBits ?? 16 },
+      },
+      chunks,
+      { compact: o.compact },
+    );
+  }
+
+  it('round-trips byte-model and stored entries, the table size, in the full and the compact form', () => {
+    const a = readArchive(bytesArchive());
+    expect(a.header.version).toBe(2);
+    expect(a.header.mixing).toEqual({ id: BYTES_MIXING, roundWidth: 0, tableBits: 16 });
+    expect(a.header.chunks.map((c) => [c.kind, c.count, c.payloadLength])).toEqual([['bytes', 40, 3], ['stored', 10, 10]]);
+    expect(Array.from(a.payload(1))).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    const c = readArchive(bytesArchive({ compact: true }));
+    expect(c.header.chunks).toEqual([{ kind: 'bytes', count: 40, payloadLength: 10, prompt: 0 }]);
+    // a byte-model archive names no model it needs
+    expect(() => checkModel(a.header, { ...stamp, fingerprint: 'ffffffffffffffff' })).not.toThrow();
+  });
+
+  it('refuses table sizes out of range, payloads longer than 16 bits a byte allow, and unknown mixing ids', () => {
+    expect(() => bytesArchive({ tableBits: 9 })).toThrow(RangeError);
+    const good = bytesArchive({ compact: true });
+    // the coding block follows magic, version, flags, fingerprint (4), numerics and length: mixing id, then table bits
+    const at = good.indexOf(BYTES_MIXING, 8);
+    const big = good.slice();
+    big[at + 1] = 23;
+    expect(() => readArchive(big)).toThrow(CorruptArchiveError);
+    const unknown = good.slice();
+    unknown[at] = 3;
+    expect(() => readArchive(unknown)).toThrow(UnsupportedVersionError);
+    // a chunk of no bytes; a payload longer than 16 bits a byte plus the flush (1 byte: at most 24)
+    expect(() => readArchive(bytesArchive({ compact: true, count: 0 }))).toThrow(CorruptArchiveError);
+    expect(readArchive(bytesArchive({ compact: true, count: 1 })).header.chunks[0]!.count).toBe(1);
+    const full = writeArchive(
+      { model: stamp, chunkTokens: 512, originalLength: 1, chunks: [{ kind: 'bytes', count: 1, payloadLength: 25 }], crc32: 0, mixing: { id: BYTES_MIXING, roundWidth: 0, tableBits: 16 } },
+      [new Uint8Array(25)],
+    );
+    expect(() => readArchive(full)).toThrow(/longer than 1 bytes can be/);
+  });
+
+  it('never reads a byte-model chunk as mixed or as naming a prompt', () => {
+    expect(() =>
+      writeArchive(
+        { model: stamp, chunkTokens: 512, originalLength: 40, chunks: [{ kind: 'bytes', count: 40, payloadLength: 3, mixed: true }], crc32: 0, mixing: { id: BYTES_MIXING, roundWidth: 0, tableBits: 16 } },
+        [bytesPayloads[0]!],
+      ),
+    ).toThrow(RangeError);
   });
 });

@@ -121,25 +121,28 @@ describe('streaming compression and decompression', () => {
   it('the archive does not depend on how the input was sliced', async () => {
     const input = textOf(24_000, 5, 5);
     input.set(Uint8Array.from({ length: 3000 }, (_, i) => (i * 7919) & 0xff), 12_000); // a binary stretch: stored chunks
-    const opts = { chunkTokens: 64, batch: 4 };
     const cases: [Uint8Array, number[]][] = [
       [input.subarray(0, 8_000), [1]],
       [input, [4096, 17]],
       [input, [65_536]],
     ];
-    for (const [bytes, sizes] of cases) {
-      const sink = new MemorySink();
-      const r = await compressStream(sliced(bytes, sizes), model, sink, opts);
-      const ref = await compress(bytes, model, opts);
-      expect(sink.bytes()).toEqual(ref);
-      expect(r.bytesOut).toBe(ref.length);
+    // the LM's coding, and the byte model's (which the random model's loses to)
+    for (const byteModel of [false, true]) {
+      const opts = { chunkTokens: 64, batch: 4, byteModel };
+      for (const [bytes, sizes] of cases) {
+        const sink = new MemorySink();
+        const r = await compressStream(sliced(bytes, sizes), model, sink, opts);
+        const ref = await compress(bytes, model, opts);
+        expect(sink.bytes()).toEqual(ref);
+        expect(r.bytesOut).toBe(ref.length);
+      }
     }
   });
 
   it('decodes from any slicing, writing output before the end', async () => {
     const input = textOf(20_000, 6, 4);
-    // (the random model cannot shrink text: model-coded chunks must not fall back to stored ones here)
-    const archive = await compress(input, model, { chunkTokens: 48, storeIncompressible: false });
+    // (the random model cannot shrink text: model-coded chunks must not fall back to stored ones here, nor lose to the byte model)
+    const archive = await compress(input, model, { chunkTokens: 48, storeIncompressible: false, byteModel: false });
     for (const sizes of [[1], [5, 3000], [1 << 20]]) {
       const writes: number[] = [];
       const sink = new MemorySink();
@@ -152,8 +155,8 @@ describe('streaming compression and decompression', () => {
   it('a stream that ends early or runs on is refused with a typed error', async () => {
     const input = textOf(20_000, 7, 4);
     const archives = [
-      await compress(input, model, { chunkTokens: 48, storeIncompressible: false }), // many model chunks
-      await compress(input, model, { chunkTokens: 48 }), // the random model stores it: one compact stored chunk
+      await compress(input, model, { chunkTokens: 48, storeIncompressible: false, byteModel: false }), // many model chunks
+      await compress(input, model, { chunkTokens: 48, byteModel: false }), // the random model stores it: one compact stored chunk
     ];
     for (const archive of archives) {
       for (const cut of [3, 20, archive.length - 200, archive.length - 1]) {

@@ -1,4 +1,5 @@
 /** `llmz info IN`: what an archive's header says. */
+import { BYTES_MIXING } from '../../format/codingBlock.js';
 import { ARCHIVE_PROMPT } from '../../format/container.js';
 import { HUB_NUMERICS_ID, readHubStamp } from '../../model/hub/hubStamp.js';
 import { listedModelFor } from '../../model/modelSource.js';
@@ -29,7 +30,9 @@ export async function infoCommand({ positional, flags }: Args): Promise<void> {
     `archive size     ${archiveBytes} bytes (header ${headerLength}), ${h.originalLength ? ((archiveBytes * 8) / h.originalLength).toFixed(3) : '-'} bits/byte`,
     `chunks           ${h.chunks.length} of up to ${h.chunkTokens} tokens (${h.chunks.filter((c) => c.kind === 'stored').length} stored)`,
   ];
-  if (h.mixing) {
+  if (h.mixing?.id === BYTES_MIXING) {
+    lines.push(`mixing           id 2: the byte model alone (tables of 2^${h.mixing.tableBits} entries); no language model needed to decode`);
+  } else if (h.mixing) {
     const mixed = h.chunks.filter((c) => c.mixed).length;
     lines.push(`mixing           id ${h.mixing.id}, rounds up to ${h.mixing.roundWidth} chunks; ${mixed} of ${h.chunks.filter((c) => c.kind === 'model').length} model chunks mixed`);
   }

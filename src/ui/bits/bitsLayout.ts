@@ -38,6 +38,8 @@ export interface BitsSummary {
   /** Share of the tokens each model predicted (stored runs not counted). */
   predicted: { match: number; context: number; both: number };
   storedBytes: number;
+  /** Bytes the byte model coded (mixing id 2: the archive chose it over the language model). */
+  byteModelBytes: number;
 }
 
 const DENSITY_BINS = 2048;
@@ -51,7 +53,8 @@ export function summarize(map: BitsMap, textShare = 0.1): BitsSummary {
   let bytes = 0;
   let bits = 0;
   let storedBytes = 0;
-  const counts = new Float64Array(6);
+  let byteModelBytes = 0;
+  const counts = new Float64Array(Object.keys(PREDICTED_BY).length);
   for (let i = 0; i < n; i++) {
     const len = map.lengths[i]!;
     const b = map.bits[i]!;
@@ -59,6 +62,7 @@ export function summarize(map: BitsMap, textShare = 0.1): BitsSummary {
     bits += b;
     const by = map.predictedBy[i]!;
     if (by === PREDICTED_BY.stored) storedBytes += len;
+    else if (by === PREDICTED_BY.bytes) byteModelBytes += len;
     else counts[by]! += map.tokensPerSpan;
     if (!len) continue;
     const bin = Math.min(DENSITY_BINS - 1, Math.floor((b / len) * BINS_PER_BIT));
@@ -82,6 +86,7 @@ export function summarize(map: BitsMap, textShare = 0.1): BitsSummary {
     costliest: { textShare, bitShare: bits ? topBits / bits : 0 },
     predicted: { match: counts[PREDICTED_BY.match]! / tokens, context: counts[PREDICTED_BY.context]! / tokens, both: counts[PREDICTED_BY.matchAndContext]! / tokens },
     storedBytes,
+    byteModelBytes,
   };
 }
 
@@ -222,6 +227,8 @@ export function predictorName(by: number): string {
       return 'the match and context models together';
     case PREDICTED_BY.stored:
       return 'nothing: stored as raw bytes';
+    case PREDICTED_BY.bytes:
+      return 'the byte model (learned from this text alone)';
     default:
       return 'several models';
   }

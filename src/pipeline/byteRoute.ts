@@ -1,0 +1,92 @@
+/**
+ * The encoder's second way through an input: every byte of the coded text
+ * by the byte model (mixing id 2, docs/mixing.md), beside the LM's coding.
+ * The byte model costs a few percent of the LM's time, so the compressor
+ * runs both and keeps the smaller archive — the byte model wins where the LM
+ * is weak (languages and kinds of text it barely saw), the LM everywhere it
+ * knows the text. Chunks of BYTE_CHUNK_BYTES keep the decoder streaming;
+ * binary-looking chunks are stored, unseen by the model (on both sides), and
+ * every other chunk is coded: where the byte model cannot shrink text, the
+ * LM's coding (which stores such chunks) is the smaller archive anyway.
+ */
+import { crc32 } from '../codec/crc32.js';
+import type { ChunkEntry } from '../format/container.js';
+import { ByteChunkEncoder } from '../mixing/byteCoder.js';
+import { ByteModel, byteModelParams, tableBitsFor } from '../mixing/byteModel.js';
+import { BitsLedger } from './bitsMap.js';
+import { looksBinary } from './chunking.js';
+
+/** Bytes of coded text per chunk: the decoder writes each as it is done. */
+export const BYTE_CHUNK_BYTES = 1 << 16;
+
+export class ByteRoute {
+  /** Made at the first chunk, sized by the whole text when that is all there is (so the archive depends on the input alone, not on how it arrives). */
+  private coder: ByteChunkEncoder | null = null;
+  /** The model's table size, recorded in the archive (known once a chunk is coded). */
+  tableBits = 0;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  readonly entries: ChunkEntry[] = [];
+  readonly payloads: Uint8Array[] = [];
+  /** Payload bytes so far. */
+  payloadBytes = 0;
+
+  /** `ledger`: where the bits view's costs go (with `recordBits`). */
+  constructor(readonly ledger: BitsLedger | null = null) {}
+
+  /** More of the coded text, in order. */
+  push(text: Uint8Array): void {
+    if (!text.length) return;
+    this.pending.push(text);
+    this.pendingBytes += text.length;
+  }
+
+  /** Codes the whole chunks waiting (every byte with `final`). */
+  pump(final = false): void {
+    if (!this.coder && (this.pendingBytes >= BYTE_CHUNK_BYTES || (final && this.pendingBytes > 0))) {
+      // a text shorter than a chunk gets tables its size; a longer one, the largest (tableBitsFor(BYTE_CHUNK_BYTES) is already that)
+      this.tableBits = tableBitsFor(final ? this.pendingBytes : undefined);
+      this.coder = new ByteChunkEncoder(new ByteModel(byteModelParams(this.tableBits)));
+    }
+    while (this.pendingBytes >= BYTE_CHUNK_BYTES || (final && this.pendingBytes > 0)) this.codeChunk(Math.min(BYTE_CHUNK_BYTES, this.pendingBytes));
+  }
+
+  private codeChunk(n: number): void {
+    const chunk = new Uint8Array(n);
+    let at = 0;
+    while (at < n) {
+      const head = this.pending[0]!;
+      const take = Math.min(head.length, n - at);
+      chunk.set(head.subarray(0, take), at);
+      at += take;
+      if (take === head.length) this.pending.shift();
+      else this.pending[0] = head.subarray(take);
+    }
+    this.pendingBytes -= n;
+    const stored = looksBinary(chunk);
+    const costs = this.ledger && !stored ? new Float32Array(n) : undefined;
+    const payload = stored ? chunk : this.coder!.encode(chunk, costs);
+    if (this.ledger) {
+      if (stored) this.ledger.stored(chunk);
+      else this.ledger.bytes(chunk, costs!);
+    }
+    const last = this.entries[this.entries.length - 1];
+    if (stored && last?.kind === 'stored') {
+      last.count += n;
+      last.payloadLength += n;
+      last.crc32 = crc32(chunk, last.crc32!);
+      this.payloads[this.payloads.length - 1] = concat(this.payloads[this.payloads.length - 1]!, chunk);
+    } else {
+      this.entries.push({ kind: stored ? 'stored' : 'bytes', count: n, payloadLength: stored ? n : payload.length, crc32: crc32(chunk) });
+      this.payloads.push(stored ? chunk : payload);
+    }
+    this.payloadBytes += stored ? n : payload.length;
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

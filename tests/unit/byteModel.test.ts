@@ -1,0 +1,130 @@
+/**
+ * The byte model (mixing id 2, docs/mixing.md): chunk coders that round-trip
+ * every kind of byte string with the model's state carried from chunk to
+ * chunk, that learn repeats (the match model, also past its ring's end), and
+ * the compressor's choice between it and the LM: the smaller archive, which
+ * then decodes without any model.
+ */
+import { describe, expect, it } from 'vitest';
+import { BYTES_MIXING, TOKEN_MIXING } from '../../src/format/codingBlock.js';
+import { readArchive } from '../../src/format/container.js';
+import { ByteChunkDecoder, ByteChunkEncoder } from '../../src/mixing/byteCoder.js';
+import { ByteModel, BYTE_MODEL_V1, tableBitsFor, type ByteModelParams } from '../../src/mixing/byteModel.js';
+import { PREDICTED_BY } from '../../src/pipeline/bitsMap.js';
+import { BYTE_CHUNK_BYTES } from '../../src/pipeline/byteRoute.js';
+import { bufferSource, MemorySink } from '../../src/pipeline/byteStreams.js';
+import { compress, compressStream } from '../../src/pipeline/compressor.js';
+import { decompress } from '../../src/pipeline/decompressor.js';
+import { rng } from '../helpers/fixtures.js';
+import { tinyModel } from '../helpers/models.js';
+
+const text = (s: string) => new TextEncoder().encode(s);
+/** Small tables keep these tests quick; the coding logic is the same at any size. */
+const SMALL: ByteModelParams = { ...BYTE_MODEL_V1, tableBits: 16, matchBits: 12 };
+
+function roundTrip(chunks: Uint8Array[], params = SMALL): Uint8Array[] {
+  const enc = new ByteChunkEncoder(new ByteModel(params));
+  const payloads = chunks.map((c) => enc.encode(c));
+  const dec = new ByteChunkDecoder(new ByteModel(params));
+  const back = payloads.map((p, i) => dec.decode(p, chunks[i]!.length));
+  back.forEach((b, i) => expect(b).toEqual(chunks[i]));
+  return payloads;
+}
+
+describe('byte model chunk coders', () => {
+  it('round-trip edge cases: one byte, every byte value, zeros, random bytes, an empty chunk between', () => {
+    const r = rng(3);
+    roundTrip([Uint8Array.of(0)]);
+    roundTrip([Uint8Array.of(255)]);
+    roundTrip([Uint8Array.from({ length: 256 }, (_, i) => i), Uint8Array.from({ length: 256 }, (_, i) => 255 - i)]);
+    roundTrip([new Uint8Array(3000), Uint8Array.from({ length: 5000 }, () => Math.floor(r() * 256))]);
+    roundTrip([text('a'), new Uint8Array(0), text('ab\r\n\tü€😀')]);
+  });
+
+  it('carry what they learned from chunk to chunk: a repeated chunk costs a fraction of its first coding', () => {
+    const r = rng(4);
+    const words = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
+    const chunk = text(Array.from({ length: 600 }, () => words[Math.floor(r() * words.length)]).join(' '));
+    const [first, second] = roundTrip([chunk, chunk]);
+    expect(second!.length).toBeLessThan(first!.length / 4);
+  });
+
+  it('follow a match past the end of the ring of history, where old positions are gone', () => {
+    const r = rng(5);
+    const ring: ByteModelParams = { ...SMALL, historyBits: 10 };
+    const block = Uint8Array.from({ length: 700 }, () => 97 + Math.floor(r() * 26));
+    // the block repeats within the ring (found), then after 3 KB of other bytes (gone from a 1 KB ring)
+    const filler = Uint8Array.from({ length: 3000 }, () => 65 + Math.floor(r() * 26));
+    const [a, b, , d] = roundTrip([block, block, filler, block], ring);
+    expect(b!.length).toBeLessThan(a!.length / 5);
+    expect(d!.length).toBeGreaterThan(b!.length * 3);
+    // with the whole history kept, the last repeat is found again
+    const [, , , dAll] = roundTrip([block, block, filler, block]);
+    expect(dAll!.length).toBeLessThan(d!.length / 3);
+  });
+
+  it("a damaged payload is refused or decodes to other bytes, never more than asked (the archive's CRC-32 then tells)", () => {
+    const chunk = text('the quick brown fox jumps over the lazy dog. '.repeat(20));
+    const payload = new ByteChunkEncoder(new ByteModel(SMALL)).encode(chunk);
+    const longer = Uint8Array.from([...payload, ...new Uint8Array(40).fill(7)]);
+    expect(() => new ByteChunkDecoder(new ByteModel(SMALL)).decode(longer, chunk.length)).toThrow(/damaged/);
+    for (const at of [0, 5, payload.length - 1]) {
+      const flipped = payload.slice();
+      flipped[at]! ^= 16;
+      try {
+        const out = new ByteChunkDecoder(new ByteModel(SMALL)).decode(flipped, chunk.length);
+        expect(out.length).toBe(chunk.length);
+        expect(out).not.toEqual(chunk);
+      } catch (e) {
+        expect((e as Error).name).toBe('CorruptArchiveError');
+      }
+    }
+  });
+});
+
+describe('the compressor chooses between the LM and the byte model', () => {
+  // a table: the byte model learns its columns; the tiny random model cannot
+  const table = text('id,name,score\n' + Array.from({ length: 400 }, (_, i) => `${i},item ${i % 7},${(i * 37) % 101}`).join('\n') + '\n');
+
+  it('keeps the smaller archive; the byte model\'s decodes without any model, the LM\'s needs it', async () => {
+    const model = await tinyModel({ seed: 5 });
+    const chosen = await compress(table, model, { chunkTokens: 64 });
+    const lmOnly = await compress(table, model, { chunkTokens: 64, byteModel: false });
+    const { header } = readArchive(chosen);
+    expect(header.version).toBe(2);
+    expect(header.mixing).toEqual({ id: BYTES_MIXING, roundWidth: 0, tableBits: tableBitsFor(table.length) });
+    expect(tableBitsFor(table.length)).toBeLessThan(BYTE_MODEL_V1.tableBits);
+    // texts of a chunk or more get the largest tables whether or not their end has come (the archive depends on the input alone)
+    expect(tableBitsFor(BYTE_CHUNK_BYTES)).toBe(BYTE_MODEL_V1.tableBits);
+    expect(header.chunks.every((c) => c.kind === 'bytes')).toBe(true);
+    expect(chosen.length).toBeLessThan(lmOnly.length / 2);
+    expect(await decompress(chosen, null)).toEqual(table);
+    expect(readArchive(lmOnly).header.mixing?.id).toBe(TOKEN_MIXING);
+    await expect(decompress(lmOnly, null)).rejects.toThrow(/needs model/);
+    // without mixing there is no byte model either: version 1, as before
+    expect(readArchive(await compress(table, model, { chunkTokens: 64, mixing: false })).header.version).toBe(1);
+  });
+
+  it('codes CRLF text as LF, in several chunks, binary-looking ones stored and unseen by the model, and the bits view covers every byte', async () => {
+    const model = await tinyModel({ seed: 5 });
+    const r = rng(6);
+    const crlf = new TextDecoder().decode(table).replace(/\n/g, '\r\n');
+    const part = text(crlf.repeat(Math.ceil(BYTE_CHUNK_BYTES / crlf.length)));
+    const binary = Uint8Array.from({ length: BYTE_CHUNK_BYTES }, () => Math.floor(r() * 256));
+    const input = new Uint8Array([...part, ...binary, ...part.subarray(0, 10_000), 13]);
+    const a = await compress(input, model, { chunkTokens: 96 });
+    const { header } = readArchive(a);
+    expect(header.mixing?.id).toBe(BYTES_MIXING);
+    expect(header.transform?.kind).toBe('lf');
+    expect(header.chunks.map((c) => c.kind)).toEqual(expect.arrayContaining(['bytes', 'stored']));
+    expect(a.length).toBeLessThan(binary.length + part.length / 10);
+    expect(await decompress(a, null)).toEqual(input);
+    // the bits view: the same archive, every original byte in a span
+    const sink = new MemorySink();
+    const { bits } = await compressStream(bufferSource(input), model, sink, { chunkTokens: 96, recordBits: true });
+    expect(sink.bytes()).toEqual(a);
+    expect(bits!.lengths.reduce((n, l) => n + l, 0)).toBe(input.length);
+    expect(bits!.predictedBy).toContain(PREDICTED_BY.bytes);
+    expect(bits!.predictedBy).toContain(PREDICTED_BY.stored);
+  });
+});
