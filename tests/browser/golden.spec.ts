@@ -32,6 +32,16 @@ for (const release of releases) {
   });
 }
 
+test("the byte model's archives (format version 2, mixing id 2) open in the page, from a link and as files", async ({ page }) => {
+  const dir = join(GOLDEN, 'format2-bytes');
+  const link = readFileSync(join(dir, 'bytes.link'), 'utf8').trim();
+  await page.goto('/' + link.slice(link.indexOf('#')));
+  await expect(page.getByRole('textbox', { name: 'Decompressed text' })).toHaveValue(text('bytes.txt'), { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Compress something' }).click();
+  await page.locator('input[type=file]').setInputFiles({ name: 'bytes-crlf.llmz', mimeType: 'application/octet-stream', buffer: readFileSync(join(dir, 'bytes-crlf.llmz')) });
+  await expect(page.getByRole('textbox', { name: 'Decompressed text' })).toHaveValue(text('bytes-crlf.txt'), { timeout: 60_000 });
+});
+
 for (const backend of ['webgpu', 'wasm'] as const) {
   test(`format version 2 archives (mixing, CRLF) open in the page on ${backend}`, async ({ page }) => {
     test.setTimeout(240_000);

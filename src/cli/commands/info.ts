@@ -28,7 +28,9 @@ export async function infoCommand({ positional, flags }: Args): Promise<void> {
     `found by weights ${found}`,
     `original size    ${h.originalLength} bytes, CRC-32 ${h.crc32.toString(16).padStart(8, '0')}`,
     `archive size     ${archiveBytes} bytes (header ${headerLength}), ${h.originalLength ? ((archiveBytes * 8) / h.originalLength).toFixed(3) : '-'} bits/byte`,
-    `chunks           ${h.chunks.length} of up to ${h.chunkTokens} tokens (${h.chunks.filter((c) => c.kind === 'stored').length} stored)`,
+    h.mixing?.id === BYTES_MIXING
+      ? `chunks           ${h.chunks.length} of up to 64 KB (${h.chunks.filter((c) => c.kind === 'stored').length} stored)`
+      : `chunks           ${h.chunks.length} of up to ${h.chunkTokens} tokens (${h.chunks.filter((c) => c.kind === 'stored').length} stored)`,
   ];
   if (h.mixing?.id === BYTES_MIXING) {
     lines.push(`mixing           id 2: the byte model alone (tables of 2^${h.mixing.tableBits} entries); no language model needed to decode`);
