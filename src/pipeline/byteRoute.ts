@@ -30,6 +30,11 @@ export class ByteRoute {
   readonly payloads: Uint8Array[] = [];
   /** Payload bytes so far. */
   payloadBytes = 0;
+  /** Chunks coded so far (every one but the last is BYTE_CHUNK_BYTES of text), and the payload bytes after each. */
+  chunksCoded = 0;
+  private readonly payloadAfter: number[] = [];
+  /** Coded-text bytes the chunks so far hold. */
+  textBytes = 0;
 
   /** `ledger`: where the bits view's costs go (with `recordBits`). */
   constructor(readonly ledger: BitsLedger | null = null) {}
@@ -81,6 +86,14 @@ export class ByteRoute {
       this.payloads.push(stored ? chunk : payload);
     }
     this.payloadBytes += stored ? n : payload.length;
+    this.textBytes += n;
+    this.chunksCoded++;
+    this.payloadAfter.push(this.payloadBytes);
+  }
+
+  /** Payload bytes of the first k chunks. */
+  payloadOfFirst(k: number): number {
+    return k ? this.payloadAfter[k - 1]! : 0;
   }
 }
 

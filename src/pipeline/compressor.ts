@@ -20,7 +20,7 @@ import { CPU_BATCH, DEFAULT_ROUND_WIDTH, LOCKSTEP_BATCH } from './defaults.js';
 import { EncoderMixing } from '../mixing/encoderMixing.js';
 import { LineFeedFolder, usesCrlf } from '../mixing/lineEndings.js';
 import { BYTES_MIXING, MAX_ROUND_WIDTH, TOKEN_MIXING, type MixingInfo } from '../format/codingBlock.js';
-import { ByteRoute } from './byteRoute.js';
+import { BYTE_CHUNK_BYTES, ByteRoute } from './byteRoute.js';
 import { decompressStream } from './decompressor.js';
 import { groupSize, Meter, throwIfAborted } from './meter.js';
 import type { CodingOptions, StreamOptions } from './options.js';
@@ -86,6 +86,13 @@ class Compression {
   private bitsLedger: BitsLedger | null = null;
   /** The byte model's coding of the same text (with mixing and `byteModel` on), made once the transform is known; the smaller archive wins. */
   private byteRoute: ByteRoute | null = null;
+  /** The LM's coded-text bytes and payload bytes after each appended entry: what `weighRoutes` compares. */
+  private readonly lmAfter: { text: number; payload: number }[] = [];
+  /** The next byte-model chunk boundary where the two codings are compared, and how far the LM's entries were searched. */
+  private nextCheck = FIRST_CHECK_CHUNKS;
+  private lmSeen = 0;
+  /** The LM's coding was given up (the byte model is far ahead): the rest of the input goes to the byte model only. */
+  private lmDropped = false;
 
   constructor(
     private readonly model: LoadedModel,
@@ -158,6 +165,7 @@ class Compression {
 
   /** Segments of input into chunks; binary-looking segments go in whole, untokenized, to be stored. */
   private async feed(segments: Uint8Array[]): Promise<void> {
+    if (this.lmDropped) return this.byteModelOnly();
     const { model, store, chunker } = this;
     for (const seg of segments) {
       if (store && looksBinary(seg)) {
@@ -176,53 +184,103 @@ class Compression {
     this.mixing?.rounds.log.append(chunk.ids);
   }
 
+  /** Once the LM is dropped: the byte model codes what has come, and progress follows it. */
+  private byteModelOnly(final = false): void {
+    this.byteRoute!.pump(final);
+    this.meter.report(Math.min(this.bytesIn, this.byteRoute!.textBytes), this.byteRoute!.payloadBytes * 8);
+  }
+
+  /**
+   * Compares the two codings at each byte-model chunk boundary both have
+   * passed, from FIRST_CHECK_CHUNKS on, and drops the LM's when the byte
+   * model's costs less than DROP_LM_RATIO of it per byte (a text the LM
+   * barely knows: finishing it would only cost time). Only the data decides
+   * (sizes at fixed points of the text), never how far the workers got, so
+   * every thread count and batch size makes the same archive.
+   */
+  private weighRoutes(): void {
+    const route = this.byteRoute;
+    if (!route || this.lmDropped) return;
+    for (;;) {
+      const end = this.nextCheck * BYTE_CHUNK_BYTES;
+      if (route.chunksCoded < this.nextCheck || this.bytesDone < end) return;
+      // the LM's entries that end at or before this boundary
+      while (this.lmSeen < this.lmAfter.length && this.lmAfter[this.lmSeen]!.text <= end) this.lmSeen++;
+      const lm = this.lmSeen ? this.lmAfter[this.lmSeen - 1]! : { text: 0, payload: 0 };
+      const bytesModel = route.payloadOfFirst(this.nextCheck);
+      // bytesModel / end < ratio * lm.payload / lm.text, in integers
+      if (lm.text && bytesModel * lm.text * DROP_LM_RATIO.of < DROP_LM_RATIO.parts * lm.payload * end) {
+        this.lmDropped = true;
+        this.queue = [];
+        return;
+      }
+      this.nextCheck++;
+    }
+  }
+
   /** Finished chunks into the queue, then code what fills whole groups (everything when `final`). */
   private async take(final: boolean): Promise<void> {
+    if (this.lmDropped) return this.byteModelOnly(final);
     for (const chunk of this.chunker.take(Infinity, final)) this.enqueue(chunk, this.store && looksBinary(chunk.bytes));
     await this.codeQueue(final);
   }
 
   /** Codes whole groups of waiting model chunks (all of them when `final`), then drains. */
   private async codeQueue(final: boolean): Promise<void> {
-    const waiting = this.queue.filter((p) => !p.binary && !p.coded);
-    const n = final ? waiting.length : waiting.length - (waiting.length % this.group);
-    if (n > 0) {
-      throwIfAborted(this.opts.signal);
-      if (!this.promptTried) {
-        this.promptTried = true;
-        this.ledger = await archivePromptFor(this.model, waiting.map((p) => p.chunk), this.chunkTokens, this.promptOptions!, this.opts);
-      }
-      const chunks = waiting.slice(0, n).map((p) => p.chunk);
-      // progress from inside the group: each coded chunk's tokens, counted as their share of the group's bytes
-      const bytesPerToken = chunks.reduce((s, c) => s + c.bytes.length, 0) / Math.max(1, chunks.reduce((s, c) => s + c.ids.length, 0));
-      let inFlight = 0;
-      const onTokens = (tokens: number) => {
-        this.meter.tokens += tokens;
-        inFlight += tokens;
-        this.meter.report(this.bytesDone + Math.round(inFlight * bytesPerToken), this.bits);
-      };
-      const first = waiting[0]!.ordinal!;
-      const mixing = this.mixing;
-      const history = mixing ? mixing.rounds.historyRequest(first, first + n) : undefined;
-      const request = { chunks: chunks.map((c) => c.ids), steering: this.opts.steering, archivePrompt: this.ledger?.prompt.vectors, history };
-      const encoding = this.runner.encode(this.opts.signal, request, onTokens);
-      // the byte model codes on this thread while the workers run the LM
-      this.byteRoute?.pump();
-      const coded = await encoding;
-      coded.forEach((c, k) => {
-        const p = waiting[k]!;
-        // the mixer runs here, in order: what a round learned passes to the next
-        if (mixing && c.features) {
-          const m = mixing.mix(p.ordinal!, p.chunk.ids, c.features);
-          c.mixed = m.payload;
-          c.mixedBits = { bits: m.bits, predictedBy: m.masks.map(predictorOfMask) };
-        }
-        p.coded = { ...c, features: undefined };
-      });
-      // later rounds' histories reach back no further than the next one's
-      mixing?.rounds.forgetBefore(first + n);
+    for (;;) {
+      const waiting = this.queue.filter((p) => !p.binary && !p.coded);
+      let n = final ? waiting.length : waiting.length - (waiting.length % this.group);
+      // while the codings are weighed, one group at a time: the LM stops soon after the byte model proves far better
+      if (this.weighing) n = Math.min(n, this.group);
+      if (n > 0) await this.codeRequest(waiting, n);
+      await this.drain();
+      this.weighRoutes();
+      if (this.lmDropped) return this.byteModelOnly(final);
+      if (n === 0) return;
     }
-    await this.drain();
+  }
+
+  /** Whether the first comparisons of the LM's and the byte model's codings are still to come (weighRoutes). */
+  private get weighing(): boolean {
+    return !!this.byteRoute && !this.lmDropped && this.nextCheck <= LAST_EAGER_CHECK;
+  }
+
+  /** The first `n` waiting chunks through the runner (the LM), then through the mixer, in order. */
+  private async codeRequest(waiting: Pending[], n: number): Promise<void> {
+    throwIfAborted(this.opts.signal);
+    if (!this.promptTried) {
+      this.promptTried = true;
+      this.ledger = await archivePromptFor(this.model, waiting.map((p) => p.chunk), this.chunkTokens, this.promptOptions!, this.opts);
+    }
+    const chunks = waiting.slice(0, n).map((p) => p.chunk);
+    // progress from inside the group: each coded chunk's tokens, counted as their share of the group's bytes
+    const bytesPerToken = chunks.reduce((s, c) => s + c.bytes.length, 0) / Math.max(1, chunks.reduce((s, c) => s + c.ids.length, 0));
+    let inFlight = 0;
+    const onTokens = (tokens: number) => {
+      this.meter.tokens += tokens;
+      inFlight += tokens;
+      this.meter.report(this.bytesDone + Math.round(inFlight * bytesPerToken), this.bits);
+    };
+    const first = waiting[0]!.ordinal!;
+    const mixing = this.mixing;
+    const history = mixing ? mixing.rounds.historyRequest(first, first + n) : undefined;
+    const request = { chunks: chunks.map((c) => c.ids), steering: this.opts.steering, archivePrompt: this.ledger?.prompt.vectors, history };
+    const encoding = this.runner.encode(this.opts.signal, request, onTokens);
+    // the byte model codes on this thread while the workers run the LM
+    this.byteRoute?.pump();
+    const coded = await encoding;
+    coded.forEach((c, k) => {
+      const p = waiting[k]!;
+      // the mixer runs here, in order: what a round learned passes to the next
+      if (mixing && c.features) {
+        const m = mixing.mix(p.ordinal!, p.chunk.ids, c.features);
+        c.mixed = m.payload;
+        c.mixedBits = { bits: m.bits, predictedBy: m.masks.map(predictorOfMask) };
+      }
+      p.coded = { ...c, features: undefined };
+    });
+    // later rounds' histories reach back no further than the next one's
+    mixing?.rounds.forgetBefore(first + n);
   }
 
   /** Appends the queue's head up to the first chunk still waiting to be coded. */
@@ -324,12 +382,16 @@ class Compression {
     await this.spool.append(payload);
     this.bytesDone += raw.length;
     this.bits += payload.length * 8;
+    this.lmAfter.push({ text: this.bytesDone, payload: this.bits / 8 });
   }
 
   /** The header (now that every chunk is known), then the payloads: the LM's coding or the byte model's, whichever is smaller. */
   private async finish(sink: ByteSink): Promise<StreamResult> {
     const { model, entries, ledger, spool, opts } = this;
     const bytesArchive = this.byteRouteArchive();
+    // the boundaries no run reached before the end are weighed now, in order: the same decisions every run makes
+    this.weighRoutes();
+    if (this.lmDropped) return this.finishWith(sink, bytesArchive!);
     const extension = isLockstep(model.engine) ? writeHubStamp({ ...model.engine.origin, batch: this.batch }) : undefined;
     // the archive's prompt stays only if it saved more than it costs; settle rewrites
     // the entries it drops, so take what was spooled per entry first
@@ -362,6 +424,13 @@ class Compression {
     return { bytesIn: this.bytesIn, bytesOut, bits };
   }
 }
+
+/** The first comparison of the two codings: after 128 KB of text, so both have learned something. */
+const FIRST_CHECK_CHUNKS = 2;
+/** The LM's coding is dropped where the byte model's costs less than 4/5 of it per byte so far. */
+const DROP_LM_RATIO = { parts: 4, of: 5 };
+/** Until this comparison (256 KB of text) the LM codes one group at a time, so that it can stop early. */
+const LAST_EAGER_CHECK = 4;
 
 /** The byte model's archive of the input (null when it did not run or coded nothing). */
 interface BytesArchive {

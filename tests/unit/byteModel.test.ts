@@ -14,6 +14,7 @@ import { PREDICTED_BY } from '../../src/pipeline/bitsMap.js';
 import { BYTE_CHUNK_BYTES } from '../../src/pipeline/byteRoute.js';
 import { bufferSource, MemorySink } from '../../src/pipeline/byteStreams.js';
 import { compress, compressStream } from '../../src/pipeline/compressor.js';
+import { localRunner, type ChunkRunner } from '../../src/pipeline/runner.js';
 import { decompress } from '../../src/pipeline/decompressor.js';
 import { rng } from '../helpers/fixtures.js';
 import { tinyModel } from '../helpers/models.js';
@@ -104,6 +105,27 @@ describe('the compressor chooses between the LM and the byte model', () => {
     // without mixing there is no byte model either: version 1, as before
     expect(readArchive(await compress(table, model, { chunkTokens: 64, mixing: false })).header.version).toBe(1);
   });
+
+  it("gives up the LM's coding once the byte model is far ahead, decided by the data alone: any group size makes the same archive", async () => {
+    const model = await tinyModel({ seed: 8, dim: 16, layers: 1, heads: 2, ffn: 16, maxPos: 64 });
+    const big = text('id,name,score\n' + Array.from({ length: 12_000 }, (_, i) => `${i},item ${i % 7},${(i * 37) % 101}`).join('\n') + '\n');
+    const counting = (capacity?: number) => {
+      const inner = localRunner(model, 3);
+      const runner: ChunkRunner = { capacity, decode: inner.decode, encode: (s, request, on) => ((tokens += request.chunks.reduce((n, c) => n + c.length, 0)), inner.encode(s, request, on)) };
+      let tokens = 0;
+      return { runner, tokens: () => tokens };
+    };
+    const small = counting();
+    const wide = counting(64);
+    const a = await compress(big, model, { chunkTokens: 48, runner: small.runner });
+    expect(await compress(big, model, { chunkTokens: 48, runner: wide.runner })).toEqual(a);
+    expect(readArchive(a).header.mixing?.id).toBe(BYTES_MIXING);
+    // the LM stopped after the first comparison (128 KB of text), not at the end
+    const allTokens = model.tokenizer.encode(big).length;
+    expect(big.length).toBeGreaterThan(2.6 * BYTE_CHUNK_BYTES);
+    expect(small.tokens()).toBeLessThan(allTokens * 0.8);
+    expect(await decompress(a, null)).toEqual(big);
+  }, 300_000);
 
   it('codes CRLF text as LF, in several chunks, binary-looking ones stored and unseen by the model, and the bits view covers every byte', async () => {
     const model = await tinyModel({ seed: 5 });
