@@ -19,6 +19,27 @@ import { looksBinary } from './chunking.js';
 /** Bytes of coded text per chunk: the decoder writes each as it is done. */
 export const BYTE_CHUNK_BYTES = 1 << 16;
 
+/** The codings are first compared after this many byte-model chunks (128 KB of text), so that both have learned something. */
+export const FIRST_WEIGHING = 2;
+
+/**
+ * Which codings are worth going on with, from what each cost for the text
+ * so far: the byte model's `bytesPayload` for `bytesText` bytes, the LM's
+ * `lmPayload` for `lmText`. A coding more than 5/4 as costly per byte as the
+ * other is dropped ('lm': keep only the LM's; 'bytes': only the byte
+ * model's); 'both' otherwise. Products of sizes in doubles: the same answer
+ * on every engine (exact below 2^53, i.e. for texts up to ~100 MB).
+ */
+export function weighCodings(bytesPayload: number, bytesText: number, lmPayload: number, lmText: number): 'both' | 'lm' | 'bytes' {
+  if (!lmText || !bytesText) return 'both';
+  // bytesPayload / bytesText against lmPayload / lmText
+  const bytesCost = bytesPayload * lmText;
+  const lmCost = lmPayload * bytesText;
+  if (5 * bytesCost < 4 * lmCost) return 'bytes';
+  if (4 * bytesCost > 5 * lmCost) return 'lm';
+  return 'both';
+}
+
 export class ByteRoute {
   /** Made at the first chunk, sized by the whole text when that is all there is (so the archive depends on the input alone, not on how it arrives). */
   private coder: ByteChunkEncoder | null = null;

@@ -20,7 +20,7 @@ import { CPU_BATCH, DEFAULT_ROUND_WIDTH, LOCKSTEP_BATCH } from './defaults.js';
 import { EncoderMixing } from '../mixing/encoderMixing.js';
 import { LineFeedFolder, usesCrlf } from '../mixing/lineEndings.js';
 import { BYTES_MIXING, MAX_ROUND_WIDTH, TOKEN_MIXING, type MixingInfo } from '../format/codingBlock.js';
-import { BYTE_CHUNK_BYTES, ByteRoute } from './byteRoute.js';
+import { BYTE_CHUNK_BYTES, ByteRoute, FIRST_WEIGHING, weighCodings } from './byteRoute.js';
 import { decompressStream } from './decompressor.js';
 import { groupSize, Meter, throwIfAborted } from './meter.js';
 import type { CodingOptions, StreamOptions } from './options.js';
@@ -89,10 +89,12 @@ class Compression {
   /** The LM's coded-text bytes and payload bytes after each appended entry: what `weighRoutes` compares. */
   private readonly lmAfter: { text: number; payload: number }[] = [];
   /** The next byte-model chunk boundary where the two codings are compared, and how far the LM's entries were searched. */
-  private nextCheck = FIRST_CHECK_CHUNKS;
+  private nextCheck = FIRST_WEIGHING;
   private lmSeen = 0;
   /** The LM's coding was given up (the byte model is far ahead): the rest of the input goes to the byte model only. */
   private lmDropped = false;
+  /** The byte model's coding was given up (the LM is far ahead). */
+  private bytesDropped = false;
 
   constructor(
     private readonly model: LoadedModel,
@@ -133,7 +135,7 @@ class Compression {
   /** Coded text on its way to the chunks (and to the byte model). */
   private counted(out: Uint8Array): Uint8Array {
     this.codedBytes += out.length;
-    if (this.mixingInfo && this.opts.byteModel !== false && !this.byteRoute) {
+    if (this.mixingInfo && this.opts.byteModel !== false && !this.byteRoute && !this.bytesDropped) {
       const ledger = this.opts.recordBits ? new BitsLedger(null, this.folder ? this.folder.exceptions : null) : null;
       this.byteRoute = new ByteRoute(ledger);
     }
@@ -192,11 +194,13 @@ class Compression {
 
   /**
    * Compares the two codings at each byte-model chunk boundary both have
-   * passed, from FIRST_CHECK_CHUNKS on, and drops the LM's when the byte
-   * model's costs less than DROP_LM_RATIO of it per byte (a text the LM
-   * barely knows: finishing it would only cost time). Only the data decides
-   * (sizes at fixed points of the text), never how far the workers got, so
-   * every thread count and batch size makes the same archive.
+   * passed, from FIRST_WEIGHING on (`weighCodings`), and drops the one far
+   * behind: the LM's where the byte model is far ahead (a text the LM barely
+   * knows: finishing it would only cost time), the byte model's where the LM
+   * is (its payloads wait in memory, and its thread's time is better left to
+   * the workers). Only the data decides (sizes at fixed points of the text),
+   * never how far the workers got, so every thread count and batch size
+   * makes the same archive.
    */
   private weighRoutes(): void {
     const route = this.byteRoute;
@@ -207,11 +211,15 @@ class Compression {
       // the LM's entries that end at or before this boundary
       while (this.lmSeen < this.lmAfter.length && this.lmAfter[this.lmSeen]!.text <= end) this.lmSeen++;
       const lm = this.lmSeen ? this.lmAfter[this.lmSeen - 1]! : { text: 0, payload: 0 };
-      const bytesModel = route.payloadOfFirst(this.nextCheck);
-      // bytesModel / end < ratio * lm.payload / lm.text, in integers
-      if (lm.text && bytesModel * lm.text * DROP_LM_RATIO.of < DROP_LM_RATIO.parts * lm.payload * end) {
+      const keep = weighCodings(route.payloadOfFirst(this.nextCheck), end, lm.payload, lm.text);
+      if (keep === 'bytes') {
         this.lmDropped = true;
         this.queue = [];
+        return;
+      }
+      if (keep === 'lm') {
+        this.byteRoute = null;
+        this.bytesDropped = true;
         return;
       }
       this.nextCheck++;
@@ -388,9 +396,9 @@ class Compression {
   /** The header (now that every chunk is known), then the payloads: the LM's coding or the byte model's, whichever is smaller. */
   private async finish(sink: ByteSink): Promise<StreamResult> {
     const { model, entries, ledger, spool, opts } = this;
-    const bytesArchive = this.byteRouteArchive();
     // the boundaries no run reached before the end are weighed now, in order: the same decisions every run makes
     this.weighRoutes();
+    const bytesArchive = this.byteRouteArchive();
     if (this.lmDropped) return this.finishWith(sink, bytesArchive!);
     const extension = isLockstep(model.engine) ? writeHubStamp({ ...model.engine.origin, batch: this.batch }) : undefined;
     // the archive's prompt stays only if it saved more than it costs; settle rewrites
@@ -425,10 +433,6 @@ class Compression {
   }
 }
 
-/** The first comparison of the two codings: after 128 KB of text, so both have learned something. */
-const FIRST_CHECK_CHUNKS = 2;
-/** The LM's coding is dropped where the byte model's costs less than 4/5 of it per byte so far. */
-const DROP_LM_RATIO = { parts: 4, of: 5 };
 /** Until this comparison (256 KB of text) the LM codes one group at a time, so that it can stop early. */
 const LAST_EAGER_CHECK = 4;
 

@@ -11,7 +11,7 @@ import { readArchive } from '../../src/format/container.js';
 import { ByteChunkDecoder, ByteChunkEncoder } from '../../src/mixing/byteCoder.js';
 import { ByteModel, BYTE_MODEL_V1, tableBitsFor, type ByteModelParams } from '../../src/mixing/byteModel.js';
 import { PREDICTED_BY } from '../../src/pipeline/bitsMap.js';
-import { BYTE_CHUNK_BYTES } from '../../src/pipeline/byteRoute.js';
+import { BYTE_CHUNK_BYTES, weighCodings } from '../../src/pipeline/byteRoute.js';
 import { bufferSource, MemorySink } from '../../src/pipeline/byteStreams.js';
 import { compress, compressStream } from '../../src/pipeline/compressor.js';
 import { localRunner, type ChunkRunner } from '../../src/pipeline/runner.js';
@@ -84,6 +84,18 @@ describe('byte model chunk coders', () => {
 });
 
 describe('the compressor chooses between the LM and the byte model', () => {
+  it('drops a coding more than 5/4 as costly per byte as the other', () => {
+    expect(weighCodings(100, 1000, 100, 1000)).toBe('both');
+    expect(weighCodings(79, 1000, 100, 1000)).toBe('bytes');
+    expect(weighCodings(80, 1000, 100, 1000)).toBe('both'); // exactly 4/5: kept
+    expect(weighCodings(126, 1000, 100, 1000)).toBe('lm');
+    expect(weighCodings(125, 1000, 100, 1000)).toBe('both'); // exactly 5/4: kept
+    // per byte: the LM's entries end elsewhere than the byte model's chunks
+    expect(weighCodings(131_072, 2 ** 17, 39_000, 65_000)).toBe('lm');
+    expect(weighCodings(2 ** 40, 2 ** 41, 3, 7)).toBe('both');
+    expect(weighCodings(5, 1000, 0, 0)).toBe('both'); // nothing of the LM's yet
+  });
+
   // a table: the byte model learns its columns; the tiny random model cannot
   const table = text('id,name,score\n' + Array.from({ length: 400 }, (_, i) => `${i},item ${i % 7},${(i * 37) % 101}`).join('\n') + '\n');
 
