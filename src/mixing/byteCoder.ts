@@ -17,8 +17,6 @@ function bitCost(p: number, symbol: number): number {
 
 export class ByteChunkEncoder {
   private readonly table = new BitTable();
-  /** Payload bytes so far, over every chunk. */
-  bytesOut = 0;
 
   constructor(private readonly model = new ByteModel()) {}
 
@@ -38,9 +36,7 @@ export class ByteChunkEncoder {
       }
       if (costs) costs[i] = cost;
     }
-    const payload = enc.finish();
-    this.bytesOut += payload.length;
-    return payload;
+    return enc.finish();
   }
 }
 

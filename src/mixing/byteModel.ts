@@ -10,7 +10,7 @@
  *
  * Integer arithmetic only (the probability domain of `logistic.ts`, hashes
  * by Math.imul), so the encoder and every decoder compute the same bits.
- * Memory is fixed (`byteModelMemory`: ≈ 53 MB for BYTE_MODEL_V1, plus up to
+ * Memory is fixed (`byteModelMemory`: 52 MB for BYTE_MODEL_V1, plus up to
  * 16 MB of history for the match model).
  */
 import { PROB_ONE, squash, stretch, STRETCH_MAX } from './logistic.js';
@@ -75,10 +75,14 @@ const INITIAL_WEIGHT = Math.floor(65536 * 0.15);
 const WEIGHT_BANDS = 3;
 const APM_RATE = 6;
 
-/** Bytes the tables of a model take (not counting the match model's history). */
+/** Bytes the tables of a model take (not counting the match model's history): what a decoder allocates. */
 export function byteModelMemory(params: ByteModelParams = BYTE_MODEL_V1): number {
-  const contexts = params.orders.length + 2;
-  return contexts * 3 * 2 ** params.tableBits + 4 * 2 ** params.matchBits + 2 * 2 * 65536 * 33 + 3 * 65536;
+  const hashed = (params.orders.length + 2) * 3 * 2 ** params.tableBits; // 16-bit probability + count per slot
+  const match = 2 * 4 * 2 ** params.matchBits; // the 6- and 24-byte position tables
+  const apms = 2 * 2 * 65536 * 33;
+  const direct = 3 * (256 + 65536);
+  const weights = 4 * (params.orders.length + 2 + 5) * 256 * (WEIGHT_BANDS + 1);
+  return hashed + match + apms + direct + weights;
 }
 
 function hash2(a: number, b: number): number {

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { BYTES_MIXING, TOKEN_MIXING } from '../../src/format/codingBlock.js';
 import { readArchive } from '../../src/format/container.js';
 import { ByteChunkDecoder, ByteChunkEncoder } from '../../src/mixing/byteCoder.js';
-import { ByteModel, BYTE_MODEL_V1, tableBitsFor, type ByteModelParams } from '../../src/mixing/byteModel.js';
+import { ByteModel, BYTE_MODEL_V1, byteModelMemory, byteModelParams, tableBitsFor, type ByteModelParams } from '../../src/mixing/byteModel.js';
 import { PREDICTED_BY } from '../../src/pipeline/bitsMap.js';
 import { BYTE_CHUNK_BYTES, weighCodings } from '../../src/pipeline/byteRoute.js';
 import { bufferSource, MemorySink } from '../../src/pipeline/byteStreams.js';
@@ -109,6 +109,9 @@ describe('the compressor chooses between the LM and the byte model', () => {
     expect(tableBitsFor(table.length)).toBeLessThan(BYTE_MODEL_V1.tableBits);
     // texts of a chunk or more get the largest tables whether or not their end has come (the archive depends on the input alone)
     expect(tableBitsFor(BYTE_CHUNK_BYTES)).toBe(BYTE_MODEL_V1.tableBits);
+    // memory: the largest model's tables within 64 MB, a 2 KB message's within 12 MB (the fixed APMs are most of it)
+    expect(byteModelMemory(BYTE_MODEL_V1)).toBeLessThan(64 * 2 ** 20);
+    expect(byteModelMemory(byteModelParams(tableBitsFor(2048)))).toBeLessThan(12 * 2 ** 20);
     expect(header.chunks.every((c) => c.kind === 'bytes')).toBe(true);
     expect(chosen.length).toBeLessThan(lmOnly.length / 2);
     expect(await decompress(chosen, null)).toEqual(table);
