@@ -6,7 +6,7 @@
 import { PROB_ONE, squash, stretch, STRETCH_MAX } from './logistic.js';
 
 /** RECIPROCAL[n] = floor(2^16 / (n + 1.5)): an update weight that falls as a context is seen more. */
-const RECIPROCAL = Int32Array.from({ length: 256 }, (_, n) => Math.floor((2 ** 17) / (2 * n + 3)));
+export const RECIPROCAL = Int32Array.from({ length: 256 }, (_, n) => Math.floor((2 ** 17) / (2 * n + 3)));
 
 /**
  * One probability per context, learning fast while a context is new and

@@ -13,6 +13,7 @@
  * Memory is fixed (`byteModelMemory`: 52 MB for BYTE_MODEL_V1, plus up to
  * 16 MB of history for the match model).
  */
+import { RECIPROCAL } from './adaptive.js';
 import { PROB_ONE, squash, stretch, STRETCH_MAX } from './logistic.js';
 
 export interface ByteModelParams {
@@ -63,8 +64,6 @@ export function tableBitsFor(bytes: number | undefined): number {
   return Math.max(12, Math.min(BYTE_MODEL_V1.tableBits, bits));
 }
 
-/** RECIPROCAL[n] = floor(2^16 / (n + 1.5)): a counter learns fast while new, then settles. */
-const RECIPROCAL = Int32Array.from({ length: 256 }, (_, n) => Math.floor(2 ** 17 / (2 * n + 3)));
 const HALF = PROB_ONE >> 1;
 /** Match lengths are told apart up to this (longer ones share the last). */
 const MATCH_LENGTHS = 16;
@@ -222,9 +221,11 @@ export class ByteModel {
       dot += this.w[this.wBase + i]! * x[i]!;
       dot2 += this.v[this.vBase + i]! * x[i]!;
     }
-    this.mixedA = squash(Math.floor(dot / 65536));
-    this.mixedB = squash(Math.floor(dot2 / 65536));
-    this.mixed = squash(Math.floor((Math.floor(dot / 65536) + Math.floor(dot2 / 65536)) / 2));
+    const xA = Math.floor(dot / 65536);
+    const xB = Math.floor(dot2 / 65536);
+    this.mixedA = squash(xA);
+    this.mixedB = squash(xB);
+    this.mixed = squash(Math.floor((xA + xB) / 2));
     const a1 = this.refine(this.apm1, s1, 1);
     const a2 = this.refine(this.apm2, hash2(this.c4 & 0xffff, c0) >>> 16, 2);
     return clampProbability((2 * this.mixed + 3 * a1 + 3 * a2) >> 3);
