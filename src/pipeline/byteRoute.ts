@@ -24,8 +24,10 @@ export const FIRST_WEIGHING = 2;
 
 /**
  * Which codings are worth going on with, from what each cost for the text
- * so far: the byte model's `bytesPayload` for `bytesText` bytes, the LM's
- * `lmPayload` for `lmText`. A coding more than 5/4 as costly per byte as the
+ * it modelled so far (stored data left out: the two store binary stretches
+ * in pieces that end in different places, and 8 bits a byte of it would
+ * swamp the comparison): the byte model's `bytesPayload` for `bytesText`
+ * bytes, the LM's `lmPayload` for `lmText`. A coding more than 5/4 as costly per byte as the
  * other is dropped ('lm': keep only the LM's; 'bytes': only the byte
  * model's); 'both' otherwise. Products of sizes in doubles: the same answer
  * on every engine (exact below 2^53, i.e. for texts up to ~100 MB).
@@ -51,9 +53,9 @@ export class ByteRoute {
   readonly payloads: Uint8Array[] = [];
   /** Payload bytes so far. */
   payloadBytes = 0;
-  /** Chunks coded so far (every one but the last is BYTE_CHUNK_BYTES of text), and the payload bytes after each. */
+  /** Chunks coded so far (every one but the last is BYTE_CHUNK_BYTES of text), and after each the text and payload of the model-coded ones (stored chunks left out). */
   chunksCoded = 0;
-  private readonly payloadAfter: number[] = [];
+  private readonly modelledAfter: { text: number; payload: number }[] = [];
   /** Coded-text bytes the chunks so far hold. */
   textBytes = 0;
 
@@ -109,12 +111,13 @@ export class ByteRoute {
     this.payloadBytes += stored ? n : payload.length;
     this.textBytes += n;
     this.chunksCoded++;
-    this.payloadAfter.push(this.payloadBytes);
+    const before = this.modelledOfFirst(this.chunksCoded - 1);
+    this.modelledAfter.push(stored ? before : { text: before.text + n, payload: before.payload + payload.length });
   }
 
-  /** Payload bytes of the first k chunks. */
-  payloadOfFirst(k: number): number {
-    return k ? this.payloadAfter[k - 1]! : 0;
+  /** Text and payload bytes of the model-coded chunks among the first k. */
+  modelledOfFirst(k: number): { text: number; payload: number } {
+    return k ? this.modelledAfter[k - 1]! : { text: 0, payload: 0 };
   }
 }
 

@@ -86,8 +86,8 @@ class Compression {
   private bitsLedger: BitsLedger | null = null;
   /** The byte model's coding of the same text (with mixing and `byteModel` on), made once the transform is known; the smaller archive wins. */
   private byteRoute: ByteRoute | null = null;
-  /** The LM's coded-text bytes and payload bytes after each appended entry: what `weighRoutes` compares. */
-  private readonly lmAfter: { text: number; payload: number }[] = [];
+  /** After each appended entry: where it ends in the coded text, and the text and payload bytes of the LM-coded entries so far (what `weighRoutes` compares). */
+  private readonly lmAfter: { end: number; text: number; payload: number }[] = [];
   /** The next byte-model chunk boundary where the two codings are compared, and how far the LM's entries were searched. */
   private nextCheck = FIRST_WEIGHING;
   private lmSeen = 0;
@@ -209,9 +209,10 @@ class Compression {
       const end = this.nextCheck * BYTE_CHUNK_BYTES;
       if (route.chunksCoded < this.nextCheck || this.bytesDone < end) return;
       // the LM's entries that end at or before this boundary
-      while (this.lmSeen < this.lmAfter.length && this.lmAfter[this.lmSeen]!.text <= end) this.lmSeen++;
+      while (this.lmSeen < this.lmAfter.length && this.lmAfter[this.lmSeen]!.end <= end) this.lmSeen++;
       const lm = this.lmSeen ? this.lmAfter[this.lmSeen - 1]! : { text: 0, payload: 0 };
-      const keep = weighCodings(route.payloadOfFirst(this.nextCheck), end, lm.payload, lm.text);
+      const bytes = route.modelledOfFirst(this.nextCheck);
+      const keep = weighCodings(bytes.payload, bytes.text, lm.payload, lm.text);
       if (keep === 'bytes') {
         this.lmDropped = true;
         this.queue = [];
@@ -390,7 +391,8 @@ class Compression {
     await this.spool.append(payload);
     this.bytesDone += raw.length;
     this.bits += payload.length * 8;
-    this.lmAfter.push({ text: this.bytesDone, payload: this.bits / 8 });
+    const before = this.lmAfter[this.lmAfter.length - 1] ?? { text: 0, payload: 0 };
+    this.lmAfter.push(kind === 'stored' ? { ...before, end: this.bytesDone } : { end: this.bytesDone, text: before.text + raw.length, payload: before.payload + payload.length });
   }
 
   /** The header (now that every chunk is known), then the payloads: the LM's coding or the byte model's, whichever is smaller. */

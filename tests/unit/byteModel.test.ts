@@ -16,6 +16,9 @@ import { bufferSource, MemorySink } from '../../src/pipeline/byteStreams.js';
 import { compress, compressStream } from '../../src/pipeline/compressor.js';
 import { localRunner, type ChunkRunner } from '../../src/pipeline/runner.js';
 import { decompress } from '../../src/pipeline/decompressor.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModelFromDisk } from '../../src/platform/node/nodeModelSource.js';
 import { rng } from '../helpers/fixtures.js';
 import { tinyModel } from '../helpers/models.js';
 
@@ -140,6 +143,16 @@ describe('the compressor chooses between the LM and the byte model', () => {
     expect(big.length).toBeGreaterThan(2.6 * BYTE_CHUNK_BYTES);
     expect(small.tokens()).toBeLessThan(allTokens * 0.8);
     expect(await decompress(a, null)).toEqual(big);
+  }, 300_000);
+
+  it('leaves stored data out of the comparison: a binary chunk at a comparison point does not make the LM look better', async () => {
+    // (a log, then 64 KB of random bytes exactly on the byte model's second chunk: comparing whole costs there once dropped the
+    // byte model, whose archive is a quarter smaller; tests/golden/format2-bytes/multichunk.llmz is what it makes)
+    const input = new Uint8Array(readFileSync(join(process.cwd(), 'tests/golden/inputs/bytes-multichunk.bin')));
+    const model = await loadModelFromDisk(undefined, 'wasm');
+    const a = await compress(input, model);
+    expect(readArchive(a).header.mixing?.id).toBe(BYTES_MIXING);
+    expect(a.length).toBeLessThan(0.8 * (await compress(input, model, { byteModel: false })).length);
   }, 300_000);
 
   it('codes CRLF text as LF, in several chunks, binary-looking ones stored and unseen by the model, and the bits view covers every byte', async () => {
