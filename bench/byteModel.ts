@@ -3,19 +3,20 @@
  * length (−log2 of each bit's probability, what the range coder pays within
  * a few bytes) against xz -9e, and its speed in this process. For trying
  * variants: `P='{"rate":24}' npm run bench:bytes -- FILES…` runs the model
- * with those parameters changed (archives use BYTE_MODEL_V1, frozen).
+ * with those parameters changed (archives use BYTE_MODEL_V2, frozen), `V=1`
+ * the first version (mixing id 2).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ByteModel, BYTE_MODEL_V1, type ByteModelParams } from '../src/mixing/byteModel.js';
+import { ByteModel, BYTE_MODEL_V1, BYTE_MODEL_V2, type ByteModelParams } from '../src/mixing/byteModel.js';
 
 const files = process.argv.slice(2);
 if (!files.length) {
-  console.error('usage: npm run bench:bytes -- FILES…   (P=\'{"rate":24}\' to change parameters)');
+  console.error('usage: npm run bench:bytes -- FILES…   (P=\'{"rate":24}\' to change parameters, V=1 for version 1)');
   process.exit(2);
 }
-const params: ByteModelParams = { ...BYTE_MODEL_V1, ...(process.env.P ? (JSON.parse(process.env.P) as Partial<ByteModelParams>) : {}) };
+const params: ByteModelParams = { ...(process.env.V === '1' ? BYTE_MODEL_V1 : BYTE_MODEL_V2), ...(process.env.P ? (JSON.parse(process.env.P) as Partial<ByteModelParams>) : {}) };
 console.log(['file', 'bytes', 'byte model', 'xz -9e', 'ratio', 'KB/s'].join('\t'));
 for (const file of files) {
   const data = readFileSync(file);

@@ -8,17 +8,32 @@
 import { CorruptArchiveError, UnsupportedVersionError } from '../codec/errors.js';
 import type { ByteReader, ByteWriter } from './bytes.js';
 
-/** Mixing ids this llmz knows: 1 = the token mixer of docs/mixing.md; 2 = the byte model (chunks coded without the LM). */
+/**
+ * Mixing ids this llmz knows: 1 = the token mixer of docs/mixing.md; 2 and 3
+ * = the byte model's two versions (chunks coded without the LM; 3 is what
+ * the encoder writes, 2 is read for the archives made before it).
+ */
 export const TOKEN_MIXING = 1;
 export const BYTES_MIXING = 2;
-export const KNOWN_MIXING = [TOKEN_MIXING, BYTES_MIXING] as const;
+export const BYTES_MIXING_V2 = 3;
+export const KNOWN_MIXING = [TOKEN_MIXING, BYTES_MIXING, BYTES_MIXING_V2] as const;
 export const MAX_ROUND_WIDTH = 2 ** 20;
-/** Table sizes a byte-model archive may ask for (a decoder allocates 6 x 3 x 2^bits bytes for them). */
+/** Table sizes a byte-model archive may ask for: id 2 allocates 6 x 3 x 2^bits bytes for them, id 3 10 x 4 x 2^bits (no more than its encoder writes). */
 export const MIN_TABLE_BITS = 10;
 export const MAX_TABLE_BITS = 22;
+const MAX_TABLE_BITS_V2 = 20;
+
+/** Whether a mixing id codes the chunks with the byte model (no LM). */
+export function isByteMixing(id: number | undefined): boolean {
+  return id === BYTES_MIXING || id === BYTES_MIXING_V2;
+}
+
+function tableBitsAllowed(id: number, bits: number): boolean {
+  return bits >= MIN_TABLE_BITS && bits <= (id === BYTES_MIXING_V2 ? MAX_TABLE_BITS_V2 : MAX_TABLE_BITS);
+}
 
 export interface MixingInfo {
-  /** Which mixer (docs/mixing.md): TOKEN_MIXING or BYTES_MIXING. */
+  /** Which mixer (docs/mixing.md): TOKEN_MIXING, BYTES_MIXING or BYTES_MIXING_V2. */
   id: number;
   /** Token mixing: the widest round, in chunks (docs/mixing.md, "Rounds"); 0 for the byte model, which has no rounds. */
   roundWidth: number;
@@ -49,9 +64,9 @@ export function writeCodingBlock(w: ByteWriter, block: CodingBlock): void {
   const m = block.mixing;
   w.varint(m ? m.id : 0);
   if (m?.id === TOKEN_MIXING) w.varint(m.roundWidth);
-  if (m?.id === BYTES_MIXING) {
+  if (m && isByteMixing(m.id)) {
     const bits = m.tableBits ?? -1;
-    if (!(bits >= MIN_TABLE_BITS && bits <= MAX_TABLE_BITS)) throw new RangeError('byte-model table bits out of range');
+    if (!tableBitsAllowed(m.id, bits)) throw new RangeError('byte-model table bits out of range');
     w.varint(bits);
   }
   const t = block.transform;
@@ -75,9 +90,9 @@ export function readCodingBlock(r: ByteReader, version: number): CodingBlock {
     const roundWidth = mixingId === TOKEN_MIXING ? r.varint(32) : 0;
     if (mixingId === TOKEN_MIXING && (roundWidth < 1 || roundWidth > MAX_ROUND_WIDTH)) throw new CorruptArchiveError('Damaged archive: impossible round width.');
     block.mixing = { id: mixingId, roundWidth };
-    if (mixingId === BYTES_MIXING) {
+    if (isByteMixing(mixingId)) {
       const tableBits = r.varint(32);
-      if (tableBits < MIN_TABLE_BITS || tableBits > MAX_TABLE_BITS) throw new CorruptArchiveError('Damaged archive: impossible byte-model table size.');
+      if (!tableBitsAllowed(mixingId, tableBits)) throw new CorruptArchiveError('Damaged archive: impossible byte-model table size.');
       block.mixing.tableBits = tableBits;
     }
   }

@@ -10,7 +10,7 @@ import { crc32 } from '../codec/crc32.js';
 import { CorruptArchiveError, NotAnArchiveError, TruncatedArchiveError, UnsupportedVersionError, WrongModelError } from '../codec/errors.js';
 import { fromHex, toHex } from '../codec/hex.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import { BYTES_MIXING, checkTransformLengths, codedLength, readCodingBlock, writeCodingBlock, type CodingBlock } from './codingBlock.js';
+import { checkTransformLengths, isByteMixing, codedLength, readCodingBlock, writeCodingBlock, type CodingBlock } from './codingBlock.js';
 
 export const MAGIC = [0x4c, 0x5a] as const; // "LZ"
 /** The newest version this code reads and writes; it reads every version from 1. */
@@ -252,7 +252,7 @@ export function readArchiveHeader(bytes: Uint8Array, complete = true): HeaderRea
   let storedTotal = 0;
   let tokenTotal = 0;
   for (let i = 0; i < chunkCount; i++) {
-    const { kind, count, prompt, mixed } = splitEntryWord(r.varint(53), (flags & FLAG_PROMPTS) !== 0, version, block.mixing?.id === BYTES_MIXING);
+    const { kind, count, prompt, mixed } = splitEntryWord(r.varint(53), (flags & FLAG_PROMPTS) !== 0, version, isByteMixing(block.mixing?.id));
     const payloadLength = r.varint(49);
     const c = version === 1 ? r.u32() : undefined;
     if (mixed && (kind !== 'model' || !block.mixing)) throw new CorruptArchiveError(`Damaged archive: chunk ${i} is marked mixed where it cannot be.`);
@@ -338,7 +338,7 @@ function readCompactHeader(bytes: Uint8Array, r: ByteReader, version: number, co
   const block = version >= 2 ? readCodingBlock(r, version) : {};
   checkTransformLengths(block, originalLength);
   const textLength = codedLength(block, originalLength);
-  const { kind, count, prompt, mixed } = splitEntryWord(r.varint(53), prompts, version, block.mixing?.id === BYTES_MIXING);
+  const { kind, count, prompt, mixed } = splitEntryWord(r.varint(53), prompts, version, isByteMixing(block.mixing?.id));
   // version 1: the chunk's CRC, which is the original's; version 2: the original's
   const whole = r.u32();
   const headerLength = r.pos;

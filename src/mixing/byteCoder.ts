@@ -1,5 +1,5 @@
 /**
- * Chunks coded by the byte model (mixing id 2, docs/mixing.md): one
+ * Chunks coded by the byte model (mixing ids 2 and 3, docs/mixing.md): one
  * `ByteModel` runs through the archive's chunks in order, each chunk's bits
  * coded with its probabilities by the range coder and flushed at the chunk's
  * end, so chunks keep their own payloads (and the decoder writes each as it

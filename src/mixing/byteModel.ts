@@ -10,8 +10,13 @@
  *
  * Integer arithmetic only (the probability domain of `logistic.ts`, hashes
  * by Math.imul), so the encoder and every decoder compute the same bits.
- * Memory is fixed (`byteModelMemory`: 52 MB for BYTE_MODEL_V1, plus up to
- * 16 MB of history for the match model).
+ * Memory is fixed (`byteModelMemory`: 52 MB for BYTE_MODEL_V1, 57 MB for
+ * BYTE_MODEL_V2, plus up to 16 MB of history for the match model).
+ *
+ * Two versions, both frozen (each archive names its own by mixing id):
+ * BYTE_MODEL_V1 (mixing id 2) and BYTE_MODEL_V2 (mixing id 3), which adds
+ * bit histories beside each slot's probability, checked slot blocks and four
+ * more contexts (docs/mixing.md, "Mixing id 3").
  */
 import { RECIPROCAL } from './adaptive.js';
 import { PROB_ONE, squash, stretch, STRETCH_MAX } from './logistic.js';
@@ -31,7 +36,31 @@ export interface ByteModelParams {
   matchMin: number;
   /** log2 of the most history the match model looks back into (a ring of the last 2^historyBits bytes). */
   historyBits: number;
+  /** Hashed contexts after the orders, the word and the column, in this order. */
+  extraContexts: readonly ExtraContext[];
+  /**
+   * Each slot also keeps a bit history (its last bit, whether it saw both,
+   * the run of the last), which a learned table per context and bit
+   * position turns into a second input: deterministic contexts are sharper
+   * than any counter says.
+   */
+  bitHistories: boolean;
+  /**
+   * Each 16-slot block keeps a check byte of its context's hash in its unused
+   * slot 0; of three candidate blocks the one that matches is used, or the
+   * least used one is taken over (lpaq's buckets): colliding contexts stop
+   * sharing counters, which 2x larger tables would otherwise buy.
+   */
+  checkedBlocks: boolean;
 }
+
+/**
+ * More hashed contexts: the word with the number of field separators
+ * (, ; | tab) so far in the line; the line's indentation (with the last two
+ * bytes once past it); the word and the one before it; the two bytes before
+ * the last one.
+ */
+export type ExtraContext = 'fieldWord' | 'indent' | 'wordPair' | 'sparse';
 
 /** What archives with mixing id 2 use at their largest (chosen by the measurements in docs/mixing.md): frozen. */
 export const BYTE_MODEL_V1: ByteModelParams = {
@@ -42,26 +71,42 @@ export const BYTE_MODEL_V1: ByteModelParams = {
   matchBits: 20,
   matchMin: 6,
   historyBits: 24,
+  extraContexts: [],
+  bitHistories: false,
+  checkedBlocks: false,
 };
 
+/** What archives with mixing id 3 use at their largest (docs/mixing.md, "Mixing id 3"): frozen. */
+export const BYTE_MODEL_V2: ByteModelParams = {
+  ...BYTE_MODEL_V1,
+  tableBits: 20,
+  rate: 24,
+  extraContexts: ['fieldWord', 'indent', 'wordPair', 'sparse'],
+  bitHistories: true,
+  checkedBlocks: true,
+};
+
+/** Each mixing id's byte model at its largest. */
+export const BYTE_MODELS: Readonly<Record<number, ByteModelParams>> = { 2: BYTE_MODEL_V1, 3: BYTE_MODEL_V2 };
+
 /**
- * Mixing id 2's model for tables of 2^tableBits entries (the archive records
+ * A version's model for tables of 2^tableBits entries (the archive records
  * tableBits): small inputs get small tables, so a message does not pay for
- * allocating 50 MB. The match table follows, up to BYTE_MODEL_V1's.
+ * allocating 50 MB. The match table follows, up to the version's.
  */
-export function byteModelParams(tableBits: number): ByteModelParams {
-  return { ...BYTE_MODEL_V1, tableBits, matchBits: Math.min(BYTE_MODEL_V1.matchBits, tableBits) };
+export function byteModelParams(tableBits: number, version: ByteModelParams = BYTE_MODEL_V2): ByteModelParams {
+  return { ...version, tableBits, matchBits: Math.min(version.matchBits, tableBits) };
 }
 
 /**
  * The table size the encoder picks for a text of `bytes` (unknown: the
  * largest): each byte visits two 16-slot blocks per context, so about
- * 32 slots a byte keep collisions rare, up to BYTE_MODEL_V1's 2^21.
+ * 32 slots a byte keep collisions rare, up to the version's largest.
  */
-export function tableBitsFor(bytes: number | undefined): number {
-  if (bytes === undefined) return BYTE_MODEL_V1.tableBits;
+export function tableBitsFor(bytes: number | undefined, version: ByteModelParams = BYTE_MODEL_V2): number {
+  if (bytes === undefined) return version.tableBits;
   const bits = Math.ceil(Math.log2(Math.max(1, bytes))) + 5;
-  return Math.max(12, Math.min(BYTE_MODEL_V1.tableBits, bits));
+  return Math.max(12, Math.min(version.tableBits, bits));
 }
 
 const HALF = PROB_ONE >> 1;
@@ -75,13 +120,17 @@ const WEIGHT_BANDS = 3;
 const APM_RATE = 6;
 
 /** Bytes the tables of a model take (not counting the match model's history): what a decoder allocates. */
-export function byteModelMemory(params: ByteModelParams = BYTE_MODEL_V1): number {
-  const hashed = (params.orders.length + 2) * 3 * 2 ** params.tableBits; // 16-bit probability + count per slot
+export function byteModelMemory(params: ByteModelParams = BYTE_MODEL_V2): number {
+  const contexts = params.orders.length + 2 + params.extraContexts.length;
+  // 16-bit probability + count (+ bit history) per slot
+  const hashed = contexts * (params.bitHistories ? 4 : 3) * 2 ** params.tableBits;
+  const histories = params.bitHistories ? contexts * 8 * 256 * 3 : 0;
   const match = 2 * 4 * 2 ** params.matchBits; // the 6- and 24-byte position tables
   const apms = 2 * 2 * 65536 * 33;
   const direct = 3 * (256 + 65536);
-  const weights = 4 * (params.orders.length + 2 + 5) * 256 * (WEIGHT_BANDS + 1);
-  return hashed + match + apms + direct + weights;
+  const inputs = contexts * (params.bitHistories ? 2 : 1) + 5;
+  const weights = 4 * inputs * 256 * (WEIGHT_BANDS + 1);
+  return hashed + histories + match + apms + direct + weights;
 }
 
 function hash2(a: number, b: number): number {
@@ -106,6 +155,17 @@ function train(p: Uint16Array, n: Uint8Array, s: number, target: number, limit: 
   if (k < limit) n[s] = k + 1;
 }
 
+/**
+ * A bit history's next state. A state is 0 (never seen) or: bit 7 the last
+ * bit, bit 6 set once both bits were seen, bits 0..5 the run of the last
+ * bit (1..63).
+ */
+function nextHistory(state: number, bit: number): number {
+  if (!state) return (bit << 7) | 1;
+  if (state >> 7 === bit) return (state & 0xc0) | Math.min(63, (state & 63) + 1);
+  return (bit << 7) | 64 | 1;
+}
+
 /** An APM's 33 points per context, starting as the identity along the stretch. */
 function apmTable(contexts: number): Uint16Array {
   const t = new Uint16Array(contexts * 33);
@@ -120,6 +180,11 @@ export class ByteModel {
   /** Per hashed context: 16-bit probabilities and how often each slot was seen. */
   private readonly p: Uint16Array[];
   private readonly n: Uint8Array[];
+  /** Per hashed context (with bitHistories): each slot's bit history, and per context x bit position x history, a learned probability. */
+  private readonly histories: Uint8Array[];
+  private readonly historyP: Uint16Array;
+  private readonly historyN: Uint8Array;
+  private readonly historySlot: Int32Array;
   private readonly mask: number;
   /** Per hashed context: this byte's hash, the slot block of the current nibble, the slot of the current bit. */
   private readonly hashes: Int32Array;
@@ -160,26 +225,36 @@ export class ByteModel {
   private c0 = 1;
   private nibble = 1;
   private bitPos = 0;
-  /** The last 4 bytes and the 4 before them, the current word's hash. */
+  /** The last 4 bytes and the 4 before them, the current word's hash and the one before it. */
   private c4 = 0;
   private c8 = 0;
   private word = 0;
+  private previousWord = 0;
+  /** Field separators so far in the line; its indentation, and whether it is still being read. */
+  private fields = 0;
+  private indent = 0;
+  private inIndent = true;
   /** Where the current and the previous line start. */
   private lineStart = 0;
   private previousLine = 0;
 
   constructor(private readonly params: ByteModelParams = BYTE_MODEL_V1) {
-    this.contexts = params.orders.length + 2;
+    this.contexts = params.orders.length + 2 + params.extraContexts.length;
     this.mask = (1 << params.tableBits) - 1;
     this.p = Array.from({ length: this.contexts }, () => new Uint16Array(1 << params.tableBits).fill(HALF));
     this.n = Array.from({ length: this.contexts }, () => new Uint8Array(1 << params.tableBits));
+    const histories = params.bitHistories ? this.contexts : 0;
+    this.histories = Array.from({ length: histories }, () => new Uint8Array(1 << params.tableBits));
+    this.historyP = new Uint16Array(histories * 8 * 256).fill(HALF);
+    this.historyN = new Uint8Array(histories * 8 * 256);
+    this.historySlot = new Int32Array(histories);
     this.hashes = new Int32Array(this.contexts);
     this.block = new Int32Array(this.contexts);
     this.slot = new Int32Array(this.contexts);
     this.lastSeen = new Int32Array(1 << params.matchBits).fill(-1);
     this.lastSeenLong = new Int32Array(1 << params.matchBits).fill(-1);
     this.history = new Uint8Array(1 << Math.min(16, params.historyBits));
-    this.inputs = this.contexts + 5;
+    this.inputs = this.contexts + 5 + histories;
     this.x = new Int32Array(this.inputs);
     this.w = new Int32Array(this.inputs * 256 * WEIGHT_BANDS).fill(INITIAL_WEIGHT);
     this.v = new Int32Array(this.inputs * 256).fill(INITIAL_WEIGHT);
@@ -212,6 +287,11 @@ export class ByteModel {
     x[k + 2] = this.matchSlot >= 0 ? stretch(this.matchP[this.matchSlot]!) : 0;
     x[k + 3] = matchVote;
     x[k + 4] = 256;
+    for (let i = 0; i < this.histories.length; i++) {
+      const state = this.histories[i]![this.slot[i]!]!;
+      const j = (this.historySlot[i] = ((i << 3) + this.bitPos) * 256 + state);
+      x[k + 5 + i] = state ? stretch(this.historyP[j]!) : 0;
+    }
     const band = this.matchSlot < 0 ? 0 : this.matchLength < 16 ? 1 : 2;
     this.wBase = (band * 256 + c0) * this.inputs;
     this.vBase = (this.c4 & 255) * this.inputs;
@@ -248,6 +328,12 @@ export class ByteModel {
     const target = bit ? PROB_ONE : 0;
     const limit = this.params.limit;
     for (let i = 0; i < this.contexts; i++) train(this.p[i]!, this.n[i]!, this.slot[i]!, target, limit);
+    for (let i = 0; i < this.histories.length; i++) {
+      const h = this.histories[i]!;
+      const s = this.slot[i]!;
+      if (h[s]) train(this.historyP, this.historyN, this.historySlot[i]!, target, limit);
+      h[s] = nextHistory(h[s]!, bit);
+    }
     train(this.p0, this.n0, this.c0, target, limit);
     train(this.p1, this.n1, ((this.c4 & 255) << 8) | this.c0, target, limit);
     if (this.matchSlot >= 0) train(this.matchP, this.matchN, this.matchSlot, target, limit);
@@ -285,10 +371,21 @@ export class ByteModel {
     this.length++;
     this.c8 = (this.c8 << 8) | (this.c4 >>> 24);
     this.c4 = (this.c4 << 8) | c;
-    this.word = isWordByte(c) ? hash2(this.word, c) : 0;
+    if (isWordByte(c)) this.word = hash2(this.word, c);
+    else if (this.word) {
+      this.previousWord = this.word;
+      this.word = 0;
+    }
     if (c === 10) {
       this.previousLine = this.lineStart;
       this.lineStart = this.length;
+      this.fields = 0;
+      this.indent = 0;
+      this.inIndent = true;
+    } else {
+      if (c === 44 || c === 9 || c === 59 || c === 124) this.fields++;
+      if (this.inIndent && (c === 32 || c === 9)) this.indent++;
+      else this.inIndent = false;
     }
     this.followMatch(c);
     this.c0 = 1;
@@ -352,12 +449,50 @@ export class ByteModel {
     const column = this.length - this.lineStart;
     const above = this.previousLine + column < this.lineStart ? this.at(this.previousLine + column) : 256;
     this.hashes[orders.length + 1] = hash2(hash2(above, this.c4 & 255), 0x5c01);
+    let i = orders.length + 2;
+    for (const kind of this.params.extraContexts) this.hashes[i++] = this.extraHash(kind);
     this.nextNibble();
+  }
+
+  private extraHash(kind: ExtraContext): number {
+    switch (kind) {
+      case 'fieldWord':
+        return hash2(hash2(this.fields, this.word), 0x3334);
+      case 'indent':
+        return hash2(hash2(this.indent, this.inIndent ? 0 : this.c4 & 0xffff), 0x4444);
+      case 'wordPair':
+        return hash2(hash2(this.word, this.previousWord), 0x1111);
+      case 'sparse':
+        return hash2(this.c4 & 0xffff00, 0x2222);
+    }
   }
 
   /** Slot blocks of 16 for the next four bits: one cache line per context and nibble. */
   private nextNibble(): void {
     this.nibble = 1;
-    for (let i = 0; i < this.contexts; i++) this.block[i] = hash2(this.hashes[i]!, this.c0) & this.mask & ~15;
+    if (!this.params.checkedBlocks) {
+      for (let i = 0; i < this.contexts; i++) this.block[i] = hash2(this.hashes[i]!, this.c0) & this.mask & ~15;
+      return;
+    }
+    for (let i = 0; i < this.contexts; i++) {
+      const h = hash2(this.hashes[i]!, this.c0);
+      // slot 0 of a block (nibbles run 1..15) holds the check byte, never 0, so a fresh block matches nothing
+      const check = ((h >>> 24) & 255) | 1;
+      const n = this.n[i]!;
+      const b0 = h & this.mask & ~15;
+      const b1 = b0 ^ 16;
+      const b2 = b0 ^ 32;
+      let b = n[b0] === check ? b0 : n[b1] === check ? b1 : n[b2] === check ? b2 : -1;
+      if (b < 0) {
+        // take over the least used (slot 1 is seen each time its block is)
+        b = n[b0 + 1]! <= n[b1 + 1]! ? b0 : b1;
+        if (n[b2 + 1]! < n[b + 1]!) b = b2;
+        n[b] = check;
+        this.p[i]!.fill(HALF, b + 1, b + 16);
+        n.fill(0, b + 1, b + 16);
+        if (this.histories.length) this.histories[i]!.fill(0, b + 1, b + 16);
+      }
+      this.block[i] = b;
+    }
   }
 }

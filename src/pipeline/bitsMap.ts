@@ -24,7 +24,7 @@ export const PREDICTED_BY = {
   stored: 4,
   /** A merged span of several tokens with different predictors (downsampled maps only). */
   several: 5,
-  /** Bytes coded by the byte model (mixing id 2), which learned them from this text alone; one span per byte. */
+  /** Bytes coded by the byte model (mixing ids 2 and 3), which learned them from this text alone; one span per byte. */
   bytes: 6,
 } as const;
 export type PredictedBy = (typeof PREDICTED_BY)[keyof typeof PREDICTED_BY];

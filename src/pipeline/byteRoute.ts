@@ -1,6 +1,6 @@
 /**
  * The encoder's second way through an input: every byte of the coded text
- * by the byte model (mixing id 2, docs/mixing.md), beside the LM's coding.
+ * by the byte model (mixing id 3, docs/mixing.md), beside the LM's coding.
  * The byte model costs a few percent of the LM's time, so the compressor
  * runs both and keeps the smaller archive — the byte model wins where the LM
  * is weak (languages and kinds of text it barely saw), the LM everywhere it

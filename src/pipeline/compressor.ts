@@ -19,7 +19,7 @@ import type { CodedChunk } from './chunkCoder.js';
 import { CPU_BATCH, DEFAULT_ROUND_WIDTH, LOCKSTEP_BATCH } from './defaults.js';
 import { EncoderMixing } from '../mixing/encoderMixing.js';
 import { LineFeedFolder, usesCrlf } from '../mixing/lineEndings.js';
-import { BYTES_MIXING, MAX_ROUND_WIDTH, TOKEN_MIXING, type MixingInfo } from '../format/codingBlock.js';
+import { BYTES_MIXING_V2, MAX_ROUND_WIDTH, TOKEN_MIXING, type MixingInfo } from '../format/codingBlock.js';
 import { BYTE_CHUNK_BYTES, ByteRoute, FIRST_WEIGHING, weighCodings } from './byteRoute.js';
 import { decompressStream } from './decompressor.js';
 import { groupSize, Meter, throwIfAborted } from './meter.js';
@@ -357,7 +357,7 @@ class Compression {
         originalLength: this.bytesIn,
         chunks: route.entries,
         crc32: this.crcAll,
-        mixing: { id: BYTES_MIXING, roundWidth: 0, tableBits: route.tableBits },
+        mixing: { id: BYTES_MIXING_V2, roundWidth: 0, tableBits: route.tableBits },
         transform: this.folder ? { kind: 'lf', codedLength: this.codedBytes, exceptions: this.folder.exceptions } : undefined,
       },
       { compact: this.opts.compact ?? true },

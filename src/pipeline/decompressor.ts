@@ -17,9 +17,9 @@ import { CPU_BATCH } from './defaults.js';
 import type { CodingOptions } from './options.js';
 import { localRunner } from './runner.js';
 import { decodePrompt } from '../steering/promptPriors.js';
-import { BYTES_MIXING, codedLength } from '../format/codingBlock.js';
+import { codedLength, isByteMixing } from '../format/codingBlock.js';
 import { ByteChunkDecoder } from '../mixing/byteCoder.js';
-import { ByteModel, byteModelParams } from '../mixing/byteModel.js';
+import { ByteModel, BYTE_MODELS, byteModelParams } from '../mixing/byteModel.js';
 import { MixingRounds } from '../mixing/history.js';
 import { LineFeedUnfolder } from '../mixing/lineEndings.js';
 import { BitsLedger, type BitsMap } from './bitsMap.js';
@@ -103,8 +103,9 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
   const width = header.mixing?.roundWidth ?? 0;
   const rounds = width ? new MixingRounds(width) : null;
   let ordinal = 0;
-  // mixing id 2: one byte model through the coded chunks, in order (stored chunks never reach it)
-  const byteDecoder = header.mixing?.id === BYTES_MIXING ? new ByteChunkDecoder(new ByteModel(byteModelParams(header.mixing.tableBits!))) : null;
+  // mixing ids 2 and 3: one byte model (of the id's version) through the coded chunks, in order (stored chunks never reach it)
+  const m = header.mixing;
+  const byteDecoder = m && isByteMixing(m.id) ? new ByteChunkDecoder(new ByteModel(byteModelParams(m.tableBits!, BYTE_MODELS[m.id]))) : null;
   const chunkFailed = (i: number, entry: ChunkEntry): Error => {
     if (hubStamp && entry.kind === 'model') {
       return new DeviceMismatchError(

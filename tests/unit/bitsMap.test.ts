@@ -3,7 +3,7 @@
  * them, over the original bytes, the same from the encoder and the decoder,
  * adding up to the archive's payload, and bounded in memory.
  */
-import { BYTES_MIXING } from '../../src/format/codingBlock.js';
+import { BYTES_MIXING_V2 } from '../../src/format/codingBlock.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,13 +153,13 @@ describe('bits from the pipeline', () => {
     expect((await decodeWithBits(archive, { runner: pool.runner })).bits).toEqual(bits);
   });
 
-  it("the byte model's archives (mixing id 2): one span per byte, the same map from encoder and decoder, adding up", async () => {
+  it("the byte model's archives (mixing id 3): one span per byte, the same map from encoder and decoder, adding up", async () => {
     // (the previous test's input, where the byte model wins)
     const crlf = new TextEncoder().encode(new TextDecoder().decode(CODE).replace(/\n/g, '\r\n'));
     const binary = Uint8Array.from({ length: 600 }, (_, i) => 0x80 | ((i * 97 + 13) & 0x7f));
     const input = new Uint8Array([...crlf, ...crlf.subarray(0, 800), ...binary, ...crlf.subarray(0, 400)]);
     const { archive, bits } = await compressWithBits(input, { chunkTokens: 64 });
-    expect(readArchive(archive).header.mixing?.id).toBe(BYTES_MIXING);
+    expect(readArchive(archive).header.mixing?.id).toBe(BYTES_MIXING_V2);
     expectConsistent(bits, archive, input);
     expect(new Set(bits.predictedBy)).toEqual(new Set([PREDICTED_BY.bytes]));
     expect(bits.lengths.length).toBe(readArchive(archive).header.transform!.codedLength); // one span per coded byte (a CR LF is one)

@@ -1,15 +1,15 @@
 /**
- * The byte model (mixing id 2, docs/mixing.md): chunk coders that round-trip
+ * The byte model (mixing ids 2 and 3, docs/mixing.md): chunk coders that round-trip
  * every kind of byte string with the model's state carried from chunk to
  * chunk, that learn repeats (the match model, also past its ring's end), and
  * the compressor's choice between it and the LM: the smaller archive, which
  * then decodes without any model.
  */
 import { describe, expect, it } from 'vitest';
-import { BYTES_MIXING, TOKEN_MIXING } from '../../src/format/codingBlock.js';
+import { BYTES_MIXING_V2, TOKEN_MIXING } from '../../src/format/codingBlock.js';
 import { readArchive } from '../../src/format/container.js';
 import { ByteChunkDecoder, ByteChunkEncoder } from '../../src/mixing/byteCoder.js';
-import { ByteModel, BYTE_MODEL_V1, byteModelMemory, byteModelParams, tableBitsFor, type ByteModelParams } from '../../src/mixing/byteModel.js';
+import { ByteModel, BYTE_MODEL_V1, BYTE_MODEL_V2, byteModelMemory, byteModelParams, tableBitsFor, type ByteModelParams } from '../../src/mixing/byteModel.js';
 import { PREDICTED_BY } from '../../src/pipeline/bitsMap.js';
 import { BYTE_CHUNK_BYTES, weighCodings } from '../../src/pipeline/byteRoute.js';
 import { bufferSource, MemorySink } from '../../src/pipeline/byteStreams.js';
@@ -24,9 +24,10 @@ import { tinyModel } from '../helpers/models.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
 /** Small tables keep these tests quick; the coding logic is the same at any size. */
-const SMALL: ByteModelParams = { ...BYTE_MODEL_V1, tableBits: 16, matchBits: 12 };
+const SMALL_V1: ByteModelParams = { ...BYTE_MODEL_V1, tableBits: 16, matchBits: 12 };
+const SMALL_V2: ByteModelParams = { ...BYTE_MODEL_V2, tableBits: 16, matchBits: 12 };
 
-function roundTrip(chunks: Uint8Array[], params = SMALL): Uint8Array[] {
+function roundTrip(chunks: Uint8Array[], params: ByteModelParams): Uint8Array[] {
   const enc = new ByteChunkEncoder(new ByteModel(params));
   const payloads = chunks.map((c) => enc.encode(c));
   const dec = new ByteChunkDecoder(new ByteModel(params));
@@ -35,21 +36,24 @@ function roundTrip(chunks: Uint8Array[], params = SMALL): Uint8Array[] {
   return payloads;
 }
 
-describe('byte model chunk coders', () => {
+describe.each([
+  ['version 1 (mixing id 2)', SMALL_V1],
+  ['version 2 (mixing id 3)', SMALL_V2],
+])('byte model chunk coders, %s', (_, SMALL) => {
   it('round-trip edge cases: one byte, every byte value, zeros, random bytes, an empty chunk between', () => {
     const r = rng(3);
-    roundTrip([Uint8Array.of(0)]);
-    roundTrip([Uint8Array.of(255)]);
-    roundTrip([Uint8Array.from({ length: 256 }, (_, i) => i), Uint8Array.from({ length: 256 }, (_, i) => 255 - i)]);
-    roundTrip([new Uint8Array(3000), Uint8Array.from({ length: 5000 }, () => Math.floor(r() * 256))]);
-    roundTrip([text('a'), new Uint8Array(0), text('ab\r\n\tü€😀')]);
+    roundTrip([Uint8Array.of(0)], SMALL);
+    roundTrip([Uint8Array.of(255)], SMALL);
+    roundTrip([Uint8Array.from({ length: 256 }, (_, i) => i), Uint8Array.from({ length: 256 }, (_, i) => 255 - i)], SMALL);
+    roundTrip([new Uint8Array(3000), Uint8Array.from({ length: 5000 }, () => Math.floor(r() * 256))], SMALL);
+    roundTrip([text('a'), new Uint8Array(0), text('ab\r\n\tü€😀')], SMALL);
   });
 
   it('carry what they learned from chunk to chunk: a repeated chunk costs a fraction of its first coding', () => {
     const r = rng(4);
     const words = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
     const chunk = text(Array.from({ length: 600 }, () => words[Math.floor(r() * words.length)]).join(' '));
-    const [first, second] = roundTrip([chunk, chunk]);
+    const [first, second] = roundTrip([chunk, chunk], SMALL);
     expect(second!.length).toBeLessThan(first!.length / 4);
   });
 
@@ -62,9 +66,9 @@ describe('byte model chunk coders', () => {
     const [a, b, , d] = roundTrip([block, block, filler, block], ring);
     expect(b!.length).toBeLessThan(a!.length / 5);
     expect(d!.length).toBeGreaterThan(b!.length * 3);
-    // with the whole history kept, the last repeat is found again
-    const [, , , dAll] = roundTrip([block, block, filler, block]);
-    expect(dAll!.length).toBeLessThan(d!.length / 3);
+    // with the whole history kept, the last repeat is found again (version 2's order-6 contexts remember much of it without: 2x, not 3x)
+    const [, , , dAll] = roundTrip([block, block, filler, block], SMALL);
+    expect(dAll!.length).toBeLessThan(d!.length / 2);
   });
 
   it("a damaged payload is refused or decodes to other bytes, never more than asked (the archive's CRC-32 then tells)", () => {
@@ -83,6 +87,33 @@ describe('byte model chunk coders', () => {
         expect((e as Error).name).toBe('CorruptArchiveError');
       }
     }
+  });
+});
+
+describe('byte model version 2', () => {
+  // a text of many distinct lines: in tables of 2^12 entries its contexts collide all the time
+  const r = rng(8);
+  const lines = text(Array.from({ length: 1500 }, (_, i) => `${i}\t${['red', 'green', 'blue'][i % 3]}\t${Math.floor(r() * 1e6)}`).join('\n'));
+
+  it('keeps colliding contexts apart: checked blocks code a crowded table smaller than unchecked ones', () => {
+    const tiny: ByteModelParams = { ...BYTE_MODEL_V2, tableBits: 12, matchBits: 12 };
+    const [checked] = roundTrip([lines], tiny);
+    const [unchecked] = roundTrip([lines], { ...tiny, checkedBlocks: false });
+    expect(checked!.length).toBeLessThan(unchecked!.length * 0.97);
+  });
+
+  it('learns more than version 1 from the same text (bit histories, more contexts)', () => {
+    const [v2] = roundTrip([lines], SMALL_V2);
+    const [v1] = roundTrip([lines], SMALL_V1);
+    const [noHistories] = roundTrip([lines], { ...SMALL_V2, bitHistories: false });
+    expect(v2!.length).toBeLessThan(v1!.length * 0.95);
+    expect(v2!.length).toBeLessThan(noHistories!.length);
+  });
+
+  it('allocates what byteModelMemory says it does, within 64 MB at its largest', () => {
+    expect(byteModelMemory(BYTE_MODEL_V2)).toBeLessThan(64 * 2 ** 20);
+    // 10 contexts of 4 bytes a slot, and the rest
+    expect(byteModelMemory(BYTE_MODEL_V2)).toBeGreaterThan(10 * 4 * 2 ** 20);
   });
 });
 
@@ -108,12 +139,13 @@ describe('the compressor chooses between the LM and the byte model', () => {
     const lmOnly = await compress(table, model, { chunkTokens: 64, byteModel: false });
     const { header } = readArchive(chosen);
     expect(header.version).toBe(2);
-    expect(header.mixing).toEqual({ id: BYTES_MIXING, roundWidth: 0, tableBits: tableBitsFor(table.length) });
-    expect(tableBitsFor(table.length)).toBeLessThan(BYTE_MODEL_V1.tableBits);
+    expect(header.mixing).toEqual({ id: BYTES_MIXING_V2, roundWidth: 0, tableBits: tableBitsFor(table.length) });
+    expect(tableBitsFor(table.length)).toBeLessThan(BYTE_MODEL_V2.tableBits);
     // texts of a chunk or more get the largest tables whether or not their end has come (the archive depends on the input alone)
-    expect(tableBitsFor(BYTE_CHUNK_BYTES)).toBe(BYTE_MODEL_V1.tableBits);
+    expect(tableBitsFor(BYTE_CHUNK_BYTES)).toBe(BYTE_MODEL_V2.tableBits);
     // memory: the largest model's tables within 64 MB, a 2 KB message's within 12 MB (the fixed APMs are most of it)
     expect(byteModelMemory(BYTE_MODEL_V1)).toBeLessThan(64 * 2 ** 20);
+    expect(byteModelMemory(BYTE_MODEL_V2)).toBeLessThan(64 * 2 ** 20);
     expect(byteModelMemory(byteModelParams(tableBitsFor(2048)))).toBeLessThan(12 * 2 ** 20);
     expect(header.chunks.every((c) => c.kind === 'bytes')).toBe(true);
     expect(chosen.length).toBeLessThan(lmOnly.length / 2);
@@ -137,7 +169,7 @@ describe('the compressor chooses between the LM and the byte model', () => {
     const wide = counting(64);
     const a = await compress(big, model, { chunkTokens: 48, runner: small.runner });
     expect(await compress(big, model, { chunkTokens: 48, runner: wide.runner })).toEqual(a);
-    expect(readArchive(a).header.mixing?.id).toBe(BYTES_MIXING);
+    expect(readArchive(a).header.mixing?.id).toBe(BYTES_MIXING_V2);
     // the LM stopped after the first comparison (128 KB of text), not at the end
     const allTokens = model.tokenizer.encode(big).length;
     expect(big.length).toBeGreaterThan(2.6 * BYTE_CHUNK_BYTES);
@@ -151,7 +183,7 @@ describe('the compressor chooses between the LM and the byte model', () => {
     const input = new Uint8Array(readFileSync(join(process.cwd(), 'tests/golden/inputs/bytes-multichunk.bin')));
     const model = await loadModelFromDisk(undefined, 'wasm');
     const a = await compress(input, model);
-    expect(readArchive(a).header.mixing?.id).toBe(BYTES_MIXING);
+    expect(readArchive(a).header.mixing?.id).toBe(BYTES_MIXING_V2);
     expect(a.length).toBeLessThan(0.8 * (await compress(input, model, { byteModel: false })).length);
   }, 300_000);
 
@@ -164,7 +196,7 @@ describe('the compressor chooses between the LM and the byte model', () => {
     const input = new Uint8Array([...part, ...binary, ...part.subarray(0, 10_000), 13]);
     const a = await compress(input, model, { chunkTokens: 96 });
     const { header } = readArchive(a);
-    expect(header.mixing?.id).toBe(BYTES_MIXING);
+    expect(header.mixing?.id).toBe(BYTES_MIXING_V2);
     expect(header.transform?.kind).toBe('lf');
     expect(header.chunks.map((c) => c.kind)).toEqual(expect.arrayContaining(['bytes', 'stored']));
     expect(a.length).toBeLessThan(binary.length + part.length / 10);

@@ -7,7 +7,7 @@ import {
   UnsupportedVersionError,
   WrongModelError,
 } from '../../src/codec/errors.js';
-import { BYTES_MIXING } from '../../src/format/codingBlock.js';
+import { BYTES_MIXING, BYTES_MIXING_V2 } from '../../src/format/codingBlock.js';
 import { checkModel, readArchive, writeArchive, type ModelStamp } from '../../src/format/container.js';
 
 const stamp: ModelStamp = {
@@ -159,8 +159,16 @@ describe('.llmz container v2 with the byte model (mixing id 2)', () => {
     big[at + 1] = 23;
     expect(() => readArchive(big)).toThrow(CorruptArchiveError);
     const unknown = good.slice();
-    unknown[at] = 3;
+    unknown[at] = 4;
     expect(() => readArchive(unknown)).toThrow(UnsupportedVersionError);
+    // id 3 (the second byte model, 10 x 4 bytes a slot) asks for no more than its encoder writes: 2^20 entries
+    const v2 = good.slice();
+    v2[at] = BYTES_MIXING_V2;
+    v2[at + 1] = 20;
+    expect(readArchive(v2).header.mixing).toEqual({ id: BYTES_MIXING_V2, roundWidth: 0, tableBits: 20 });
+    v2[at + 1] = 21;
+    expect(() => readArchive(v2)).toThrow(CorruptArchiveError);
+    expect(() => writeArchive({ ...readArchive(good).header, mixing: { id: BYTES_MIXING_V2, roundWidth: 0, tableBits: 21 } }, [bytesPayloads[1]!])).toThrow(RangeError);
     // a chunk of no bytes; a payload longer than 16 bits a byte plus the flush (1 byte: at most 24)
     expect(() => readArchive(bytesArchive({ compact: true, count: 0 }))).toThrow(CorruptArchiveError);
     expect(readArchive(bytesArchive({ compact: true, count: 1 })).header.chunks[0]!.count).toBe(1);

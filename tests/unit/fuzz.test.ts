@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LlmzError } from '../../src/codec/errors.js';
 import type { LoadedModel } from '../../src/model/loadedModel.js';
-import { BYTES_MIXING } from '../../src/format/codingBlock.js';
+import { BYTES_MIXING_V2 } from '../../src/format/codingBlock.js';
 import { readArchive } from '../../src/format/container.js';
 import { compress } from '../../src/pipeline/compressor.js';
 import { decompress } from '../../src/pipeline/decompressor.js';
@@ -40,7 +40,7 @@ const message = new TextEncoder().encode('the other thin theory; ');
 beforeAll(async () => {
   model = await tinyModel({ seed: 8, dim: 16, layers: 1, heads: 2, ffn: 16, maxPos: 64 });
   original = new Uint8Array([...new TextEncoder().encode('the thin theory in the other; '.repeat(4)), 0, 1, 2, 3, 0xff, 0xfe, 0, 0, 9]);
-  // the LM's coding (the byte model would win on this tiny random model), and the byte model's (mixing id 2)
+  // the LM's coding (the byte model would win on this tiny random model), and the byte model's (mixing id 3)
   archive = await compress(original, model, { chunkTokens: 24, storeIncompressible: false, byteModel: false });
   compactArchive = await compress(message, model, { chunkTokens: 60, storeIncompressible: false, byteModel: false });
   bytesOriginal = new TextEncoder().encode('id,name,score\r\n' + Array.from({ length: 60 }, (_, i) => `${i},item ${i % 7},${(i * 37) % 101}\r\n`).join(''));
@@ -84,7 +84,7 @@ describe('decoder fuzz', () => {
 
   // (fewer: damage in a version-2 archive is caught by the whole CRC-32, after the model has decoded every byte)
   it(`archives of the byte model with the line-ending transform too (${CASES / 5} damaged archives)`, async () => {
-    expect(readArchive(bytesArchive).header.mixing?.id).toBe(BYTES_MIXING);
+    expect(readArchive(bytesArchive).header.mixing?.id).toBe(BYTES_MIXING_V2);
     expect(readArchive(bytesArchive).header.transform?.kind).toBe('lf');
     const outcomes = await fuzz(bytesArchive, bytesOriginal, 2026, CASES / 5);
     expect(outcomes.get('CorruptArchiveError')).toBeGreaterThan(CASES / 50);

@@ -1,5 +1,5 @@
 /** `llmz info IN`: what an archive's header says. */
-import { BYTES_MIXING } from '../../format/codingBlock.js';
+import { isByteMixing } from '../../format/codingBlock.js';
 import { ARCHIVE_PROMPT } from '../../format/container.js';
 import { HUB_NUMERICS_ID, readHubStamp } from '../../model/hub/hubStamp.js';
 import { listedModelFor } from '../../model/modelSource.js';
@@ -28,12 +28,12 @@ export async function infoCommand({ positional, flags }: Args): Promise<void> {
     `found by weights ${found}`,
     `original size    ${h.originalLength} bytes, CRC-32 ${h.crc32.toString(16).padStart(8, '0')}`,
     `archive size     ${archiveBytes} bytes (header ${headerLength}), ${h.originalLength ? ((archiveBytes * 8) / h.originalLength).toFixed(3) : '-'} bits/byte`,
-    h.mixing?.id === BYTES_MIXING
+    isByteMixing(h.mixing?.id)
       ? `chunks           ${h.chunks.length} of up to 64 KB (${h.chunks.filter((c) => c.kind === 'stored').length} stored)`
       : `chunks           ${h.chunks.length} of up to ${h.chunkTokens} tokens (${h.chunks.filter((c) => c.kind === 'stored').length} stored)`,
   ];
-  if (h.mixing?.id === BYTES_MIXING) {
-    lines.push(`mixing           id 2: the byte model alone (tables of 2^${h.mixing.tableBits} entries); no language model needed to decode`);
+  if (h.mixing && isByteMixing(h.mixing.id)) {
+    lines.push(`mixing           id ${h.mixing.id}: the byte model (version ${h.mixing.id - 1}) alone (tables of 2^${h.mixing.tableBits} entries); no language model needed to decode`);
   } else if (h.mixing) {
     const mixed = h.chunks.filter((c) => c.mixed).length;
     lines.push(`mixing           id ${h.mixing.id}, rounds up to ${h.mixing.roundWidth} chunks; ${mixed} of ${h.chunks.filter((c) => c.kind === 'model').length} model chunks mixed`);

@@ -38,7 +38,7 @@ export interface BitsSummary {
   /** Share of the tokens each model predicted (stored runs not counted). */
   predicted: { match: number; context: number; both: number };
   storedBytes: number;
-  /** Bytes the byte model coded (mixing id 2: the archive chose it over the language model). */
+  /** Bytes the byte model coded (mixing ids 2 and 3: the archive chose it over the language model). */
   byteModelBytes: number;
 }
 
