@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { linkToArchive } from '../../src/format/shareLink.js';
-import { BYTES_MIXING } from '../../src/format/codingBlock.js';
+import { BYTES_MIXING, BYTES_MIXING_V2 } from '../../src/format/codingBlock.js';
 import { readArchive } from '../../src/format/container.js';
 import { modelForArchive } from '../../src/model/modelSource.js';
 import { DEFAULT_MODEL } from '../../src/pipeline/defaults.js';
@@ -61,18 +61,20 @@ describe('golden archives (tests/golden/)', () => {
     expect(await open(fromLink)).toEqual(input('mixing-message.txt'));
   });
 
-  // mixing id 2 (the byte model): compact, CRLF, and a full form of three 64 KB chunks with a stored one between
+  // mixing ids 2 and 3 (the byte model's two versions): compact, CRLF, and a full form of three 64 KB chunks with a stored one between
   const BYTES: Record<string, string> = { 'bytes.llmz': 'bytes.txt', 'bytes-crlf.llmz': 'bytes-crlf.txt', 'multichunk.llmz': 'bytes-multichunk.bin' };
-  it(`the byte model's archives (made by ${readFileSync(join(GOLDEN, 'format2-bytes', 'MADE-BY'), 'utf8').trim().split(' (')[0]}) decode exactly, with no model loaded`, async () => {
-    for (const [f, original] of Object.entries(BYTES)) {
-      const archive = new Uint8Array(readFileSync(join(GOLDEN, 'format2-bytes', f)));
-      const { header } = readArchive(archive);
-      expect(header.mixing?.id).toBe(BYTES_MIXING);
-      expect(await decompress(archive, null)).toEqual(input(original));
-    }
-    const multi = readArchive(new Uint8Array(readFileSync(join(GOLDEN, 'format2-bytes', 'multichunk.llmz')))).header;
-    expect(multi.chunks.map((c) => c.kind)).toEqual(['bytes', 'stored', 'bytes']);
-    const fromLink = linkToArchive(readFileSync(join(GOLDEN, 'format2-bytes', 'bytes.link'), 'utf8').trim())!;
-    expect(await open(fromLink)).toEqual(input('bytes.txt'));
-  });
+  for (const [dir, id] of [['format2-bytes', BYTES_MIXING], ['format2-bytes-v2', BYTES_MIXING_V2]] as const) {
+    it(`the byte model's archives, mixing id ${id} (made by ${readFileSync(join(GOLDEN, dir, 'MADE-BY'), 'utf8').trim().split(' (')[0]}), decode exactly, with no model loaded`, async () => {
+      for (const [f, original] of Object.entries(BYTES)) {
+        const archive = new Uint8Array(readFileSync(join(GOLDEN, dir, f)));
+        const { header } = readArchive(archive);
+        expect(header.mixing?.id).toBe(id);
+        expect(await decompress(archive, null)).toEqual(input(original));
+      }
+      const multi = readArchive(new Uint8Array(readFileSync(join(GOLDEN, dir, 'multichunk.llmz')))).header;
+      expect(multi.chunks.map((c) => c.kind)).toEqual(['bytes', 'stored', 'bytes']);
+      const fromLink = linkToArchive(readFileSync(join(GOLDEN, dir, 'bytes.link'), 'utf8').trim())!;
+      expect(await open(fromLink)).toEqual(input('bytes.txt'));
+    });
+  }
 });
