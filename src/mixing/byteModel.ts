@@ -10,8 +10,9 @@
  *
  * Integer arithmetic only (the probability domain of `logistic.ts`, hashes
  * by Math.imul), so the encoder and every decoder compute the same bits.
- * Memory is fixed (`byteModelMemory`: 52 MB for BYTE_MODEL_V1, 57 MB for
- * BYTE_MODEL_V2, plus up to 16 MB of history for the match model).
+ * Memory is fixed (`byteModelMemory`: 57 MB for BYTE_MODEL_V2, 64.5 MB for
+ * BYTE_MODEL_V1, whose 3 bytes a slot became the shared layout's 4; plus up
+ * to 16 MB of history for the match model).
  *
  * Two versions, both frozen (each archive names its own by mixing id):
  * BYTE_MODEL_V1 (mixing id 2) and BYTE_MODEL_V2 (mixing id 3), which adds
@@ -46,8 +47,8 @@ export interface ByteModelParams {
    */
   bitHistories: boolean;
   /**
-   * Each 16-slot block keeps a check byte of its context's hash in its unused
-   * slot 0; of three candidate blocks the one that matches is used, or the
+   * Each 16-slot block has a check byte of its context's hash (kept apart
+   * from the slots); of three candidate blocks the one that matches is used, or the
    * least used one is taken over (lpaq's buckets): colliding contexts stop
    * sharing counters, which 2x larger tables would otherwise buy.
    */
@@ -122,8 +123,8 @@ const APM_RATE = 6;
 /** Bytes the tables of a model take (not counting the match model's history): what a decoder allocates. */
 export function byteModelMemory(params: ByteModelParams = BYTE_MODEL_V2): number {
   const contexts = params.orders.length + 2 + params.extraContexts.length;
-  // 16-bit probability + count (+ bit history) per slot
-  const hashed = contexts * (params.bitHistories ? 4 : 3) * 2 ** params.tableBits;
+  // a 32-bit word per slot (probability, count, bit history), a check byte per block
+  const hashed = contexts * (4 + (params.checkedBlocks ? 1 / 16 : 0)) * 2 ** params.tableBits;
   const histories = params.bitHistories ? contexts * 8 * 256 * 3 : 0;
   const match = 2 * 4 * 2 ** params.matchBits; // the 6- and 24-byte position tables
   const apms = 2 * 2 * 65536 * 33;
@@ -178,10 +179,15 @@ function apmTable(contexts: number): Uint16Array {
 export class ByteModel {
   private readonly contexts: number;
   /** Per hashed context: 16-bit probabilities and how often each slot was seen. */
-  private readonly p: Uint16Array[];
-  private readonly n: Uint8Array[];
-  /** Per hashed context (with bitHistories): each slot's bit history, and per context x bit position x history, a learned probability. */
-  private readonly histories: Uint8Array[];
+  /**
+   * Per hashed context, one 32-bit word a slot: the 16-bit probability, the
+   * count (bits 16..23) and the bit history (bits 24..31, version 2), so a
+   * nibble's 16 slots are one 64-byte cache line; with checkedBlocks, a
+   * check byte per block in its own array (the three candidates share a line).
+   */
+  private readonly slots: Uint32Array[];
+  private readonly checks: Uint8Array[];
+  /** With bitHistories: per context x bit position x history, a learned probability. */
   private readonly historyP: Uint16Array;
   private readonly historyN: Uint8Array;
   private readonly historySlot: Int32Array;
@@ -241,10 +247,9 @@ export class ByteModel {
   constructor(private readonly params: ByteModelParams = BYTE_MODEL_V1) {
     this.contexts = params.orders.length + 2 + params.extraContexts.length;
     this.mask = (1 << params.tableBits) - 1;
-    this.p = Array.from({ length: this.contexts }, () => new Uint16Array(1 << params.tableBits).fill(HALF));
-    this.n = Array.from({ length: this.contexts }, () => new Uint8Array(1 << params.tableBits));
+    this.slots = Array.from({ length: this.contexts }, () => new Uint32Array(1 << params.tableBits).fill(HALF));
+    this.checks = Array.from({ length: params.checkedBlocks ? this.contexts : 0 }, () => new Uint8Array(1 << (params.tableBits - 4)));
     const histories = params.bitHistories ? this.contexts : 0;
-    this.histories = Array.from({ length: histories }, () => new Uint8Array(1 << params.tableBits));
     this.historyP = new Uint16Array(histories * 8 * 256).fill(HALF);
     this.historyN = new Uint8Array(histories * 8 * 256);
     this.historySlot = new Int32Array(histories);
@@ -267,7 +272,8 @@ export class ByteModel {
     const k = this.contexts;
     for (let i = 0; i < k; i++) {
       const s = (this.slot[i] = this.block[i]! + this.nibble);
-      x[i] = this.n[i]![s] ? stretch(this.p[i]![s]!) : 0;
+      const v = this.slots[i]![s]!;
+      x[i] = v & 0xff0000 ? stretch(v & 0xffff) : 0;
     }
     const s1 = ((this.c4 & 255) << 8) | c0;
     x[k] = stretch(this.p0[c0]!);
@@ -287,8 +293,8 @@ export class ByteModel {
     x[k + 2] = this.matchSlot >= 0 ? stretch(this.matchP[this.matchSlot]!) : 0;
     x[k + 3] = matchVote;
     x[k + 4] = 256;
-    for (let i = 0; i < this.histories.length; i++) {
-      const state = this.histories[i]![this.slot[i]!]!;
+    for (let i = 0; i < this.historySlot.length; i++) {
+      const state = this.slots[i]![this.slot[i]!]! >>> 24;
       const j = (this.historySlot[i] = ((i << 3) + this.bitPos) * 256 + state);
       x[k + 5 + i] = state ? stretch(this.historyP[j]!) : 0;
     }
@@ -327,12 +333,20 @@ export class ByteModel {
   update(bit: number): void {
     const target = bit ? PROB_ONE : 0;
     const limit = this.params.limit;
-    for (let i = 0; i < this.contexts; i++) train(this.p[i]!, this.n[i]!, this.slot[i]!, target, limit);
-    for (let i = 0; i < this.histories.length; i++) {
-      const h = this.histories[i]!;
+    const histories = this.params.bitHistories;
+    for (let i = 0; i < this.contexts; i++) {
+      const t = this.slots[i]!;
       const s = this.slot[i]!;
-      if (h[s]) train(this.historyP, this.historyN, this.historySlot[i]!, target, limit);
-      h[s] = nextHistory(h[s]!, bit);
+      const v = t[s]!;
+      const p = v & 0xffff;
+      const n = (v >>> 16) & 255;
+      let h = v >>> 24;
+      const p2 = clampProbability(p + Math.floor(((target - p) * RECIPROCAL[n]!) / 65536));
+      if (histories) {
+        if (h) train(this.historyP, this.historyN, this.historySlot[i]!, target, limit);
+        h = nextHistory(h, bit);
+      }
+      t[s] = (p2 | ((n < limit ? n + 1 : n) << 16) | (h << 24)) >>> 0;
     }
     train(this.p0, this.n0, this.c0, target, limit);
     train(this.p1, this.n1, ((this.c4 & 255) << 8) | this.c0, target, limit);
@@ -476,21 +490,22 @@ export class ByteModel {
     }
     for (let i = 0; i < this.contexts; i++) {
       const h = hash2(this.hashes[i]!, this.c0);
-      // slot 0 of a block (nibbles run 1..15) holds the check byte, never 0, so a fresh block matches nothing
+      // a check byte is never 0, so a fresh block matches nothing
       const check = ((h >>> 24) & 255) | 1;
-      const n = this.n[i]!;
+      const c = this.checks[i]!;
+      const t = this.slots[i]!;
       const b0 = h & this.mask & ~15;
       const b1 = b0 ^ 16;
       const b2 = b0 ^ 32;
-      let b = n[b0] === check ? b0 : n[b1] === check ? b1 : n[b2] === check ? b2 : -1;
+      let b = c[b0 >> 4] === check ? b0 : c[b1 >> 4] === check ? b1 : c[b2 >> 4] === check ? b2 : -1;
       if (b < 0) {
         // take over the least used (slot 1 is seen each time its block is)
-        b = n[b0 + 1]! <= n[b1 + 1]! ? b0 : b1;
-        if (n[b2 + 1]! < n[b + 1]!) b = b2;
-        n[b] = check;
-        this.p[i]!.fill(HALF, b + 1, b + 16);
-        n.fill(0, b + 1, b + 16);
-        if (this.histories.length) this.histories[i]!.fill(0, b + 1, b + 16);
+        const u0 = (t[b0 + 1]! >>> 16) & 255;
+        const u1 = (t[b1 + 1]! >>> 16) & 255;
+        b = u0 <= u1 ? b0 : b1;
+        if (((t[b2 + 1]! >>> 16) & 255) < Math.min(u0, u1)) b = b2;
+        c[b >> 4] = check;
+        for (let j = b + 1; j < b + 16; j++) t[j] = HALF;
       }
       this.block[i] = b;
     }
