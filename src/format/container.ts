@@ -53,7 +53,7 @@ export interface ModelStamp {
   numericsId: number;
 }
 
-/** 'bytes': coded by the byte model (version 2, mixing id 2: docs/mixing.md); `count` is its length in bytes. */
+/** 'bytes': coded by the byte model (version 2, mixing ids 2 and 3: docs/mixing.md); `count` is its length in bytes. */
 export type ChunkKind = 'model' | 'stored' | 'bytes';
 
 export interface ChunkEntry {
@@ -134,7 +134,7 @@ function entryWord(c: ChunkEntry, prompts: boolean, version: number): number {
   return withMixed * 2 + (c.kind === 'stored' ? 1 : 0);
 }
 
-/** The inverse of entryWord; `bytes`: the archive's coded chunks are the byte model's (mixing id 2). */
+/** The inverse of entryWord; `bytes`: the archive's coded chunks are the byte model's (mixing ids 2 and 3). */
 function splitEntryWord(v: number, prompts: boolean, version: number, bytes: boolean): { kind: ChunkKind; count: number; prompt: number; mixed: boolean } {
   const kind: ChunkKind = v % 2 ? 'stored' : bytes ? 'bytes' : 'model';
   let rest = Math.floor(v / 2);

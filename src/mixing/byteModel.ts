@@ -150,9 +150,14 @@ function clampProbability(p: number): number {
 }
 
 /** An adaptive counter's step toward the bit that came (exact: a floor of an integer quotient). */
+function stepToward(p: number, seen: number, target: number): number {
+  return clampProbability(p + Math.floor(((target - p) * RECIPROCAL[seen]!) / 65536));
+}
+
+/** `stepToward` for slot `s` of a probability table and its counts. */
 function train(p: Uint16Array, n: Uint8Array, s: number, target: number, limit: number): void {
   const k = n[s]!;
-  p[s] = clampProbability(p[s]! + Math.floor(((target - p[s]!) * RECIPROCAL[k]!) / 65536));
+  p[s] = stepToward(p[s]!, k, target);
   if (k < limit) n[s] = k + 1;
 }
 
@@ -178,7 +183,6 @@ function apmTable(contexts: number): Uint16Array {
 
 export class ByteModel {
   private readonly contexts: number;
-  /** Per hashed context: 16-bit probabilities and how often each slot was seen. */
   /**
    * Per hashed context, one 32-bit word a slot: the 16-bit probability, the
    * count (bits 16..23) and the bit history (bits 24..31, version 2), so a
@@ -341,7 +345,7 @@ export class ByteModel {
       const p = v & 0xffff;
       const n = (v >>> 16) & 255;
       let h = v >>> 24;
-      const p2 = clampProbability(p + Math.floor(((target - p) * RECIPROCAL[n]!) / 65536));
+      const p2 = stepToward(p, n, target);
       if (histories) {
         if (h) train(this.historyP, this.historyN, this.historySlot[i]!, target, limit);
         h = nextHistory(h, bit);
