@@ -21,7 +21,8 @@ export const MAX_ROUND_WIDTH = 2 ** 20;
 /** Table sizes a byte-model archive may ask for: id 2 allocates 6 x 3 x 2^bits bytes for them, id 3 10 x 4 x 2^bits (no more than its encoder writes). */
 export const MIN_TABLE_BITS = 10;
 export const MAX_TABLE_BITS = 22;
-const MAX_TABLE_BITS_V2 = 20;
+/** Id 3's largest tables: BYTE_MODEL_V2's own size, which its encoder never exceeds. */
+export const MAX_TABLE_BITS_V2 = 20;
 
 /** Whether a mixing id codes the chunks with the byte model (no LM). */
 export function isByteMixing(id: number | undefined): boolean {

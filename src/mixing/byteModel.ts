@@ -19,6 +19,7 @@
  * bit histories beside each slot's probability, checked slot blocks and four
  * more contexts (docs/mixing.md, "Mixing id 3").
  */
+import { BYTES_MIXING, BYTES_MIXING_V2, MAX_TABLE_BITS_V2 } from '../format/codingBlock.js';
 import { RECIPROCAL } from './adaptive.js';
 import { PROB_ONE, squash, stretch, STRETCH_MAX } from './logistic.js';
 
@@ -80,7 +81,7 @@ export const BYTE_MODEL_V1: ByteModelParams = {
 /** What archives with mixing id 3 use at their largest (docs/mixing.md, "Mixing id 3"): frozen. */
 export const BYTE_MODEL_V2: ByteModelParams = {
   ...BYTE_MODEL_V1,
-  tableBits: 20,
+  tableBits: MAX_TABLE_BITS_V2,
   rate: 24,
   extraContexts: ['fieldWord', 'indent', 'wordPair', 'sparse'],
   bitHistories: true,
@@ -88,7 +89,7 @@ export const BYTE_MODEL_V2: ByteModelParams = {
 };
 
 /** Each mixing id's byte model at its largest. */
-export const BYTE_MODELS: Readonly<Record<number, ByteModelParams>> = { 2: BYTE_MODEL_V1, 3: BYTE_MODEL_V2 };
+export const BYTE_MODELS: Readonly<Record<number, ByteModelParams>> = { [BYTES_MIXING]: BYTE_MODEL_V1, [BYTES_MIXING_V2]: BYTE_MODEL_V2 };
 
 /**
  * A version's model for tables of 2^tableBits entries (the archive records
@@ -274,10 +275,17 @@ export class ByteModel {
   predict(): number {
     const { x, c0 } = this;
     const k = this.contexts;
+    const histories = this.historySlot.length > 0;
     for (let i = 0; i < k; i++) {
       const s = (this.slot[i] = this.block[i]! + this.nibble);
       const v = this.slots[i]![s]!;
       x[i] = v & 0xff0000 ? stretch(v & 0xffff) : 0;
+      if (histories) {
+        // the slot's bit history, through its context's table for this bit position
+        const state = v >>> 24;
+        const j = (this.historySlot[i] = ((i << 3) + this.bitPos) * 256 + state);
+        x[k + 5 + i] = state ? stretch(this.historyP[j]!) : 0;
+      }
     }
     const s1 = ((this.c4 & 255) << 8) | c0;
     x[k] = stretch(this.p0[c0]!);
@@ -297,11 +305,6 @@ export class ByteModel {
     x[k + 2] = this.matchSlot >= 0 ? stretch(this.matchP[this.matchSlot]!) : 0;
     x[k + 3] = matchVote;
     x[k + 4] = 256;
-    for (let i = 0; i < this.historySlot.length; i++) {
-      const state = this.slots[i]![this.slot[i]!]! >>> 24;
-      const j = (this.historySlot[i] = ((i << 3) + this.bitPos) * 256 + state);
-      x[k + 5 + i] = state ? stretch(this.historyP[j]!) : 0;
-    }
     const band = this.matchSlot < 0 ? 0 : this.matchLength < 16 ? 1 : 2;
     this.wBase = (band * 256 + c0) * this.inputs;
     this.vBase = (this.c4 & 255) * this.inputs;
