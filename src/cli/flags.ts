@@ -64,7 +64,7 @@ function oneOf<T extends string>(value: string | undefined, name: string, allowe
   throw new UsageError(`--${name} must be ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}.`);
 }
 
-export const backendFlag = (f: Flags): BackendChoice => oneOf(f.backend, 'backend', ['auto', 'wasm', 'ts'] as const) ?? 'auto';
+export const backendFlag = (f: Flags): BackendChoice => oneOf(f.backend, 'backend', ['auto', 'wasm', 'ts', 'webgpu'] as const) ?? 'auto';
 export const steeringFlag = (f: Flags): Steering | undefined => oneOf(f.steering, 'steering', ['auto', 'off', 'max'] as const);
 export const dtypeFlag = (f: Flags): HubDtype | undefined => oneOf(f.dtype, 'dtype', ['fp32', 'fp16', 'q8', 'q4'] as const);
 export const batchFlag = (f: Flags) => intFlag(f.batch, 'batch', 1, 4096);

@@ -15,7 +15,7 @@ import { parseFlags, type Args } from './flags.js';
 
 const HELP = `llmz — text compression with a language model
 
-  llmz compress IN [-o OUT] [--model NAME|PATH|hf:FOLDER] [--backend auto|wasm|ts] [--threads N]
+  llmz compress IN [-o OUT] [--model NAME|PATH|hf:FOLDER] [--backend auto|wasm|ts|webgpu] [--threads N]
                  [--chunk TOKENS] [--batch N] [--verify] [--dtype fp32|fp16|q8|q4]
                  [--steering off|auto|max]   (the model's domain prompts: not at all (default) /
                                               tried on each chunk's first tokens / on whole chunks,

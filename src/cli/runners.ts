@@ -13,14 +13,17 @@ import { backendFlag, batchFlag, dtypeFlag, threadCount, type Flags } from './fl
  */
 export function coordinatorModel(flags: Flags, modelName: string | undefined): Promise<LoadedModel> {
   if (modelName?.startsWith(HUB_PREFIX)) return loadModelFromDisk(modelName, 'auto', dtypeFlag(flags));
-  return loadModelFromDisk(modelName, threadCount(flags) > 1 ? 'reference' : backendFlag(flags));
+  return loadModelFromDisk(modelName, inline(flags) ? backendFlag(flags) : 'reference');
 }
+
+/** Chunks coded on this thread: one thread asked for, or the GPU (one device serves every chunk; worker threads would each open it). */
+const inline = (flags: Flags) => threadCount(flags) <= 1 || backendFlag(flags) === 'webgpu';
 
 /** Runs `job` with chunks coded on a pool of worker threads, or inline for one thread. */
 export async function withRunner<T>(flags: Flags, modelName: string | undefined, model: LoadedModel, job: (runner?: ChunkRunner) => Promise<T>): Promise<T> {
   const threads = threadCount(flags);
   // hub models code on this thread: their batches must be shaped as the decoder will shape them
-  if (threads <= 1 || isLockstep(model.engine)) return job();
+  if (inline(flags) || isLockstep(model.engine)) return job();
   const pool = await createNodePool({ model: modelName ?? model.identity.name, backend: backendFlag(flags), threads, batch: batchFlag(flags) });
   try {
     return await job(pool.runner);

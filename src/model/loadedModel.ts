@@ -9,7 +9,7 @@ import { ReferenceEngine } from './exact/reference.js';
 import { FastEngine } from './exact/fastEngine.js';
 import { TsKernels } from './exact/kernels.js';
 import { WasmKernels } from './exact/wasmKernels.js';
-import { WebGpuKernels } from './exact/webgpuKernels.js';
+import { WebGpuEngine } from './exact/webgpu/webgpuEngine.js';
 import type { Kernels } from './exact/kernels.js';
 import { backendOrder, type BackendChoice } from './capabilities.js';
 import { chooseFaster, type BackendCache } from './backendChoice.js';
@@ -44,6 +44,8 @@ export interface LoadOptions {
   wasmWorkers?: number;
   /** Keeps the measured choice between WebGPU and wasm per device (src/model/backendChoice.ts). */
   backendCache?: BackendCache;
+  /** WebGPU's entry point where it is not navigator.gpu (in Node: the `webgpu` package's). */
+  gpu?: GPU;
 }
 
 const BACKEND_LABEL = { webgpu: 'WebGPU', wasm: 'wasm', ts: 'TypeScript' } as const;
@@ -59,8 +61,8 @@ async function createEngine(identity: ModelIdentity, weights: ReturnType<typeof 
   if (choice === 'reference') return { engine: new ReferenceEngine(identity, weights), reason: 'asked for' };
   let lastError: unknown;
   const passedOver: string[] = [];
-  // Instantiated at most once: WebGPU wraps it for its CPU-side work, and when
-  // WebGPU is refused the same instance serves the wasm backend.
+  // Instantiated at most once: WebGPU's frequency tables are made by it, and
+  // when WebGPU is refused the same instance serves the wasm backend.
   let wasm: Promise<WasmKernels> | null = null;
   const wasmKernels = () =>
     (wasm ??= opts.wasmBytes
@@ -70,12 +72,11 @@ async function createEngine(identity: ModelIdentity, weights: ReturnType<typeof 
   for (const backend of backendOrder(choice)) {
     try {
       if (backend === 'webgpu') {
-        const cpu: Kernels = await wasmKernels().catch(() => new TsKernels());
+        const cpu: Kernels | undefined = await wasmKernels().catch(() => undefined);
         // auto: only a hardware adapter is worth it; asked for by name: any adapter
-        const gpu = await WebGpuKernels.create(cpu, { allowSoftware: choice === 'webgpu' });
-        const engine = new FastEngine(identity, weights, gpu);
-        if (choice === 'webgpu' || !(cpu instanceof WasmKernels)) return { engine, reason: why() };
-        return await fasterOf(engine, new FastEngine(identity, weights, cpu), `${identity.sha256} ${gpu.adapter} ${opts.wasmWorkers ?? 1}`, opts);
+        const engine = await WebGpuEngine.create(identity, weights, { cpu, allowSoftware: choice === 'webgpu', gpu: opts.gpu });
+        if (choice === 'webgpu' || !cpu) return { engine, reason: why() };
+        return await fasterOf(engine, new FastEngine(identity, weights, cpu), `${identity.sha256} ${engine.adapter} ${opts.wasmWorkers ?? 1}`, opts);
       }
       if (backend === 'wasm') return { engine: new FastEngine(identity, weights, await wasmKernels()), reason: why() };
       return { engine: new FastEngine(identity, weights, new TsKernels()), reason: why() };
@@ -88,7 +89,7 @@ async function createEngine(identity: ModelIdentity, weights: ReturnType<typeof 
 }
 
 /** Hardware WebGPU beside wasm, backend left to us: the faster on this device (src/model/backendChoice.ts). */
-async function fasterOf(gpu: FastEngine, cpu: FastEngine, key: string, opts: LoadOptions): Promise<Created> {
+async function fasterOf(gpu: WebGpuEngine, cpu: FastEngine, key: string, opts: LoadOptions): Promise<Created> {
   const { winner, reason } = await chooseFaster(
     [
       { name: 'webgpu', engine: gpu, parallel: 1 },

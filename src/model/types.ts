@@ -62,6 +62,11 @@ export interface Engine {
    * valid only during that call: no chunk-sized logits array, in JS or in kernel memory.
    */
   prefillRows?(seq: Int32Array, prompt: Int32Array | null, visit: RowVisitor): Promise<void>;
+  /**
+   * Rows one `prefill` call runs in one submission (a GPU: several chunks at
+   * once); absent: the encoder prefills chunk by chunk (prefillRows).
+   */
+  readonly prefillRowBudget?: number;
   /** The coder's tables made faster than src/codec's TS (the same integers); null or absent: use TableBuilder. Dispose it after use. */
   tableMaker?(): TableMaker | null;
 }

@@ -176,11 +176,25 @@ export async function encodeChunks(
     const rows = (await engine.prefill([x], [prompt]))[0]!;
     for (let t = 0; t < x.length; t++) visit(t, rows.subarray(t * V, (t + 1) * V));
   };
+  // Engines that prefill several chunks per submission (WebGPU) get as many as their row budget holds
+  // when no prompt is tried: their logits wait here until each chunk is coded.
+  const perSubmission = !prompts.length && engine.prefillRowBudget ? Math.max(1, Math.floor(engine.prefillRowBudget / (longest + 1))) : 1;
+  const prefetched = new Map<number, Int32Array>();
+  const chunkRows = async (i: number, input: Int32Array, k: number, visit: RowVisitor) => {
+    if (perSubmission === 1 || k) return prefillRows(input, k, visit);
+    if (!prefetched.has(i)) {
+      const group = chunks.slice(i, i + perSubmission).map((ids) => bosShifted(ids, bos));
+      (await engine.prefill(group)).forEach((rows, g) => prefetched.set(i + g, rows));
+    }
+    const rows = prefetched.get(i)!;
+    prefetched.delete(i);
+    for (let t = 0; t < input.length; t++) visit(t, rows.subarray(t * V, (t + 1) * V));
+  };
   // the LM alone; with a recorder, also what the mixer will read of the same tables
-  const code = async (ids: Int32Array, input: Int32Array, k: number, recorder?: FeatureRecorder) => {
+  const code = async (i: number, ids: Int32Array, input: Int32Array, k: number, recorder?: FeatureRecorder) => {
     const enc = new RangeEncoder();
     const bits = new Float32Array(ids.length);
-    await prefillRows(input, k, (t, logits) => {
+    await chunkRows(i, input, k, (t, logits) => {
       const table = tables.table(logits);
       enc.encode(table, ids[t]!);
       bits[t] = codeLength(table, ids[t]!);
@@ -201,7 +215,7 @@ export async function encodeChunks(
         let best: CodedChunk | null = null;
         let without: CodedChunk | null = null;
         for (let k = 0; k <= prompts.length; k++) {
-          const c = { prompt: indexOf(k), ...(await code(ids, input, k)) };
+          const c = { prompt: indexOf(k), ...(await code(i, ids, input, k)) };
           if (!best || c.payload.length < best.payload.length) best = c;
           if (c.prompt !== ARCHIVE_PROMPT && (!without || c.payload.length < without.payload.length)) without = c;
         }
@@ -220,7 +234,7 @@ export async function encodeChunks(
         }
       }
       const recorder = histories ? new FeatureRecorder(new TokenModels(ids.length, histories.forChunk(i)), ids.length) : undefined;
-      out.push({ prompt: indexOf(chosen), ...(await code(ids, input, chosen, recorder)) });
+      out.push({ prompt: indexOf(chosen), ...(await code(i, ids, input, chosen, recorder)) });
       onTokens?.(ids.length);
     }
   } finally {

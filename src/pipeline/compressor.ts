@@ -16,7 +16,7 @@ import { ArchivePromptLedger, type ArchivePromptOptions } from './archivePromptL
 import { bufferSource, concatSources, MemorySink, MemorySpool, type ByteSink, type ByteSource, type PayloadSpool } from './byteStreams.js';
 import { ChunkAssembler, looksBinary, type Chunk } from './chunking.js';
 import type { CodedChunk } from './chunkCoder.js';
-import { CPU_BATCH, DEFAULT_ROUND_WIDTH, LOCKSTEP_BATCH } from './defaults.js';
+import { DEFAULT_ROUND_WIDTH, exactBatch, LOCKSTEP_BATCH } from './defaults.js';
 import { EncoderMixing } from '../mixing/encoderMixing.js';
 import { LineFeedFolder, usesCrlf } from '../mixing/lineEndings.js';
 import { BYTES_MIXING_V2, MAX_ROUND_WIDTH, TOKEN_MIXING, type MixingInfo } from '../format/codingBlock.js';
@@ -105,7 +105,7 @@ class Compression {
     // A hub model's numbers depend on how chunks are grouped, so its chunks are
     // coded here, in batches the decoder rebuilds from the recorded batch size:
     // consecutive runs of `batch` model-coded chunks.
-    this.batch = opts.batch ?? (this.lockstep ? LOCKSTEP_BATCH : CPU_BATCH);
+    this.batch = opts.batch ?? (this.lockstep ? LOCKSTEP_BATCH : exactBatch(model.engine.backend));
     this.runner = this.lockstep ? localRunner(model, this.batch) : (opts.runner ?? localRunner(model, this.batch));
     this.group = groupSize(this.runner.capacity, this.batch);
     this.store = opts.storeIncompressible !== false;

@@ -13,7 +13,7 @@ import { isLockstep, stampOf } from '../model/types.js';
 import { HUB_NUMERICS_ID, readHubStamp, stampDifferences, type HubStamp } from '../model/hub/hubStamp.js';
 import { bufferSource, MemorySink, SourceReader, type ByteSink, type ByteSource } from './byteStreams.js';
 import { groupSize, Meter, throwIfAborted } from './meter.js';
-import { CPU_BATCH } from './defaults.js';
+import { CPU_BATCH, exactBatch } from './defaults.js';
 import type { CodingOptions } from './options.js';
 import { localRunner } from './runner.js';
 import { decodePrompt } from '../steering/promptPriors.js';
@@ -73,7 +73,7 @@ export async function decodeArchive(opened: OpenedArchive, model: LoadedModel | 
     if (hubStamp) throw new CorruptArchiveError('This hub-model archive carries a soft prompt, which hub models do not use: it is damaged.');
     archivePrompt = decodePrompt(header.archivePrompt, model.identity.config.dim, (model.prompts ?? []).map((p) => p.vectors));
   }
-  const batch = hubStamp ? hubStamp.batch : (opts.batch ?? CPU_BATCH);
+  const batch = hubStamp ? hubStamp.batch : (opts.batch ?? (model ? exactBatch(model.engine.backend) : CPU_BATCH));
   const runner = model ? (hubStamp ? localRunner(model, batch) : (opts.runner ?? localRunner(model, batch))) : null;
   const group = groupSize(runner?.capacity, batch);
   const meter = new Meter('decompress', header.originalLength, opts.onProgress);

@@ -9,8 +9,15 @@ export const DEFAULT_MODEL = 'llmz-base';
 /** Chunks stepped together by the exact engine on a CPU backend (decode's lockstep batch). */
 export const CPU_BATCH = 8;
 
-/** The same on WebGPU, where a wider batch fills the GPU better. */
-export const GPU_BATCH = 32;
+/**
+ * The same on WebGPU, where one step of the whole batch is one submission and
+ * one readback: wider fills the GPU better (KV caches: 3 MB a stream for
+ * llmz-base). Archives that mix decode a round (16 chunks) at a time.
+ */
+export const GPU_BATCH = 64;
+
+/** The decode batch of an exact engine on `backend` when nobody names one. */
+export const exactBatch = (backend: string) => (backend === 'webgpu' ? GPU_BATCH : CPU_BATCH);
 
 /** Lockstep (hub) engines batch this many chunks unless told otherwise; the archive records it. */
 export const LOCKSTEP_BATCH = 4;

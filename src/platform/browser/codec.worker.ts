@@ -18,7 +18,7 @@ import { modelForArchive, type ModelListing } from '../../model/modelSource.js';
 import { isLockstep } from '../../model/types.js';
 import { blobSource } from '../../pipeline/byteStreams.js';
 import { compressStream } from '../../pipeline/compressor.js';
-import { CPU_BATCH, GPU_BATCH, browserHelpers } from '../../pipeline/defaults.js';
+import { CPU_BATCH, browserHelpers, exactBatch } from '../../pipeline/defaults.js';
 import { decodeArchive, openArchive } from '../../pipeline/decompressor.js';
 import type { WarningListener } from '../../pipeline/options.js';
 import type { ProgressListener } from '../../pipeline/progress.js';
@@ -93,7 +93,7 @@ const compressModel = (config: CodecConfig, onProgress?: ProgressListener) =>
 /** This worker plus its helpers as one runner; helpers start on first use. */
 async function runnerFor(config: CodecConfig, m: LoadedModel): Promise<ChunkRunner | undefined> {
   if (isLockstep(m.engine)) return undefined; // the compressor codes hub models here, in recorded batches
-  if (m.engine.backend === 'webgpu' || HELPERS === 0) return localRunner(m, m.engine.backend === 'webgpu' ? GPU_BATCH : CPU_BATCH);
+  if (m.engine.backend === 'webgpu' || HELPERS === 0) return localRunner(m, exactBatch(m.engine.backend));
   const sha256 = m.identity.sha256;
   let h = helpers.get(sha256);
   if (!h) {

@@ -8,6 +8,7 @@ import type { HubChoice, HubDtype } from '../../model/hub/hubChoice.js';
 import { loadExactModel, type LoadedModel } from '../../model/loadedModel.js';
 import { findModel, offeredModels, type ModelListing, type ModelSource } from '../../model/modelSource.js';
 import { DEFAULT_MODEL } from '../../pipeline/defaults.js';
+import { nodeWebGpu } from './nodeWebGpu.js';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** The model registry: index.json and the model folders (LLMZ_MODELS_DIR to keep it elsewhere, e.g. a package of retired models). */
@@ -49,7 +50,9 @@ async function loadExact(ref: string, backend: BackendChoice | 'reference'): Pro
   const tokPath = join(dir, 'tokenizer.json');
   if (!existsSync(modelPath) || !existsSync(tokPath)) throw new ModelLoadError(`Model folder ${dir} needs model.bin and tokenizer.json.`);
   const expect = listed && { sha256: listed.sha256, name: `${listed.name}@${listed.version}`, recovery: RECOVERY };
-  return loadExactModel(new Uint8Array(readFileSync(modelPath)), readFileSync(tokPath, 'utf8'), { backend, wasmBytes: nodeModels.wasmKernels, expect });
+  // Node has no navigator.gpu: WebGPU only when asked for, through the webgpu package
+  const gpu = backend === 'webgpu' ? await nodeWebGpu() : undefined;
+  return loadExactModel(new Uint8Array(readFileSync(modelPath)), readFileSync(tokPath, 'utf8'), { backend, wasmBytes: nodeModels.wasmKernels, expect, gpu });
 }
 
 /**
