@@ -158,7 +158,10 @@ describe('wasm kernels = TS kernels', () => {
     }
   });
 
-  it('rotary positions to int8 and row stores, to scattered destinations', async () => {
+  it.each([
+    ['rows contiguous', 'row'],
+    ['heads apart (the K/V caches: head-major)', 'head'],
+  ])('rotary positions to int8 and row stores, to scattered destinations: %s', async (_name, layout) => {
     const r = rng(13);
     const hd = 8;
     const width = 3 * hd;
@@ -174,15 +177,20 @@ describe('wasm kernels = TS kernels', () => {
       const cp = put(K, Int16Array, cos.length, (i) => cos[i]!);
       const sp = put(K, Int16Array, sin.length, (i) => sin[i]!);
       const out = K.alloc(2 * rows * width);
-      // rows land in reverse order, spaced apart
-      const dp = put(K, Int32Array, rows, (i) => out + (rows - 1 - i) * width);
-      K.ropeRows(zp, rows, width, hd, pp, cp, sp, dp);
+      // rows land in reverse order; a row's heads side by side, or each head in a run of its own (rows x hd)
+      const rowStride = layout === 'row' ? width : hd;
+      const headStride = layout === 'row' ? hd : rows * hd;
+      const dp = put(K, Int32Array, rows, (i) => out + (rows - 1 - i) * rowStride);
+      K.ropeRows(zp, rows, width, hd, pp, cp, sp, dp, headStride);
       const roped = Array.from(new Int8Array(K.buffer(), out, rows * width));
       const small = put(K, Int32Array, z.length, (i) => Math.max(-127, Math.min(127, z[i]! >> 8)));
-      K.storeRowsI8(small, rows, width, dp);
+      K.storeRowsI8(small, rows, width, dp, hd, headStride);
       return { roped, stored: Array.from(new Int8Array(K.buffer(), out, rows * width)) };
     });
     expect(b).toEqual(a);
     expect(new Set(a.roped).size).toBeGreaterThan(20);
+    // the stored rows are where the layout puts them: row i's head h, element c
+    const at = (i: number, h: number, c: number) => (layout === 'row' ? (rows - 1 - i) * width + h * hd : h * rows * hd + (rows - 1 - i) * hd) + c;
+    for (let i = 0; i < rows; i++) for (let j = 0; j < width; j++) expect(a.stored[at(i, Math.floor(j / hd), j % hd)]).toBe(Math.max(-127, Math.min(127, z[i * width + j]! >> 8)));
   });
 });

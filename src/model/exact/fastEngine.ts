@@ -14,7 +14,9 @@ import { KernelTableMaker } from './kernelTables.js';
 interface Stream extends StreamHandle {
   pos: number;
   capacity: number;
-  k: number[]; // per layer: capacity x kvDim int8
+  // per layer, head-major: kvHeads x capacity x headDim int8, so that one
+  // head's keys (and values) are one contiguous run, read front to back
+  k: number[];
   v: number[];
   freed: boolean;
 }
@@ -150,6 +152,17 @@ export class FastEngine implements Engine {
     }
   }
 
+  /** Runs of consecutive rows whose streams have the same capacity, so the same distance between K/V heads (a prefill: one run): `run(first, count, capacity)`. */
+  private perStream(rows: Row[], run: (first: number, count: number, capacity: number) => void): void {
+    for (let i = 0; i < rows.length; ) {
+      const cap = rows[i]!.stream.capacity;
+      let j = i + 1;
+      while (j < rows.length && rows[j]!.stream.capacity === cap) j++;
+      run(i, j - i, cap);
+      i = j;
+    }
+  }
+
   /** Requantised matmul of `rows` int8 vectors at `x`; returns a view of the int32 results. */
   private async linear(L: Linear, x: number, rows: number, acc: number, lo: number, hi: number): Promise<Int32Array> {
     await this.K.matmul(this.ptr.get(L.w)!, L.out, L.in, x, rows, acc);
@@ -212,18 +225,20 @@ export class FastEngine implements Engine {
         // q: rotary, then int8 at qPtr; k, v: into each row's cache
         await this.linear(L.wq, xPtr, R, accPtr, -32767, 32767);
         destinations((_r, i) => qPtr + i * d);
-        K.ropeRows(accPtr, R, d, hd, posPtr, cos, sin, dstPtr);
+        K.ropeRows(accPtr, R, d, hd, posPtr, cos, sin, dstPtr, hd);
+        // k and v: head h of a row at its position in head h's run of the stream's cache
         await this.linear(L.wk, xPtr, R, accPtr, -32767, 32767);
-        destinations((r) => r.stream.k[li]! + r.pos * kvDim);
-        K.ropeRows(accPtr, R, kvDim, hd, posPtr, cos, sin, dstPtr);
+        destinations((r) => r.stream.k[li]! + r.pos * hd);
+        this.perStream(rows, (at, n, cap) => K.ropeRows(accPtr + at * kvDim * 4, n, kvDim, hd, posPtr + at * 4, cos, sin, dstPtr + at * 4, cap * hd));
         await this.linear(L.wv, xPtr, R, accPtr, -127, 127);
-        destinations((r) => r.stream.v[li]! + r.pos * kvDim);
-        K.storeRowsI8(accPtr, R, kvDim, dstPtr);
+        destinations((r) => r.stream.v[li]! + r.pos * hd);
+        this.perStream(rows, (at, n, cap) => K.storeRowsI8(accPtr + at * kvDim * 4, n, kvDim, dstPtr + at * 4, hd, cap * hd));
         // attention: each row sees its own stream's cache up to its position
         rows.forEach((r, i) => {
+          const run = r.stream.capacity * hd;
           for (let hh = 0; hh < c.heads; hh++) {
-            const kvOff = Math.floor(hh / group) * hd;
-            K.attend(qPtr + i * d + hh * hd, r.stream.k[li]! + kvOff, r.stream.v[li]! + kvOff, r.pos + 1, hd, kvDim,
+            const kvOff = Math.floor(hh / group) * run;
+            K.attend(qPtr + i * d + hh * hd, r.stream.k[li]! + kvOff, r.stream.v[li]! + kvOff, r.pos + 1, hd, hd,
               L.attM, L.attS, L.aoM, L.aoS, this.exp2, scratchPtr, aoPtr + i * d + hh * hd);
           }
         });

@@ -28,12 +28,13 @@ export interface Kernels {
   swiglu(gate: number, up: number, n: number, silu: number, m: number, s: number, out: number): void;
   /**
    * Rotary positions of `rows` rows of z (width int32 in heads of hd), then
-   * int8 to the address dst[r] at position pos[r] (dst, pos: int32 tables;
-   * cos, sin: the model's Q14 tables of hd/2 int16 per position).
+   * int8 to the address dst[r], head h at dst[r] + h * headStride, at
+   * position pos[r] (dst, pos: int32 tables; cos, sin: the model's Q14
+   * tables of hd/2 int16 per position). headStride = hd: the row contiguous.
    */
-  ropeRows(z: number, rows: number, width: number, hd: number, pos: number, cos: number, sin: number, dst: number): void;
-  /** Row r of z (width int32 already within int8) as int8 at the address dst[r]. */
-  storeRowsI8(z: number, rows: number, width: number, dst: number): void;
+  ropeRows(z: number, rows: number, width: number, hd: number, pos: number, cos: number, sin: number, dst: number, headStride: number): void;
+  /** Row r of z (width int32 in heads of hd, already within int8) as int8 at the address dst[r], head h at dst[r] + h * headStride. */
+  storeRowsI8(z: number, rows: number, width: number, dst: number, hd: number, headStride: number): void;
   /**
    * The coder's cumulative table (n + 1 int32 at cum) from n int32 logits, as
    * src/codec/logitsToFrequencies.ts computes it; `e`: n int32 of scratch.
@@ -192,22 +193,21 @@ export class TsKernels implements Kernels {
     for (let i = 0; i < n; i++) a[(h >> 2) + i] = clamp(a[(h >> 2) + i]! + a[(delta >> 2) + i]!, lo, hi);
   }
 
-  ropeRows(z: number, rows: number, width: number, hd: number, pos: number, cos: number, sin: number, dst: number): void {
+  ropeRows(z: number, rows: number, width: number, hd: number, pos: number, cos: number, sin: number, dst: number, headStride: number): void {
     const a = this.i32;
     const half = hd / 2;
     for (let r = 0; r < rows; r++) {
       const p = a[(pos >> 2) + r]!;
       const cs = new Int16Array(this.buf, cos + p * half * 2, half);
       const sn = new Int16Array(this.buf, sin + p * half * 2, half);
-      for (let base = 0; base < width; base += hd) ropeToInt8(a, (z >> 2) + r * width + base, 0, half, cs, sn, this.i8, a[(dst >> 2) + r]! + base);
+      for (let base = 0, h = 0; base < width; base += hd, h++) ropeToInt8(a, (z >> 2) + r * width + base, 0, half, cs, sn, this.i8, a[(dst >> 2) + r]! + h * headStride);
     }
   }
 
-  storeRowsI8(z: number, rows: number, width: number, dst: number): void {
+  storeRowsI8(z: number, rows: number, width: number, dst: number, hd: number, headStride: number): void {
     const a = this.i32;
     for (let r = 0; r < rows; r++) {
-      const out = a[(dst >> 2) + r]!;
-      for (let i = 0; i < width; i++) this.i8[out + i] = a[(z >> 2) + r * width + i]!;
+      for (let i = 0; i < width; i++) this.i8[a[(dst >> 2) + r]! + Math.floor(i / hd) * headStride + (i % hd)] = a[(z >> 2) + r * width + i]!;
     }
   }
 

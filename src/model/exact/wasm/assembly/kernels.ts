@@ -537,15 +537,17 @@ export function swiglu(gate: usize, up: usize, n: i32, silu: usize, m: i32, s: i
 /**
  * Rotary positions (rotate-half pairs, Q14 tables of `half` entries per
  * position), then int8: row r of z (width int32, heads of hd) goes to the
- * address dst[r] (i32 table), at position pos[r] (i32 table).
+ * address dst[r] (i32 table), head h at dst[r] + h * headStride, at
+ * position pos[r] (i32 table).
  */
-export function ropeRows(z: usize, rows: i32, width: i32, hd: i32, pos: usize, cos: usize, sin: usize, dst: usize): void {
+export function ropeRows(z: usize, rows: i32, width: i32, hd: i32, pos: usize, cos: usize, sin: usize, dst: usize, headStride: i32): void {
   const half = hd >> 1;
   for (let r = 0; r < rows; r++) {
     const zr = z + (<usize>(r * width) << 2);
-    const out = <usize>load<i32>(dst + (<usize>r << 2));
     const tab = <usize>(load<i32>(pos + (<usize>r << 2)) * half) << 1;
-    for (let base = 0; base < width; base += hd) {
+    for (let base = 0, h = 0; base < width; base += hd, h++) {
+      // (stores below add base back: head h's element i lands at dst[r] + h * headStride + i)
+      const out = <usize>(load<i32>(dst + (<usize>r << 2)) + h * headStride - base);
       for (let i = 0; i < half; i++) {
         const x1 = <i64>load<i32>(zr + (<usize>(base + i) << 2));
         const x2 = <i64>load<i32>(zr + (<usize>(base + i + half) << 2));
@@ -564,12 +566,14 @@ export function ropeRows(z: usize, rows: i32, width: i32, hd: i32, pos: usize, c
   }
 }
 
-/** Row r of z (width int32, already within int8) as int8 at the address dst[r]. */
-export function storeRowsI8(z: usize, rows: i32, width: i32, dst: usize): void {
+/** Row r of z (width int32 in heads of hd, already within int8) as int8 at the address dst[r], head h at dst[r] + h * headStride. */
+export function storeRowsI8(z: usize, rows: i32, width: i32, dst: usize, hd: i32, headStride: i32): void {
   for (let r = 0; r < rows; r++) {
     const zr = z + (<usize>(r * width) << 2);
-    const out = <usize>load<i32>(dst + (<usize>r << 2));
-    for (let i = 0; i < width; i++) store<i8>(out + <usize>i, <i8>load<i32>(zr + (<usize>i << 2)));
+    for (let base = 0, h = 0; base < width; base += hd, h++) {
+      const out = <usize>(load<i32>(dst + (<usize>r << 2)) + h * headStride);
+      for (let i = 0; i < hd; i++) store<i8>(out + <usize>i, <i8>load<i32>(zr + (<usize>(base + i) << 2)));
+    }
   }
 }
 
