@@ -1,6 +1,8 @@
 /**
  * The model in the two buffers the WGSL kernels read: every int8 matrix
- * packed four to a u32 word (rows padded to whole words with zeros), and
+ * packed four to a u32 word (rows padded to whole words with zeros) and
+ * stored word-column-major — word i of every output row together, so that
+ * the threads of a workgroup (one output each) read adjacent words — and
  * every int32 table (multipliers, shifts, gains, rotary, SiLU, exp2) in one
  * i32 array. Offsets are in words / elements, as the kernels' uniforms take them.
  */
@@ -63,7 +65,10 @@ export function packModel(W: ExactWeights): PackedModel {
   for (const m of matrices) {
     wOffs.set(m.w, at);
     const inW = wordsFor(m.in);
-    for (let o = 0; o < m.out; o++) bytes.set(new Uint8Array(m.w.buffer, m.w.byteOffset + o * m.in, m.in), (at + o * inW) * 4);
+    // byte k of row o: word (k >> 2) of that row, at (at + (k >> 2) * out + o) words
+    for (let o = 0; o < m.out; o++) {
+      for (let k = 0; k < m.in; k++) bytes[(at + (k >> 2) * m.out + o) * 4 + (k & 3)] = m.w[o * m.in + k]! & 0xff;
+    }
     at += m.out * inW;
   }
 

@@ -5,7 +5,8 @@
  * everything else stays inside 32 bits by the bounds the spec states.
  *
  * Memory layout (see webgpuEngine.ts): int8 tensors are packed four to a u32
- * word, little-endian, every row padded to whole words with zero bytes; the
+ * word, little-endian, every row padded to whole words with zero bytes
+ * (weight matrices word-column-major: word i of output o at i * outN + o); the
  * model's int32 tables (multipliers, shifts, norm gains, rotary, SiLU, exp2)
  * sit in one i32 buffer at offsets the uniforms give; each row of a forward
  * has [position, KV base word, KV capacity, token or -1 - prompt vector] in
@@ -90,9 +91,12 @@ fn dot4(a: u32, b: u32) -> i32 { return dot4I8Packed(a, b); }`;
 /** Threads per workgroup in every kernel (rows and heads are reduced with it). */
 export const WG = 64;
 
+/** Rows of one matrix product per thread (the workgroups' y count is rows / this, rounded up). */
+export const ROWS_PER_THREAD = 4;
+
 /** Uniform fields of each kernel, in order (16 x 32-bit slots at most). */
 export const UNIFORMS = {
-  embed: ['d', 'embOff', 'embMOff', 'embSOff', 'dW'],
+  embed: ['d', 'embOff', 'embMOff', 'embSOff', 'V'],
   rmsNorm: ['d', 'B', 'gOff', 'gs', 'dW', 'inRows'],
   matmul: ['outN', 'inW', 'rows', 'wOff', 'mOff', 'sOff', 'lo', 'hi', 'xStride', 'xOff', 'residual'],
   rope: ['width', 'hd', 'cosOff', 'sinOff', 'outW', 'cacheSlot', 'toCache', 'dstStride'],
@@ -129,7 +133,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     h[r * u.d + j] = clamp(vecs[(-1 - tok) * u.d + j], RES_MIN, RES_MAX);
     return;
   }
-  let e = byteOf(W[u.embOff + tok * u.dW + j / 4], u32(j % 4));
+  let e = byteOf(W[u.embOff + (j / 4) * u.V + tok], u32(j % 4));
   h[r * u.d + j] = requant(e, T[u.embMOff + tok], T[u.embSOff + tok], I32_MIN, I32_MAX);
 }`,
 
@@ -196,22 +200,16 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   }
 }`,
 
-  // acc[r][o] = W[o] . x[r], requantised and clamped; residual = 1 adds it to h[r][o] (docs/numerics.md, attention step 5)
+  // acc[r][o] = W[o] . x[r], requantised and clamped; residual = 1 adds it to h[r][o] (docs/numerics.md,
+// attention step 5). A thread computes output o for ROWS_PER_THREAD rows: each weight word is read once
+// for them, and the threads of a workgroup read adjacent words (the weights are word-column-major).
   matmul: (packed) => /* wgsl */ `
 ${packed ? DOT4_PACKED : DOT4_PLAIN}
 @group(0) @binding(2) var<storage, read> W: array<u32>;
 @group(0) @binding(3) var<storage, read> T: array<i32>;
 @group(0) @binding(4) var<storage, read> x: array<u32>;
 @group(0) @binding(5) var<storage, read_write> out: array<i32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let o = i32(gid.x);
-  let r = i32(gid.y);
-  if (o >= u.outN || r >= u.rows) { return; }
-  let wb = u.wOff + o * u.inW;
-  let xb = u.xOff + r * u.xStride;
-  var acc = 0;
-  for (var i = 0; i < u.inW; i = i + 1) { acc = acc + dot4(W[wb + i], x[xb + i]); }
+fn store(r: i32, o: i32, acc: i32) {
   let at = r * u.outN + o;
   if (u.residual == 0) {
     out[at] = requant(acc, T[u.mOff + o], T[u.sOff + o], u.lo, u.hi);
@@ -219,6 +217,26 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let delta = requant(acc, T[u.mOff + o], T[u.sOff + o], I32_MIN, I32_MAX);
     out[at] = clamp64(add64(wide(out[at]), wide(delta)), RES_MIN, RES_MAX);
   }
+}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let o = i32(gid.x);
+  let r0 = i32(gid.y) * ${ROWS_PER_THREAD};
+  if (o >= u.outN || r0 >= u.rows) { return; }
+  // rows past the last read row r0's words again (in bounds) and are not stored
+  let x0 = u.xOff + r0 * u.xStride;
+  let x1 = u.xOff + min(r0 + 1, u.rows - 1) * u.xStride;
+  let x2 = u.xOff + min(r0 + 2, u.rows - 1) * u.xStride;
+  let x3 = u.xOff + min(r0 + 3, u.rows - 1) * u.xStride;
+  var a = vec4<i32>(0, 0, 0, 0);
+  for (var i = 0; i < u.inW; i = i + 1) {
+    let w = W[u.wOff + i * u.outN + o];
+    a = a + vec4<i32>(dot4(w, x[x0 + i]), dot4(w, x[x1 + i]), dot4(w, x[x2 + i]), dot4(w, x[x3 + i]));
+  }
+  store(r0, o, a.x);
+  if (r0 + 1 < u.rows) { store(r0 + 1, o, a.y); }
+  if (r0 + 2 < u.rows) { store(r0 + 2, o, a.z); }
+  if (r0 + 3 < u.rows) { store(r0 + 3, o, a.w); }
 }`,
 
   // rotary at each row's position, then int8: q to its rows, k into the row's stream cache
@@ -273,7 +291,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 }`,
 
   // one head of one row over its stream's cache (docs/numerics.md, attention step 4); int32 result, packed afterwards
-  attend: () => /* wgsl */ `
+  attend: (packed) => /* wgsl */ `
+${packed ? DOT4_PACKED : DOT4_PLAIN}
 @group(0) @binding(2) var<storage, read> T: array<i32>;
 @group(0) @binding(3) var<storage, read> q: array<u32>;
 @group(0) @binding(4) var<storage, read> kv: array<u32>;
@@ -297,10 +316,16 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let dW = (u.d + 3) / 4;
   // scores (each thread keeps the same keys through the softmax)
   var mx = I32_MIN;
+  // (heads of whole words: a word's four products at once; else byte by byte)
+  let words = u.hd % 4 == 0;
   for (var j = t; j < n; j = j + ${WG}) {
     var s = 0;
-    for (var c = 0; c < u.hd; c = c + 1) {
-      s = s + byteOf(q[r * dW + (qOff + c) / 4], u32((qOff + c) % 4)) * cacheByte(kBase + j * u.rowW, kOff + c);
+    if (words) {
+      for (var c = 0; c < u.hd / 4; c = c + 1) { s = s + dot4(q[r * dW + qOff / 4 + c], kv[kBase + j * u.rowW + kOff / 4 + c]); }
+    } else {
+      for (var c = 0; c < u.hd; c = c + 1) {
+        s = s + byteOf(q[r * dW + (qOff + c) / 4], u32((qOff + c) % 4)) * cacheByte(kBase + j * u.rowW, kOff + c);
+      }
     }
     sc[s0 + j] = s;
     mx = max(mx, s);

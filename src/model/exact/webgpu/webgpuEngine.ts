@@ -18,7 +18,7 @@ import type { ExactWeights } from '../weights.js';
 import { requestGpuDevice, type GpuDevice, type GpuDeviceOptions } from './gpuDevice.js';
 import { packModel, wordsFor, type PackedLinear, type PackedModel, type PackedNorm } from './gpuWeights.js';
 import { KvPool } from './kvPool.js';
-import { kernelSource, UNIFORMS, USES_ROWS, WG, type KernelName } from './shaders.js';
+import { kernelSource, ROWS_PER_THREAD, UNIFORMS, USES_ROWS, WG, type KernelName } from './shaders.js';
 
 interface Stream extends StreamHandle {
   pos: number;
@@ -312,9 +312,9 @@ export class WebGpuEngine implements Engine {
     const norm = (n: PackedNorm, rowsIn: number, selected: boolean) =>
       dispatch('rmsNorm', { d, B: normBits(d), gOff: n.gOff, gs: n.gs, dW, inRows: selected ? 1 : 0 }, [this.table, h, x8, selBuf], rowsIn, 1);
     const matmul = (L: PackedLinear, x: GPUBuffer, xStride: number, out: GPUBuffer, lo: number, hi: number, residual = 0) =>
-      dispatch('matmul', { outN: L.out, inW: L.inW, rows: R, wOff: L.wOff, mOff: L.mOff, sOff: L.sOff, lo, hi, xStride, xOff: 0, residual }, [this.weights, this.table, x, out], groups(L.out), R);
+      dispatch('matmul', { outN: L.out, inW: L.inW, rows: R, wOff: L.wOff, mOff: L.mOff, sOff: L.sOff, lo, hi, xStride, xOff: 0, residual }, [this.weights, this.table, x, out], groups(L.out), Math.ceil(R / ROWS_PER_THREAD));
 
-    dispatch('embed', { d, embOff: M.embOff, embMOff: M.embMOff, embSOff: M.embSOff, dW }, [this.weights, this.table, vecBuf, h], groups(d), R);
+    dispatch('embed', { d, embOff: M.embOff, embMOff: M.embMOff, embSOff: M.embSOff, V: c.vocab }, [this.weights, this.table, vecBuf, h], groups(d), R);
     M.layers.forEach((L, l) => {
       const Wl = W.layers[l]!;
       norm(L.attnNorm, R, false);
@@ -347,7 +347,7 @@ export class WebGpuEngine implements Engine {
         { outN: c.vocab, inW: dW, rows: N, wOff: M.embOff, mOff: M.headMOff, sOff: M.headSOff, lo: INT32_MIN, hi: INT32_MAX, xStride: dW, xOff: 0, residual: 0 },
         [this.weights, this.table, x8, logits],
         groups(c.vocab),
-        N,
+        Math.ceil(N / ROWS_PER_THREAD),
       );
     }
     pass.end();
