@@ -100,9 +100,8 @@ export const UNIFORMS = {
   rmsNorm: ['d', 'B', 'gOff', 'gs', 'dW', 'inRows'],
   matmul: ['outN', 'inW', 'rows', 'wOff', 'mOff', 'sOff', 'lo', 'hi', 'xStride', 'xOff', 'residual'],
   rope: ['width', 'hd', 'cosOff', 'sinOff', 'outW', 'cacheSlot', 'toCache', 'dstStride'],
-  storeV: ['width', 'outW', 'cacheSlot'],
   attend: ['heads', 'group', 'hd', 'rowW', 'attM', 'attS', 'aoM', 'aoS', 'exp2Off', 'ctxStride', 'layer', 'd'],
-  pack: ['width', 'outW'],
+  pack: ['width', 'outW', 'cacheSlot', 'toCache'],
   swiglu: ['F', 'FW', 'siluOff', 'aM', 'aS'],
 } as const;
 
@@ -114,7 +113,7 @@ const uniformStruct = (k: KernelName) => `struct U { ${UNIFORMS[k].map((f) => `$
 const ROWS = '@group(0) @binding(1) var<storage, read> rows: array<vec4<i32>>;\n';
 
 /** The kernels that read the row table (binding 1); the others leave that binding out. */
-export const USES_ROWS: ReadonlySet<KernelName> = new Set(['embed', 'rope', 'storeV', 'attend']);
+export const USES_ROWS: ReadonlySet<KernelName> = new Set(['embed', 'rope', 'pack', 'attend']);
 
 const SOURCES: Record<KernelName, (packed: boolean) => string> = {
   // h = the token's embedding, requantised, or a prompt vector clamped to the residual range
@@ -272,24 +271,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   dst[at] = packBytes(b[0], b[1], b[2], b[3]);
 }`,
 
-  // v (already within int8) into the row's stream cache
-  storeV: () => /* wgsl */ `
-@group(0) @binding(2) var<storage, read> z: array<i32>;
-@group(0) @binding(3) var<storage, read_write> dst: array<u32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let w = i32(gid.x);
-  let r = i32(gid.y);
-  if (w >= u.outW) { return; }
-  let row = rows[r];
-  var b = array<i32, 4>(0, 0, 0, 0);
-  for (var k = 0; k < 4; k = k + 1) {
-    let c = 4 * w + k;
-    if (c < u.width) { b[k] = z[r * u.width + c]; }
-  }
-  dst[row.y + (u.cacheSlot * row.z + row.x) * u.outW + w] = packBytes(b[0], b[1], b[2], b[3]);
-}`,
-
   // one head of one row over its stream's cache (docs/numerics.md, attention step 4); int32 result, packed afterwards
   attend: (packed) => /* wgsl */ `
 ${packed ? DOT4_PACKED : DOT4_PLAIN}
@@ -361,7 +342,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   }
 }`,
 
-  // int32 rows already within int8, packed
+  // int32 rows already within int8, packed: to rows of their own, or (toCache) into each row's stream cache (v)
   pack: () => /* wgsl */ `
 @group(0) @binding(2) var<storage, read> z: array<i32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<u32>;
@@ -375,7 +356,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = 4 * w + k;
     if (c < u.width) { b[k] = z[r * u.width + c]; }
   }
-  dst[r * u.outW + w] = packBytes(b[0], b[1], b[2], b[3]);
+  var at = r * u.outW + w;
+  if (u.toCache != 0) {
+    let row = rows[r];
+    at = row.y + (u.cacheSlot * row.z + row.x) * u.outW + w;
+  }
+  dst[at] = packBytes(b[0], b[1], b[2], b[3]);
 }`,
 
   // the SwiGLU product (docs/numerics.md, MLP steps 3-4), to packed int8

@@ -323,7 +323,7 @@ export class WebGpuEngine implements Engine {
       matmul(L.wk, x8, dW, acc, -32767, 32767);
       dispatch('rope', { width: kvDim, hd, cosOff: M.cosOff, sinOff: M.sinOff, outW: rowW, cacheSlot: 2 * l, toCache: 1, dstStride: 0 }, [this.table, acc, kv], groups(rowW), R);
       matmul(L.wv, x8, dW, acc, -127, 127);
-      dispatch('storeV', { width: kvDim, outW: rowW, cacheSlot: 2 * l + 1 }, [acc, kv], groups(rowW), R);
+      dispatch('pack', { width: kvDim, outW: rowW, cacheSlot: 2 * l + 1, toCache: 1 }, [acc, kv], groups(rowW), R);
       dispatch(
         'attend',
         { heads: c.heads, group: c.heads / c.kvHeads, hd, rowW, attM: Wl.attM, attS: Wl.attS, aoM: Wl.aoM, aoS: Wl.aoS, exp2Off: M.exp2Off, ctxStride: ctx, layer: l, d },
@@ -331,7 +331,7 @@ export class WebGpuEngine implements Engine {
         c.heads,
         R,
       );
-      dispatch('pack', { width: d, outW: dW }, [ao, x8], groups(dW), R);
+      dispatch('pack', { width: d, outW: dW, cacheSlot: 0, toCache: 0 }, [ao, x8], groups(dW), R);
       matmul(L.wo, x8, dW, h, 0, 0, 1);
       norm(L.mlpNorm, R, false);
       matmul(L.wgate, x8, dW, gate, -32767, 32767);
