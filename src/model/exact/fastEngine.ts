@@ -10,6 +10,7 @@ import { clamp, INT32_MAX, INT32_MIN, normBits, requant, RESIDUAL_MAX, RESIDUAL_
 import { uploadExp2, type Kernels } from './kernels.js';
 import type { ExactWeights, Linear } from './weights.js';
 import { KernelTableMaker } from './kernelTables.js';
+import { checkRows, promptRows, type ForwardRow } from './forwardRows.js';
 
 interface Stream extends StreamHandle {
   pos: number;
@@ -28,13 +29,7 @@ interface Stream extends StreamHandle {
  */
 const HEAD_ROWS = 64;
 
-interface Row {
-  stream: Stream;
-  token: number;
-  pos: number;
-  /** A soft-prompt vector (residual values) in place of the token's embedding. */
-  vec?: Int32Array;
-}
+type Row = ForwardRow<Stream>;
 
 export class FastEngine implements Engine {
   private nextId = 1;
@@ -108,16 +103,11 @@ export class FastEngine implements Engine {
 
   async feedPrompt(handle: StreamHandle, prompt: Int32Array): Promise<void> {
     const s = handle as Stream;
-    const rows = this.promptRows(s, prompt, s.pos);
+    const rows = promptRows(s, prompt, s.pos, this.W.config.dim);
     await this.forward(rows, rows.length, () => {}); // no logits wanted: the head is skipped
     s.pos += rows.length;
   }
 
-  private promptRows(stream: Stream, prompt: Int32Array, start: number): Row[] {
-    const d = this.W.config.dim;
-    if (prompt.length % d) throw new RangeError(`a prompt is a whole number of ${d}-wide vectors`);
-    return Array.from({ length: prompt.length / d }, (_, i) => ({ stream, token: -1, pos: start + i, vec: prompt.subarray(i * d, (i + 1) * d) }));
-  }
 
   /**
    * prefill of one sequence whose logits are handed to `visit` a position at a
@@ -145,7 +135,7 @@ export class FastEngine implements Engine {
     const P = prompt ? prompt.length / this.W.config.dim : 0;
     const s = this.newStream(P + seq.length);
     try {
-      const rows = [...(prompt ? this.promptRows(s, prompt, 0) : []), ...Array.from(seq, (token, pos) => ({ stream: s, token, pos: P + pos }))];
+      const rows = [...(prompt ? promptRows(s, prompt, 0, this.W.config.dim) : []), ...Array.from(seq, (token, pos) => ({ stream: s, token, pos: P + pos }))];
       await this.forward(rows, P, visit);
     } finally {
       this.freeStream(s);
@@ -183,10 +173,7 @@ export class FastEngine implements Engine {
     const hd = W.headDim;
     const kvDim = c.kvHeads * hd;
     const group = c.heads / c.kvHeads;
-    for (const r of rows) {
-      if (r.pos >= r.stream.capacity) throw new RangeError(`position ${r.pos} beyond the stream's ${r.stream.capacity}`);
-      if (!r.vec && !(r.token >= 0 && r.token < c.vocab)) throw new RangeError(`token ${r.token} outside the vocabulary`);
-    }
+    checkRows(rows, c.vocab);
     const maxCtx = Math.max(...rows.map((r) => r.pos + 1));
     const wide = Math.max(d, c.ffn);
     const xPtr = K.alloc(R * wide);

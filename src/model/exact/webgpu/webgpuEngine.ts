@@ -18,6 +18,7 @@ import type { ExactWeights } from '../weights.js';
 import { requestGpuDevice, type GpuDevice, type GpuDeviceOptions } from './gpuDevice.js';
 import { packModel, wordsFor, type PackedLinear, type PackedModel, type PackedNorm } from './gpuWeights.js';
 import { KvPool } from './kvPool.js';
+import { checkRows, promptRows, type ForwardRow } from '../forwardRows.js';
 import { kernelSource, ROWS_PER_THREAD, UNIFORMS, USES_ROWS, WG, type KernelName } from './shaders.js';
 
 interface Stream extends StreamHandle {
@@ -28,13 +29,7 @@ interface Stream extends StreamHandle {
   freed: boolean;
 }
 
-interface Row {
-  stream: Stream;
-  /** Token id, or -1 for a soft-prompt vector. */
-  token: number;
-  pos: number;
-  vec?: Int32Array;
-}
+type Row = ForwardRow<Stream>;
 
 /**
  * Rows of one prefill submission (several chunks share one when they fit):
@@ -141,7 +136,7 @@ export class WebGpuEngine implements Engine {
 
   async feedPrompt(handle: StreamHandle, prompt: Int32Array): Promise<void> {
     const s = handle as Stream;
-    const rows = this.promptRows(s, prompt, s.pos);
+    const rows = promptRows(s, prompt, s.pos, this.W.config.dim);
     await this.forward(rows, []);
     s.pos += rows.length;
   }
@@ -172,7 +167,7 @@ export class WebGpuEngine implements Engine {
         const P = prompt ? prompt.length / d : 0;
         const s = this.newStream(P + seq.length);
         streams.push(s);
-        rows.push(...(prompt ? this.promptRows(s, prompt, 0) : []));
+        rows.push(...(prompt ? promptRows(s, prompt, 0, this.W.config.dim) : []));
         for (let t = 0; t < seq.length; t++) {
           wanted.push(rows.length);
           rows.push({ stream: s, token: seq[t]!, pos: P + t });
@@ -194,11 +189,6 @@ export class WebGpuEngine implements Engine {
     return results;
   }
 
-  private promptRows(stream: Stream, prompt: Int32Array, start: number): Row[] {
-    const d = this.W.config.dim;
-    if (prompt.length % d) throw new RangeError(`a prompt is a whole number of ${d}-wide vectors`);
-    return Array.from({ length: prompt.length / d }, (_, i) => ({ stream, token: -1, pos: start + i, vec: prompt.subarray(i * d, (i + 1) * d) }));
-  }
 
   private streamWords(capacity: number): number {
     const c = this.W.config;
@@ -246,11 +236,8 @@ export class WebGpuEngine implements Engine {
     const rowW = wordsFor(kvDim);
     const N = wanted.length;
     if (!R) return N ? new Int32Array(0) : null;
-    for (const r of rows) {
-      if (r.stream.freed) throw new Error('stream already freed');
-      if (r.pos >= r.stream.capacity) throw new RangeError(`position ${r.pos} beyond the stream's ${r.stream.capacity}`);
-      if (!r.vec && !(r.token >= 0 && r.token < c.vocab)) throw new RangeError(`token ${r.token} outside the vocabulary`);
-    }
+    if (rows.some((r) => r.stream.freed)) throw new Error('stream already freed');
+    checkRows(rows, c.vocab);
     const ctx = Math.max(...rows.map((r) => r.pos + 1));
 
     // the rows' table and prompt vectors
