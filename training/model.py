@@ -203,6 +203,13 @@ class LM(nn.Module):
         return HeadCrossEntropy.apply(h.reshape(-1, h.shape[-1]), self.head_weight(), targets.reshape(-1), chunk)
 
 
+# The fused head's matmul precision.  bf16 is fast only where the CPU has
+# bf16 dot instructions (AVX-512 BF16, AMX); elsewhere (AVX2 machines such as
+# Zen 3) torch falls back to a scalar bf16 path many times slower than sgemm.
+# train.py sets it from training/cpu_precision.py's choice.
+HEAD_DTYPE = torch.bfloat16
+
+
 class HeadCrossEntropy(torch.autograd.Function):
     """Tied head + cross-entropy, row chunk by row chunk, in bf16 matmuls
     with float softmax.  The gradients are computed in the forward pass (one
@@ -213,7 +220,7 @@ class HeadCrossEntropy(torch.autograd.Function):
     @staticmethod
     def forward(ctx, h, W, y, chunk):
         with torch.autocast("cpu", enabled=False):
-            hb, Wb = h.detach().to(torch.bfloat16), W.detach().to(torch.bfloat16)
+            hb, Wb = h.detach().to(HEAD_DTYPE), W.detach().to(HEAD_DTYPE)
             N = hb.shape[0]
             gh = torch.empty(N, W.shape[1], dtype=torch.float32)
             gW = torch.zeros(W.shape, dtype=torch.float32)
@@ -226,7 +233,7 @@ class HeadCrossEntropy(torch.autograd.Function):
                 total += (lse - lg.gather(1, yc[:, None]).squeeze(1)).double().sum()
                 p = lg.sub_(lse[:, None]).exp_()
                 p[torch.arange(e - s), yc] -= 1.0
-                pb = p.to(torch.bfloat16)
+                pb = p.to(HEAD_DTYPE)
                 gh[s:e] = (pb @ Wb).float()
                 gW += (pb.t() @ hb[s:e]).float()
         ctx.save_for_backward(gh, gW)

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+import cpu_precision
+import model as model_mod
 from common import load_dev, token_bytes
 from model import LM, Config, FakeQuant, param_count
 
@@ -78,6 +80,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=300)
     ap.add_argument("--wd", type=float, default=0.1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
+                    help="auto: bf16 only where this CPU multiplies bf16 faster than fp32 (cpu_precision.py)")
     ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--ckpt-minutes", type=float, default=10)
     ap.add_argument("--tail-tokens", type=int, default=0, help="oversampled region at the end of the data")
@@ -89,6 +93,9 @@ def main():
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
+    dtype, speeds = cpu_precision.choose(None if a.precision == "auto" else a.precision)
+    model_mod.HEAD_DTYPE = dtype
+    print(f"precision {dtype} {speeds or ''}", flush=True)
     os.makedirs(a.state, exist_ok=True)
     ckpt_path = os.path.join(a.state, "ckpt.pt")
     log = open(os.path.join(a.state, "train.log"), "a")
@@ -148,7 +155,7 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a)
         x, y = batch(data, rng, a.batch, a.seq, a.tail_tokens, a.tail_frac)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with cpu_precision.autocast(dtype):
             loss = model.loss(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()

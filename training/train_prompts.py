@@ -21,6 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+import cpu_precision
 from common import load_dev, token_bytes
 from model import LM, Config, FakeQuant
 
@@ -110,6 +111,7 @@ def main():
     ap.add_argument("--eval-chunks", type=int, default=24)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    dtype, _ = cpu_precision.choose()
     ck = torch.load(a.ckpt, map_location="cpu")
     model = LM(Config(**ck["config"]))
     model.load_state_dict(ck["model"])
@@ -135,7 +137,7 @@ def main():
             idx = torch.from_numpy(rng.integers(0, len(w), size=a.batch))
             y = w[idx]
             x = torch.cat([torch.full((a.batch, 1), BOS, dtype=torch.long), y[:, :-1]], dim=1)
-            with torch.autocast("cpu", dtype=torch.bfloat16):
+            with cpu_precision.autocast(dtype):
                 h = pm.features(x)
                 loss = model_loss(model, h, y)
             opt.zero_grad()
