@@ -5,6 +5,10 @@ split mid-word; the id stream is their concatenation.
   PYTHONPATH=/work/pylib /usr/bin/python3 training/prepare_data.py \
       --tokenizer public/models/llmz-base/tokenizer.json \
       --train /work/data/train.txt --dev ../shared/corpus/dev --out /work/data
+
+--realworld DIR also tokenizes every file of ../shared/corpus/dev/realworld/
+(as dev/rw_<name>.u16, CRLF as LF, as the pipeline's transform feeds the
+model) so train.py's dev_bpb reports them: measured, never trained on.
 """
 import argparse
 import glob
@@ -36,19 +40,25 @@ def main():
     ap.add_argument("--train", required=True)
     ap.add_argument("--dev", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--realworld", help="held-out real files to measure (dev/realworld)")
+    ap.add_argument("--dev-only", action="store_true", help="tokenize the dev files only")
     args = ap.parse_args()
     tok = Tokenizer.from_file(args.tokenizer)
-    with open(args.train, encoding="utf-8") as f:
-        text = f.read()
-    ids = encode(tok, text)
-    ids.tofile(os.path.join(args.out, "train.u16"))
-    print("train", len(text.encode()), "bytes ->", len(ids), "tokens")
+    if not args.dev_only:
+        with open(args.train, encoding="utf-8") as f:
+            text = f.read()
+        ids = encode(tok, text)
+        ids.tofile(os.path.join(args.out, "train.u16"))
+        print("train", len(text.encode()), "bytes ->", len(ids), "tokens")
     os.makedirs(os.path.join(args.out, "dev"), exist_ok=True)
-    for path in sorted(glob.glob(os.path.join(args.dev, "*.txt"))):
-        with open(path, encoding="utf-8") as f:
-            t = f.read()
+    dev = [(os.path.basename(p)[:-4], p) for p in sorted(glob.glob(os.path.join(args.dev, "*.txt")))]
+    if args.realworld:
+        dev += [("rw_" + os.path.basename(p).split(".")[0], p) for p in sorted(glob.glob(os.path.join(args.realworld, "*")))
+                if not p.endswith((".md", ".tsv"))]
+    for name, path in dev:
+        with open(path, encoding="utf-8", newline="") as f:
+            t = f.read().replace("\r\n", "\n")
         d = encode(tok, t)
-        name = os.path.basename(path)[:-4]
         d.tofile(os.path.join(args.out, "dev", name + ".u16"))
         print(name, len(t.encode()), "bytes ->", len(d), "tokens", "%.3f B/tok" % (len(t.encode()) / len(d)))
 
