@@ -53,8 +53,10 @@ def main():
     os.makedirs(os.path.join(args.out, "dev"), exist_ok=True)
     dev = [(os.path.basename(p)[:-4], p) for p in sorted(glob.glob(os.path.join(args.dev, "*.txt")))]
     if args.realworld:
-        dev += [("rw_" + os.path.basename(p).split(".")[0], p) for p in sorted(glob.glob(os.path.join(args.realworld, "*")))
-                if not p.endswith((".md", ".tsv"))]
+        real = [p for p in sorted(glob.glob(os.path.join(args.realworld, "*"))) if not p.endswith((".md", ".tsv"))]
+        stems = [os.path.basename(p).split(".")[0] for p in real]
+        # rw_<stem>, or rw_<stem>_<extension> where two files share a stem (data.csv, data.json)
+        dev += [("rw_" + (s if stems.count(s) == 1 else os.path.basename(p).replace(".", "_")), p) for s, p in zip(stems, real)]
     for name, path in dev:
         with open(path, encoding="utf-8", newline="") as f:
             t = f.read().replace("\r\n", "\n")
