@@ -4,12 +4,17 @@
 # BASE_CKPT: an int8 QAT checkpoint (train.py --qat 8) -> public/models/llmz-base (int8);
 # LITE_CKPT: an int4 QAT checkpoint (train.py --qat 4; default BASE_CKPT) -> public/models/llmz-lite (int4);
 # PROMPTS_NPZ: domain soft prompts (train_prompts.py) shipped in both model files ("" for none).
-# Refreshes public/models/index.json (bytes, SHA-256), writes the float ONNX export of
+# Refreshes public/models/index.json (scripts/model-index.mjs), writes the float ONNX export of
 # BASE_CKPT for the hub engine and `npm run eval -- --float` to /work/onnx/llmz-base,
 # and prints float(QAT simulation)-vs-integer bits per byte on dev chunks (training/evaluate.py).
 # Then: `npm run eval -- --float hf:/work/onnx/llmz-base`, `npm run bench`, and update the model cards.
+# TOKENIZER (default: the shipped llmz-base tokenizer) and DATA (default /work/data: its
+# tokenized dev files) name another vocabulary, e.g. TOKENIZER=training/tokenizer-v2/tokenizer.json
+# DATA=/work/data-v2; the tokenizer is then copied beside each model.bin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+TOKENIZER=$(realpath "${TOKENIZER:-public/models/llmz-base/tokenizer.json}")
+DATA=${DATA:-/work/data}
 BASE=${1:?base checkpoint}
 LITE=${2:-$BASE}
 PROMPTS=${3:-}
@@ -18,23 +23,16 @@ export OPENBLAS_NUM_THREADS=1
 for spec in "llmz-base:8:$BASE" "llmz-lite:4:$LITE"; do
   IFS=: read -r name bits ckpt <<<"$spec"
   mkdir -p public/models/$name
-  /usr/bin/python3 training/export.py --ckpt "$ckpt" --data /work/data --tokenizer public/models/llmz-base/tokenizer.json \
+  [ "$TOKENIZER" = "$(realpath -m public/models/$name/tokenizer.json)" ] || cp "$TOKENIZER" public/models/$name/tokenizer.json
+  /usr/bin/python3 training/export.py --ckpt "$ckpt" --data "$DATA" --tokenizer "$TOKENIZER" \
     --out public/models/$name/model.bin --name $name --context "$CONTEXT" --weight-bits $bits ${PROMPTS:+--prompts "$PROMPTS"}
 done
-/usr/bin/python3 - <<'PY'
-import hashlib, json
-p = "public/models/index.json"
-index = json.load(open(p))
-for m in index:
-    b = open(f"public/models/{m['name']}/model.bin", "rb").read()
-    m["bytes"], m["sha256"] = len(b), hashlib.sha256(b).hexdigest()
-open(p, "w").write("[\n" + ",\n".join("  " + json.dumps(m) for m in index) + "\n]\n")
-PY
+node scripts/model-index.mjs   # the registry: sizes and hashes of every release (DEVELOPERS.md, "Releasing a model")
 sha256sum public/models/*/model.bin
-(cd training && /usr/bin/python3 export_onnx.py llmz --ckpt "$BASE" --tokenizer ../public/models/llmz-base/tokenizer.json --out /work/onnx/llmz-base)
+(cd training && /usr/bin/python3 export_onnx.py llmz --ckpt "$BASE" --tokenizer "$TOKENIZER" --out /work/onnx/llmz-base)
 for spec in "llmz-base:$BASE" "llmz-lite:$LITE"; do
   IFS=: read -r name ckpt <<<"$spec"
   echo "== $name"
-  /usr/bin/python3 training/evaluate.py --ckpt "$ckpt" --model public/models/$name/model.bin --data /work/data \
-    --tokenizer public/models/llmz-base/tokenizer.json --chunks 8 --context "$CONTEXT"
+  /usr/bin/python3 training/evaluate.py --ckpt "$ckpt" --model public/models/$name/model.bin --data "$DATA" \
+    --tokenizer "$TOKENIZER" --chunks 8 --context "$CONTEXT"
 done
