@@ -23,27 +23,23 @@ export function matmul(w: usize, outN: i32, inN: i32, x: usize, rows: i32, acc: 
       const wb = wa + <usize>inN;
       let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
       let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
-      for (let i = 0; i < vecEnd; i += 16) {
-        const va = v128.load(wa + <usize>i);
-        const vb = v128.load(wb + <usize>i);
-        const al = i16x8.extend_low_i8x16_s(va), ah = i16x8.extend_high_i8x16_s(va);
-        const bl = i16x8.extend_low_i8x16_s(vb), bh = i16x8.extend_high_i8x16_s(vb);
+      // eight inputs a step, the weights loaded and widened in one instruction
+      // (v128.load8x8_s): no separate extends, and eight accumulators, two
+      // weight vectors and four row vectors fit V8's 15 usable registers
+      // (sixteen inputs a step with extends spilled four accumulators a pass)
+      for (let i = 0; i < vecEnd; i += 8) {
+        const wl = v128.load8x8_s(wa + <usize>i);
+        const wh = v128.load8x8_s(wb + <usize>i);
         const off = <usize>i << 1;
-        let lo = v128.load(x0 + off), hi = v128.load(x0 + off + 16);
-        a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(al, lo), i32x4.dot_i16x8_s(ah, hi)));
-        b0 = i32x4.add(b0, i32x4.add(i32x4.dot_i16x8_s(bl, lo), i32x4.dot_i16x8_s(bh, hi)));
-        lo = v128.load(x1 + off);
-        hi = v128.load(x1 + off + 16);
-        a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(al, lo), i32x4.dot_i16x8_s(ah, hi)));
-        b1 = i32x4.add(b1, i32x4.add(i32x4.dot_i16x8_s(bl, lo), i32x4.dot_i16x8_s(bh, hi)));
-        lo = v128.load(x2 + off);
-        hi = v128.load(x2 + off + 16);
-        a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(al, lo), i32x4.dot_i16x8_s(ah, hi)));
-        b2 = i32x4.add(b2, i32x4.add(i32x4.dot_i16x8_s(bl, lo), i32x4.dot_i16x8_s(bh, hi)));
-        lo = v128.load(x3 + off);
-        hi = v128.load(x3 + off + 16);
-        a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(al, lo), i32x4.dot_i16x8_s(ah, hi)));
-        b3 = i32x4.add(b3, i32x4.add(i32x4.dot_i16x8_s(bl, lo), i32x4.dot_i16x8_s(bh, hi)));
+        const y0 = v128.load(x0 + off), y1 = v128.load(x1 + off), y2 = v128.load(x2 + off), y3 = v128.load(x3 + off);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(wl, y0));
+        b0 = i32x4.add(b0, i32x4.dot_i16x8_s(wh, y0));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(wl, y1));
+        b1 = i32x4.add(b1, i32x4.dot_i16x8_s(wh, y1));
+        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(wl, y2));
+        b2 = i32x4.add(b2, i32x4.dot_i16x8_s(wh, y2));
+        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(wl, y3));
+        b3 = i32x4.add(b3, i32x4.dot_i16x8_s(wh, y3));
       }
       let ta0 = hsum(a0), ta1 = hsum(a1), ta2 = hsum(a2), ta3 = hsum(a3);
       let tb0 = hsum(b0), tb1 = hsum(b1), tb2 = hsum(b2), tb3 = hsum(b3);
@@ -146,17 +142,14 @@ function attnScores16(q: usize, k: usize, n: i32, hd: i32, stride: i32, qw: usiz
     let s1 = i32x4.splat(0);
     let s2 = i32x4.splat(0);
     let s3 = i32x4.splat(0);
-    for (let i = 0; i < hd; i += 16) {
+    // eight channels a step, each key's bytes loaded and widened in one
+    // instruction (v128.load8x8_s, as in matmul)
+    for (let i = 0; i < hd; i += 8) {
       const qa = v128.load(qw + (<usize>i << 1));
-      const qb = v128.load(qw + (<usize>i << 1) + 16);
-      const x0 = v128.load(k0 + <usize>i);
-      const x1 = v128.load(k1 + <usize>i);
-      const x2 = v128.load(k2 + <usize>i);
-      const x3 = v128.load(k3 + <usize>i);
-      s0 = i32x4.add(s0, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(x0), qa), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(x0), qb)));
-      s1 = i32x4.add(s1, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(x1), qa), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(x1), qb)));
-      s2 = i32x4.add(s2, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(x2), qa), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(x2), qb)));
-      s3 = i32x4.add(s3, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(x3), qa), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(x3), qb)));
+      s0 = i32x4.add(s0, i32x4.dot_i16x8_s(v128.load8x8_s(k0 + <usize>i), qa));
+      s1 = i32x4.add(s1, i32x4.dot_i16x8_s(v128.load8x8_s(k1 + <usize>i), qa));
+      s2 = i32x4.add(s2, i32x4.dot_i16x8_s(v128.load8x8_s(k2 + <usize>i), qa));
+      s3 = i32x4.add(s3, i32x4.dot_i16x8_s(v128.load8x8_s(k3 + <usize>i), qa));
     }
     // [s0, s1, s2, s3] -> [sum s0, sum s1, sum s2, sum s3]
     const p01 = i32x4.add(i32x4.shuffle(s0, s1, 0, 4, 2, 6), i32x4.shuffle(s0, s1, 1, 5, 3, 7));
