@@ -1,28 +1,12 @@
 """Gathers the extracted packages of build.sh into one text file per source (see build.sh)."""
-import glob, html, os, random, re, subprocess, sys, zipfile
+import glob, html, os, re, subprocess, sys, zipfile
+
+from sources import Sources
 
 OUT = sys.argv[1]
 X = os.path.join(OUT, 'x')
-rows = []
-
-
-def write(source, kind, licence, docs, limit_mb):
-    """Shuffled documents (fixed seed), up to limit_mb, blank-line separated."""
-    random.Random(source).shuffle(docs)
-    out, size = [], 0
-    for d in docs:
-        d = d.replace('\r\n', '\n').strip('\n')
-        if len(d) < 200 or '\x00' in d:
-            continue
-        b = len(d.encode('utf-8'))
-        if size + b > limit_mb * 1e6:
-            break
-        out.append(d)
-        size += b
-    with open(os.path.join(OUT, source + '.txt'), 'w', encoding='utf-8') as f:
-        f.write('\n\n'.join(out) + '\n')
-    rows.append((source, kind, f'{size / 1e6:.2f}', licence, str(len(out))))
-    print(source, kind, f'{size / 1e6:.2f} MB', len(out), 'documents', flush=True)
+sources = Sources(OUT)
+write = sources.write
 
 
 def read(path):
@@ -79,7 +63,4 @@ for lang in ['ru', 'de', 'fr', 'es', 'zh']:
 for lang, pkg in [('de', 'de'), ('fr', 'fr'), ('es', 'es'), ('zh', 'zh-cn')]:
     docs = [strip_html(read(p)) for p in files(f'debian-reference-{pkg}/**/*.html')]
     write(f'debref_{lang}', 'prose-' + lang, 'GPL-2+ (Debian debian-reference-' + pkg + ')', docs, 3)
-with open(os.path.join(OUT, 'sources.tsv'), 'w') as f:
-    f.write('source\tkind\tMB\tlicence\tdocuments\n')
-    for r in rows:
-        f.write('\t'.join(r) + '\n')
+sources.save_tsv()

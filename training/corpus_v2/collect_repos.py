@@ -16,11 +16,12 @@ Chekhov (ru.txt), Pardo Bazán (es.txt), Lu Xun (zh.txt), the country-codes
 CSV, prometheus-community's Helm charts. The loghub logs were not taken: their
 licence allows research use only.
 """
-import json
+import functools
 import os
-import random
 import subprocess
 import sys
+
+from sources import Sources
 
 MIRRORS, OUT = sys.argv[1], sys.argv[2]
 
@@ -45,34 +46,13 @@ def paths(repo, prefix=""):
 
 def text(repo, path):
     try:
-        return git(repo, "show", f"{REPOS[repo]}:{path}").decode("utf-8")
+        return git(repo, "show", f"{REPOS[repo]}:{path}").decode("utf-8").lstrip("\ufeff")
     except (UnicodeDecodeError, subprocess.CalledProcessError):
         return ""
 
 
-rows = []
-
-
-def write(source, kind, licence, docs, limit_mb, doc_limit_kb=None):
-    """Shuffled documents (fixed seed), each cut to doc_limit_kb at a line end, up to limit_mb in all."""
-    random.Random(source).shuffle(docs)
-    out, size = [], 0
-    for d in docs:
-        d = d.replace("\r\n", "\n").lstrip("\ufeff").strip("\n")
-        if doc_limit_kb and len(d.encode("utf-8")) > doc_limit_kb * 1000:
-            d = d.encode("utf-8")[: doc_limit_kb * 1000].decode("utf-8", "ignore")
-            d = d[: d.rfind("\n")] if "\n" in d else d
-        if len(d) < 200 or "\x00" in d:
-            continue
-        b = len(d.encode("utf-8"))
-        if size + b > limit_mb * 1e6:
-            continue
-        out.append(d)
-        size += b
-    with open(os.path.join(OUT, source + ".txt"), "w", encoding="utf-8") as f:
-        f.write("\n\n".join(out) + "\n")
-    rows.append((source, kind, f"{size / 1e6:.2f}", licence, str(len(out))))
-    print(source, kind, f"{size / 1e6:.2f} MB", len(out), "documents", flush=True)
+sources = Sources(OUT)
+write = functools.partial(sources.write, fill=True)  # part 2 fills each source up to its limit
 
 
 def main():
@@ -103,10 +83,7 @@ def main():
     write("k8s_examples_yaml", "config", "Apache-2.0 (github.com/kubernetes/examples " + REPOS[r][:7] + ")",
           [text(r, p) for p in paths(r) if p.endswith((".yaml", ".yml"))], 2)
 
-    with open(os.path.join(OUT, "sources.tsv"), "a", encoding="utf-8") as f:
-        for row in rows:
-            f.write("\t".join(row) + "\n")
-
+    sources.save_tsv(append=True)
 
 if __name__ == "__main__":
     main()
