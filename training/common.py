@@ -1,4 +1,4 @@
-"""Small helpers shared by the training scripts: token byte lengths, dev data."""
+"""Small helpers shared by the training scripts: token byte lengths, dev data, starting checkpoints."""
 import glob
 import json
 import os
@@ -38,3 +38,13 @@ def load_dev(data_dir):
     for p in sorted(glob.glob(os.path.join(data_dir, "dev", "*.u16"))):
         out[os.path.basename(p)[:-4]] = np.fromfile(p, dtype=np.uint16)
     return out
+
+
+def save_start_checkpoint(path, model_state, config, tokens, seed, **provenance):
+    """A checkpoint train.py starts a run from: weights and config, step 0, no
+    optimizer state (train.py makes a fresh AdamW), data order from `seed`, and
+    where it came from (e.g. pooled_from=...), as dequantize.py, prune.py,
+    mqa.py and vocab_transfer.py write it."""
+    import torch  # here, so the tokenizer-only scripts that import this module need no torch
+    torch.save({"model": model_state, "opt": None, "step": 0, "tokens": tokens,
+                "rng": np.random.default_rng(seed).bit_generator.state, "config": config, **provenance}, path)

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 import modelfile
+from common import save_start_checkpoint
 from export import LOG2E, RES_SCALE
 from model import LM, Config
 
@@ -102,9 +103,7 @@ def main():
     src, out = sys.argv[1], sys.argv[2]
     prior_tokens = int(sys.argv[3]) if len(sys.argv) > 3 else 0  # tokens the model file was trained on (its card)
     model, cfg, header = dequantize(src)
-    torch.save({"model": model.state_dict(), "opt": None, "step": 0, "tokens": prior_tokens,
-                "rng": np.random.default_rng(4321).bit_generator.state, "config": cfg.to_dict(),
-                "from_model_file": header["name"]}, out)
+    save_start_checkpoint(out, model.state_dict(), cfg.to_dict(), prior_tokens, 4321, from_model_file=header["name"])
     print("wrote", out, "from", src)
 
 

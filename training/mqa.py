@@ -7,8 +7,9 @@ result is a train.py checkpoint (fresh optimizer) to up-train from.
 """
 import sys
 
-import numpy as np
 import torch
+
+from common import save_start_checkpoint
 
 
 def pool(w, heads, kv_heads):
@@ -29,9 +30,7 @@ def main():
         if name.endswith(".attn.k.weight") or name.endswith(".attn.v.weight"):
             state[name] = pool(state[name], heads, kv).clone()
     cfg["kv_heads"] = kv
-    torch.save({"model": state, "opt": None, "step": 0, "tokens": ck.get("tokens", 0),
-                "rng": np.random.default_rng(4321).bit_generator.state, "config": cfg,
-                "pooled_from": src}, out)
+    save_start_checkpoint(out, state, cfg, ck.get("tokens", 0), 4321, pooled_from=src)
     print("wrote", out, f"with {kv} K/V heads (from {heads})")
 
 

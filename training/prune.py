@@ -12,9 +12,9 @@ recovery fine-tune:
 import argparse
 import os
 
-import numpy as np
 import torch
 
+from common import save_start_checkpoint
 from model import LM, Config
 
 
@@ -40,9 +40,8 @@ def main():
         sd[f"blocks.{i}.mlp.down.weight"] = m.down.weight[:, keep].clone()
     dst.load_state_dict(sd)
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    rng = np.random.default_rng(99)
-    torch.save({"model": dst.state_dict(), "opt": None, "step": 0, "tokens": 0, "rng": rng.bit_generator.state,
-                "config": small_cfg.to_dict(), "pruned_from": {"ckpt": a.ckpt, "ffn": cfg.ffn, "step": ck["step"]}}, a.out)
+    save_start_checkpoint(a.out, dst.state_dict(), small_cfg.to_dict(), 0, 99,
+                          pruned_from={"ckpt": a.ckpt, "ffn": cfg.ffn, "step": ck["step"]})
     n = lambda m: sum(p.numel() for p in m.parameters())
     print(f"pruned MLP {cfg.ffn} -> {a.ffn}: {n(src)} -> {n(dst)} parameters")
 

@@ -11,11 +11,10 @@ reads text, instead of from noise.
 """
 import sys
 
-import numpy as np
 import torch
 from tokenizers import Tokenizer
 
-from common import bytes_to_unicode, token_bytes
+from common import bytes_to_unicode, save_start_checkpoint, token_bytes
 
 
 def transfer(old_emb, old_tok, old_bytes, new_bytes):
@@ -48,9 +47,7 @@ def main():
     state["embed.weight"] = rows
     cfg = dict(ck["config"])
     cfg["vocab"] = len(new_bytes)
-    torch.save({"model": state, "opt": None, "step": 0, "tokens": ck.get("tokens", 0),
-                "rng": np.random.default_rng(2468).bit_generator.state, "config": cfg,
-                "vocab_from": old_ckpt}, out)
+    save_start_checkpoint(out, state, cfg, ck.get("tokens", 0), 2468, vocab_from=old_ckpt)
     print(f"wrote {out}: vocab {len(old_bytes)} -> {len(new_bytes)}; {kept} rows kept, {composed} composed")
 
 
