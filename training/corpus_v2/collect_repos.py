@@ -85,5 +85,6 @@ def main():
 
     sources.save_tsv(append=True)
 
+
 if __name__ == "__main__":
     main()
