@@ -6,10 +6,11 @@
  * acc[r][o] = sum_i w[o][i] * x[r][i]  (w: out x in int8, x: rows x in int8, acc: rows x out i32).
  * `xw` is scratch for rows x in int16: x is widened once per call, not once
  * per output, and each widened vector serves two outputs (4 rows x 2 outputs
- * per tile: 8 accumulators, which fit the 16 SIMD registers).
+ * per tile: 8 accumulators, which with the tile's vectors fit the 15 SIMD
+ * registers V8 allocates).
  */
 export function matmul(w: usize, outN: i32, inN: i32, x: usize, rows: i32, acc: usize, xw: usize): void {
-  const vecEnd = inN & ~15;
+  const vecEnd = inN & ~7;
   for (let i = 0; i < rows * inN; i++) store<i16>(xw + (<usize>i << 1), <i16>load<i8>(x + <usize>i));
   let r = 0;
   for (; r + 4 <= rows; r += 4) {
