@@ -21,7 +21,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { WASM_KERNELS, resolveModelDir } from '../src/platform/node/nodeModelSource.js';
 import { FastEngine } from '../src/model/exact/fastEngine.js';
-import { TsKernels, uploadExp2, type Kernels } from '../src/model/exact/kernels.js';
+import { attendRowsScratchBytes, TsKernels, uploadExp2, type Kernels } from '../src/model/exact/kernels.js';
 import { parseModelFile } from '../src/model/exact/modelFile.js';
 import { weightsOf } from '../src/model/exact/weights.js';
 import { WasmKernels } from '../src/model/exact/wasmKernels.js';
@@ -91,14 +91,31 @@ function kernelMeasures(K: Kernels): Measure[] {
   const v = fill(K, ctx * kvDim, int8s);
   const q = fill(K, hd, int8s);
   const exp2 = uploadExp2(K);
+  // the first layer's scale of scores to softmax's input, as the model ships it
+  const attM = file.scalar('layers.0.att_m');
+  const attS = file.scalar('layers.0.att_s');
   const scratch = K.alloc((ctx + hd) * 4 * 2);
   const ao = K.alloc(hd);
   out.push({
     name: `attention, one query x ${ctx} keys (head dim ${hd})`,
-    time: () => best(() => K.attend(q, k, v, ctx, hd, kvDim, 20000, 22, 1 << 14, 26, exp2, scratch, ao), 200),
+    time: () => best(() => K.attend(q, k, v, ctx, hd, kvDim, attM, attS, 1 << 14, 26, exp2, scratch, ao), 200),
     work: 2 * ctx * hd,
     unit: 'MAC',
   });
+
+  // a prefill's attention: 64 consecutive queries of one head, the last seeing `ctx` keys
+  const block = 64;
+  const qs = fill(K, block * cfg.dim, int8s);
+  const blockScratch = K.alloc(attendRowsScratchBytes(ctx, hd));
+  const blockOut = K.alloc(block * cfg.dim);
+  {
+    out.push({
+      name: `attention, ${block} queries x ${ctx - block + 1}-${ctx} keys`,
+      time: () => best(() => K.attendRows(qs, cfg.dim, k, v, block, ctx - block + 1, hd, kvDim, attM, attS, 1 << 14, 26, exp2, blockScratch, blockOut, cfg.dim), 20),
+      work: 2 * hd * block * (ctx - (block - 1) / 2),
+      unit: 'MAC',
+    });
+  }
 
   const rows = 64;
   const acc = fill(K, rows * cfg.ffn * 4, () => {});

@@ -11,7 +11,7 @@ import { normBits } from '../../src/model/exact/intmath.js';
 import { WasmKernels } from '../../src/model/exact/wasmKernels.js';
 import { rng } from '../helpers/fixtures.js';
 import { FREQ_TOTAL, logitsToFrequencies } from '../../src/codec/logitsToFrequencies.js';
-import { uploadExp2 } from '../../src/model/exact/kernels.js';
+import { attendRowsScratchBytes, uploadExp2 } from '../../src/model/exact/kernels.js';
 import { KernelTableMaker } from '../../src/model/exact/kernelTables.js';
 
 type Fill = (i: number) => number;
@@ -49,6 +49,82 @@ describe('wasm kernels = TS kernels', () => {
       expect(b, `n ${n}`).toEqual(a);
       expect(a.some((x) => x !== 0), `n ${n}: something attended`).toBe(true);
     }
+  });
+
+  it('attention of consecutive queries (a prefill) = one query at a time: tiles of four, ragged rows, odd key counts, a key holding all the weight', async () => {
+    const r = rng(23);
+    // [rows, keys the first row sees, head dim, spread of q and k, att_m, att_s]
+    const cases = [
+      [1, 1, 64, 127, 22258, 18],
+      [4, 1, 64, 127, 22258, 18],
+      [5, 2, 64, 60, 22258, 18],
+      [13, 7, 64, 127, 17045, 17],
+      [8, 60, 64, 127, 1 << 21, 20], // peaked: in some rows one key takes all the weight (2^15)
+      [9, 3, 32, 127, 29673, 16],
+      [6, 5, 24, 127, 22258, 18], // a head dim off the 16-lane grid: row by row
+    ] as const;
+    let allOnOneKey = 0;
+    for (const [rows, n0, hd, spread, attM, attS] of cases) {
+      const qStride = 3 * hd + 8;
+      const stride = hd;
+      const keys = n0 + rows - 1;
+      const q = Array.from({ length: rows * qStride }, () => Math.floor(r() * 2 * spread) - spread);
+      const k = Array.from({ length: keys * stride }, () => Math.floor(r() * 2 * spread) - spread);
+      const v = Array.from({ length: keys * stride }, () => Math.floor(r() * 255) - 127);
+      const run = (K: Kernels, oneByOne: boolean) => {
+        const exp2 = uploadExp2(K);
+        const qp = put(K, Int8Array, q.length, (i) => q[i]!);
+        const kp = put(K, Int8Array, k.length, (i) => k[i]!);
+        const vp = put(K, Int8Array, v.length, (i) => v[i]!);
+        const scratch = K.alloc(attendRowsScratchBytes(keys, hd));
+        const outStride = hd + 5;
+        const out = K.alloc(rows * outStride);
+        if (!oneByOne) K.attendRows(qp, qStride, kp, vp, rows, n0, hd, stride, attM, attS, 1 << 22, 31, exp2, scratch, out, outStride);
+        else {
+          for (let i = 0; i < rows; i++) {
+            K.attend(qp + i * qStride, kp, vp, n0 + i, hd, stride, attM, attS, 1 << 22, 31, exp2, scratch, out + i * outStride);
+            if (new Int32Array(K.buffer(), scratch, n0 + i).includes(32768)) allOnOneKey++;
+          }
+        }
+        const all = new Int8Array(K.buffer(), out, rows * outStride);
+        return Array.from({ length: rows }, (_, i) => Array.from(all.subarray(i * outStride, i * outStride + hd)));
+      };
+      const want = run(new TsKernels(), true);
+      const wasm = await WasmKernels.create(readFileSync(WASM_KERNELS));
+      const label = `rows ${rows}, n0 ${n0}, hd ${hd}`;
+      expect(run(wasm, false), label).toEqual(want);
+      expect(run(new TsKernels(), false), label).toEqual(want);
+      expect(want.flat().some((x) => x !== 0), `${label}: something attended`).toBe(true);
+    }
+    expect(allOnOneKey, 'the peaked case has rows where one key takes all the weight').toBeGreaterThan(0);
+  });
+
+  it("attention's division as the wasm kernel does it, floor(w0 * fl(2^15 / P) + 2^-33), is floor(w0 * 2^15 / P), whole quotients included", () => {
+    // The same IEEE double operations as the kernel's f64x2 lanes. Whole quotients are the hard
+    // case (a product rounded just below one would floor one too low): P = u * 2^15 with u odd,
+    // so 2^15 / P = 1 / u is inexact, and w0 = q * u makes the quotient q exactly.
+    const bias = 2 ** -33;
+    const divide = (w0: number, P: number, b: number) => Math.trunc(w0 * (32768 / P) + b);
+    let wrongWithoutBias = 0;
+    let checked = 0;
+    for (let u = 3; u < 2000; u += 2) {
+      const P = u * 32768;
+      for (let q = 1; q * u <= 32768; q++) {
+        expect(divide(q * u, P, bias)).toBe(q);
+        if (divide(q * u, P, 0) !== q) wrongWithoutBias++;
+        checked++;
+      }
+    }
+    // and quotients that are not whole, next to whole ones, over the whole range of P (up to 2^32)
+    const r = rng(24);
+    for (let i = 0; i < 20000; i++) {
+      const P = 32768 + Math.floor(r() * (2 ** 32 - 32768));
+      const w0 = Math.floor(r() * 32769);
+      expect(divide(w0, P, bias)).toBe(Number((BigInt(w0) << 15n) / BigInt(P)));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(60000);
+    expect(wrongWithoutBias, 'without the bias some whole quotients come out one too low').toBeGreaterThan(0);
   });
 
   it("logits -> the coder's cumulative table: the same integers as logitsToFrequencies, odd sizes, ties, extremes", async () => {

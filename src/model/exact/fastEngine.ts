@@ -7,10 +7,10 @@
  */
 import type { Engine, ModelIdentity, RowVisitor, StreamHandle } from '../types.js';
 import { clamp, INT32_MAX, INT32_MIN, normBits, requant, RESIDUAL_MAX, RESIDUAL_MIN } from './intmath.js';
-import { uploadExp2, type Kernels } from './kernels.js';
+import { attendRowsScratchBytes, uploadExp2, type Kernels } from './kernels.js';
 import type { ExactWeights, Linear } from './weights.js';
 import { KernelTableMaker } from './kernelTables.js';
-import { checkRows, promptRows, type ForwardRow } from './forwardRows.js';
+import { checkRows, positionRuns, promptRows, type ForwardRow } from './forwardRows.js';
 
 interface Stream extends StreamHandle {
   pos: number;
@@ -182,7 +182,7 @@ export class FastEngine implements Engine {
     const logitsPtr = K.alloc(headRows * c.vocab * 4);
     const qPtr = K.alloc(R * d);
     const aoPtr = K.alloc(R * d);
-    const scratchPtr = K.alloc((maxCtx + hd) * 4);
+    const scratchPtr = K.alloc(attendRowsScratchBytes(maxCtx, hd));
     // The residual stream and the gate live in kernel memory: norms, residual
     // updates and the SwiGLU product run there, row after row, without JS loops.
     const hPtr = K.alloc(R * d * 4);
@@ -220,15 +220,17 @@ export class FastEngine implements Engine {
         await this.linear(L.wv, xPtr, R, accPtr, -127, 127);
         destinations((r) => r.stream.v[li]! + r.pos * hd);
         this.perStream(rows, (at, n, cap) => K.storeRowsI8(accPtr + at * kvDim * 4, n, kvDim, dstPtr + at * 4, hd, cap * hd));
-        // attention: each row sees its own stream's cache up to its position
-        rows.forEach((r, i) => {
+        // attention: each row sees its own stream's cache up to its position; a run of
+        // consecutive positions of one stream (a prefill) goes to the kernel in one call
+        for (const [i, count] of positionRuns(rows)) {
+          const r = rows[i]!;
           const run = r.stream.capacity * hd;
           for (let hh = 0; hh < c.heads; hh++) {
             const kvOff = Math.floor(hh / group) * run;
-            K.attend(qPtr + i * d + hh * hd, r.stream.k[li]! + kvOff, r.stream.v[li]! + kvOff, r.pos + 1, hd, hd,
-              L.attM, L.attS, L.aoM, L.aoS, this.exp2, scratchPtr, aoPtr + i * d + hh * hd);
+            K.attendRows(qPtr + i * d + hh * hd, d, r.stream.k[li]! + kvOff, r.stream.v[li]! + kvOff, count, r.pos + 1, hd, hd,
+              L.attM, L.attS, L.aoM, L.aoS, this.exp2, scratchPtr, aoPtr + i * d + hh * hd, d);
           }
-        });
+        }
         await this.linear(L.wo, aoPtr, R, accPtr, INT32_MIN, INT32_MAX);
         addResidual();
 

@@ -26,3 +26,19 @@ export function checkRows(rows: ForwardRow<{ capacity: number }>[], vocab: numbe
     if (!r.vec && !(r.token >= 0 && r.token < vocab)) throw new RangeError(`token ${r.token} outside the vocabulary`);
   }
 }
+
+/**
+ * Runs of rows of one stream at consecutive positions, as [first row, count]:
+ * a prefill is one run, a decoding step one run per stream. Attention takes a
+ * run in one kernel call (its queries in tiles that share each key's loads).
+ */
+export function positionRuns(rows: ForwardRow<{ capacity: number }>[]): [number, number][] {
+  const runs: [number, number][] = [];
+  for (let i = 0; i < rows.length; ) {
+    let j = i + 1;
+    while (j < rows.length && rows[j]!.stream === rows[i]!.stream && rows[j]!.pos === rows[j - 1]!.pos + 1) j++;
+    runs.push([i, j - i]);
+    i = j;
+  }
+  return runs;
+}

@@ -20,6 +20,13 @@ export interface Kernels {
    * int8 result at `out`. `exp2` points at EXP2_Q23 (256 int32); `scratch` holds n + hd int32.
    */
   attend(q: number, k: number, v: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number): void;
+  /**
+   * `attend` for `rows` consecutive queries of one stream and one head (a
+   * prefill): row r's query at q + r * qStride sees n0 + r keys and writes
+   * hd int8 at out + r * outStride. The same results as `attend` row by row;
+   * `scratch` holds attendRowsScratchBytes(n0 + rows - 1, hd) bytes.
+   */
+  attendRows(q: number, qStride: number, k: number, v: number, rows: number, n0: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number, outStride: number): void;
   /** The spec's RMSNorm of `rows` rows of d int32 at h into int8 at out (gains g: d int32; B = normBits(d)). */
   rmsNormRows(h: number, rows: number, d: number, g: number, gs: number, B: number, out: number): void;
   /** h[i] = clamp(h[i] + delta[i], lo, hi) for n int32. */
@@ -183,6 +190,10 @@ export class TsKernels implements Kernels {
     for (let c = 0; c < hd; c++) this.i8[out + c] = clamp(requant(a[(o >> 2) + c]!, aoM, aoS), -127, 127);
   }
 
+  attendRows(q: number, qStride: number, k: number, v: number, rows: number, n0: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number, outStride: number): void {
+    for (let r = 0; r < rows; r++) this.attend(q + r * qStride, k, v, n0 + r, hd, stride, attM, attS, aoM, aoS, exp2, scratch, out + r * outStride);
+  }
+
   rmsNormRows(h: number, rows: number, d: number, g: number, gs: number, _B: number, out: number): void {
     const norm = { g: new Int32Array(this.buf, g, d), gs };
     for (let r = 0; r < rows; r++) rmsNorm(new Int32Array(this.buf, h + r * d * 4, d), norm, new Int8Array(this.buf, out + r * d, d));
@@ -216,6 +227,17 @@ export class TsKernels implements Kernels {
     const table = new Int16Array(this.buf, silu, 4096);
     for (let i = 0; i < n; i++) this.i8[out + i] = clamp(requant(siluQ8(a[(gate >> 2) + i]!, table) * a[(up >> 2) + i]!, m, s), -127, 127);
   }
+}
+
+/**
+ * Scratch bytes of `attendRows` whose last query sees `keys` keys: the wasm
+ * kernel's four rows of scores (each rounded up to 8 keys), their weights
+ * packed in pairs, four widened queries and four rows of sums; or what
+ * `attend` needs for one row.
+ */
+export function attendRowsScratchBytes(keys: number, hd: number): number {
+  const longest = (keys + 7) & ~7;
+  return Math.max(4 * longest * 4 + longest * 8 + 4 * hd * 2 + 4 * hd * 4, (keys + hd) * 4);
 }
 
 /** Puts EXP2_Q23 into kernel memory (for `attend`). */

@@ -12,6 +12,8 @@ interface KernelExports {
   cumulativeFrequencies(logits: number, n: number, exp2: number, e: number, cum: number): void;
   requantRows(acc: number, rows: number, outN: number, m: number, s: number, lo: number, hi: number, dst: number): void;
   attend(q: number, k: number, v: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number): void;
+  /** (absent from builds before it) */
+  attendRows?(q: number, qStride: number, k: number, v: number, rows: number, n0: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number, outStride: number): void;
 }
 
 export class WasmKernels implements Kernels {
@@ -72,6 +74,14 @@ export class WasmKernels implements Kernels {
   }
   attend(q: number, k: number, v: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number): void {
     this.ex.attend(q, k, v, n, hd, stride, attM, attS, aoM, aoS, exp2, scratch, out);
+  }
+  attendRows(q: number, qStride: number, k: number, v: number, rows: number, n0: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number, outStride: number): void {
+    if (!this.ex.attendRows) {
+      // a build from before attendRows (bench:engine --against loads old builds): row by row, as it did
+      for (let r = 0; r < rows; r++) this.ex.attend(q + r * qStride, k, v, n0 + r, hd, stride, attM, attS, aoM, aoS, exp2, scratch, out + r * outStride);
+      return;
+    }
+    this.ex.attendRows(q, qStride, k, v, rows, n0, hd, stride, attM, attS, aoM, aoS, exp2, scratch, out, outStride);
   }
   cumulativeFrequencies(logits: number, n: number, exp2: number, e: number, cum: number): void {
     this.ex.cumulativeFrequencies(logits, n, exp2, e, cum);

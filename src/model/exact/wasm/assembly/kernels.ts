@@ -351,39 +351,79 @@ function fillW0Table(exp2: usize): void {
  * unless one key holds all the weight), which the paired weighted sums need.
  */
 function attentionWeights(w: usize, n: i32, M: i32, attM: i32, attS: i32, exp2: usize): bool {
-  // w0[j] = exp2_q15(requant(M - score[j], attM, attS)), P = their sum, top = the largest
   if (exp2 != w0TableFrom) fillW0Table(exp2);
-  let P: i64 = 0;
-  let top: i32 = 0;
+  if (n >= 1 << 17 || attS < 1 || attS > 30 || attM <= 0) return attentionWeightsScalar(w, n, M, attM, attS, exp2);
+  // 1. t[j] = min(requant(M - score[j]), W0_TABLE_LAST), four keys at a time, in place
   let j = 0;
-  if (n < 1 << 17) {
-    // four keys at a time: requant in f64 (exact: (M - score) * attM < 2^53), the weight from
-    // a table by t, lane sums in i32 (n/4 weights of at most 2^15 each)
-    const Mv = i32x4.splat(M);
+  const Mv = i32x4.splat(M);
+  const last = i32x4.splat(W0_TABLE_LAST);
+  // every d = M - score at or past D has t >= W0_TABLE_LAST (weight 0): with d clamped to D,
+  // d * attM + 2^(attS-1) stays below 2^31 for the scales models have (att_s <= 18), so i32 lanes do
+  const half = <i64>1 << <i64>(attS - 1);
+  const D = ((<i64>W0_TABLE_LAST << <i64>attS) - half + <i64>attM - 1) / <i64>attM;
+  if (D * <i64>attM + half < <i64>1 << 31) {
+    const Dv = i32x4.splat(<i32>D);
+    const mV = i32x4.splat(attM);
+    const halfV = i32x4.splat(<i32>half);
+    for (; j + 4 <= n; j += 4) {
+      const p = w + (<usize>j << 2);
+      const d = i32x4.min_u(i32x4.sub(Mv, v128.load(p)), Dv);
+      v128.store(p, i32x4.min_u(i32x4.shr_s(i32x4.add(i32x4.mul(d, mV), halfV), attS), last));
+    }
+  }
+  else {
+    // in f64 (exact: (M - score) * attM < 2^53)
     const mV = f64x2.splat(<f64>attM);
     const halfV = f64x2.splat(pow2(attS - 1));
     const invV = f64x2.splat(1.0 / pow2(attS));
-    const last = i32x4.splat(W0_TABLE_LAST);
-    let sumV = i32x4.splat(0);
-    let topV = i32x4.splat(0);
     for (; j + 4 <= n; j += 4) {
       const p = w + (<usize>j << 2);
       const d = i32x4.sub(Mv, v128.load(p));
       const lo = f64x2.floor(f64x2.mul(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(d), mV), halfV), invV));
       const hi = f64x2.floor(f64x2.mul(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(i32x4.shuffle(d, d, 2, 3, 0, 1)), mV), halfV), invV));
-      const t = i32x4.min_u(i32x4.shuffle(i32x4.trunc_sat_f64x2_u_zero(lo), i32x4.trunc_sat_f64x2_u_zero(hi), 0, 1, 4, 5), last);
-      let w = i32x4.splat(load<i32>(W0_TABLE + (<usize>i32x4.extract_lane(t, 0) << 2)));
-      w = i32x4.replace_lane(w, 1, load<i32>(W0_TABLE + (<usize>i32x4.extract_lane(t, 1) << 2)));
-      w = i32x4.replace_lane(w, 2, load<i32>(W0_TABLE + (<usize>i32x4.extract_lane(t, 2) << 2)));
-      w = i32x4.replace_lane(w, 3, load<i32>(W0_TABLE + (<usize>i32x4.extract_lane(t, 3) << 2)));
-      v128.store(p, w);
-      sumV = i32x4.add(sumV, w);
-      topV = i32x4.max_s(topV, w);
+      v128.store(p, i32x4.min_u(i32x4.shuffle(i32x4.trunc_sat_f64x2_u_zero(lo), i32x4.trunc_sat_f64x2_u_zero(hi), 0, 1, 4, 5), last));
     }
-    P = <i64>hsum(sumV);
-    top = maxLanes(topV);
   }
   for (; j < n; j++) {
+    const p = w + (<usize>j << 2);
+    store<i32>(p, <i32>min<i64>(requant64(<i64>(M - load<i32>(p)), attM, attS), W0_TABLE_LAST));
+  }
+  // 2. w0[j] = the table at t[j], and their sum P (scalar loads: no lane extracts and inserts)
+  let P: i64 = 0;
+  for (j = 0; j < n; j++) {
+    const p = w + (<usize>j << 2);
+    const w0 = load<i32>(W0_TABLE + (<usize>load<i32>(p) << 2));
+    store<i32>(p, w0);
+    P += <i64>w0;
+  }
+  // 3. w[j] = floor(w0[j] * 2^15 / P) as floor(w0[j] * r + 2^-33), r = 2^15 / P rounded: exact.
+  // The computed product is within 2^-36 of w0 * 2^15 / P (two roundings of a value below 2^16
+  // at 2^-53 relative, and the addition's), a quotient that is not a whole number lies at least
+  // 1/P >= 2^-32 from one (P <= n * 2^15 <= 2^32), so the +2^-33 lifts exact quotients clear of
+  // rounding below them without lifting any other past the next whole number.
+  const r = f64x2.splat(32768.0 / <f64>P);
+  const bias = f64x2.splat(pow2(-33));
+  for (j = 0; j + 4 <= n; j += 4) {
+    const p = w + (<usize>j << 2);
+    const w0 = v128.load(p);
+    const lo = f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(w0), r), bias);
+    const hi = f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(w0, w0, 2, 3, 0, 1)), r), bias);
+    v128.store(p, i32x4.shuffle(i32x4.trunc_sat_f64x2_s_zero(lo), i32x4.trunc_sat_f64x2_s_zero(hi), 0, 1, 4, 5));
+  }
+  for (; j < n; j++) {
+    const p = w + (<usize>j << 2);
+    store<i32>(p, <i32>((<i64>load<i32>(p) << 15) / P));
+  }
+  // the largest score's key has t = 0, so the largest w0 is the table's first entry: one
+  // key holds all the weight exactly when the others add nothing
+  return P > <i64>load<i32>(W0_TABLE);
+}
+
+/** attentionWeights for the cases its vector paths do not cover (2^17 keys or more, scales outside 1..30), key by key. */
+function attentionWeightsScalar(w: usize, n: i32, M: i32, attM: i32, attS: i32, exp2: usize): bool {
+  let P: i64 = 0;
+  let top: i32 = 0;
+  for (let j = 0; j < n; j++) {
     const t = <i32>requant64(<i64>(M - load<i32>(w + (<usize>j << 2))), attM, attS);
     const whole = t >> 8;
     const w0 = whole >= 16 ? 0 : (load<i32>(exp2 + (<usize>(t & 255) << 2)) >> 8) >> whole;
@@ -391,20 +431,7 @@ function attentionWeights(w: usize, n: i32, M: i32, attM: i32, attS: i32, exp2: 
     P += <i64>w0;
     if (w0 > top) top = w0;
   }
-  // w[j] = floor(w0[j] * 2^15 / P), exactly, in f64 two at a time: the numerator is below 2^31, so the
-  // correctly rounded quotient truncates to the exact floor (the same reason the TS kernel's division is exact)
-  // instead of a 64-bit integer division per key
-  const Pv = f64x2.splat(<f64>P);
-  const scale = f64x2.splat(32768.0);
-  j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const p = w + (<usize>j << 2);
-    const w = v128.load(p);
-    const lo = f64x2.div(f64x2.mul(f64x2.convert_low_i32x4_s(w), scale), Pv);
-    const hi = f64x2.div(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(w, w, 2, 3, 0, 1)), scale), Pv);
-    v128.store(p, i32x4.shuffle(i32x4.trunc_sat_f64x2_s_zero(lo), i32x4.trunc_sat_f64x2_s_zero(hi), 0, 1, 4, 5));
-  }
-  for (; j < n; j++) {
+  for (let j = 0; j < n; j++) {
     const p = w + (<usize>j << 2);
     store<i32>(p, <i32>((<i64>load<i32>(p) << 15) / P));
   }
@@ -447,6 +474,205 @@ export function attend(q: usize, k: usize, v: usize, n: i32, hd: i32, stride: i3
   }
   else attnMix(scratch, v, n, hd, stride, o);
   attnOut(o, hd, aoM, aoS, out);
+}
+
+/** [sum s0, sum s1, sum s2, sum s3]: four accumulators' lanes summed by shuffles, no extracts. */
+@inline function sumsOf4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  const p01 = i32x4.add(i32x4.shuffle(s0, s1, 0, 4, 2, 6), i32x4.shuffle(s0, s1, 1, 5, 3, 7));
+  const p23 = i32x4.add(i32x4.shuffle(s2, s3, 0, 4, 2, 6), i32x4.shuffle(s2, s3, 1, 5, 3, 7));
+  return i32x4.add(i32x4.shuffle(p01, p23, 0, 1, 4, 5), i32x4.shuffle(p01, p23, 2, 3, 6, 7));
+}
+
+/**
+ * Scores of four queries (widened to int16 at qw, hd each, hd a multiple of 8)
+ * against keys 0..n-1: row r's scores at scores + r * rowBytes. Two keys a
+ * step against all four queries: each key loaded and widened once for four
+ * queries (the matmul's 4 x 2 tile: 8 accumulators, 2 key and 4 query vectors).
+ */
+function scoresTile4(qw: usize, hd: i32, k: usize, n: i32, stride: i32, scores: usize, rowBytes: usize): void {
+  const q1 = qw + (<usize>hd << 1);
+  const q2 = q1 + (<usize>hd << 1);
+  const q3 = q2 + (<usize>hd << 1);
+  let j = 0;
+  for (; j + 2 <= n; j += 2) {
+    const ka = k + <usize>(j * stride);
+    const kb = ka + <usize>stride;
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
+    for (let i = 0; i < hd; i += 8) {
+      const ya = v128.load8x8_s(ka + <usize>i);
+      const yb = v128.load8x8_s(kb + <usize>i);
+      const off = <usize>i << 1;
+      const x0 = v128.load(qw + off), x1 = v128.load(q1 + off), x2 = v128.load(q2 + off), x3 = v128.load(q3 + off);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ya, x0));
+      b0 = i32x4.add(b0, i32x4.dot_i16x8_s(yb, x0));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ya, x1));
+      b1 = i32x4.add(b1, i32x4.dot_i16x8_s(yb, x1));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ya, x2));
+      b2 = i32x4.add(b2, i32x4.dot_i16x8_s(yb, x2));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ya, x3));
+      b3 = i32x4.add(b3, i32x4.dot_i16x8_s(yb, x3));
+    }
+    // [r0 key a, r0 key b, r1 key a, r1 key b] and the same for rows 2 and 3
+    const s01 = sumsOf4(a0, b0, a1, b1);
+    const s23 = sumsOf4(a2, b2, a3, b3);
+    const at = scores + (<usize>j << 2);
+    v128.store64_lane(at, s01, 0);
+    v128.store64_lane(at + rowBytes, s01, 1);
+    v128.store64_lane(at + 2 * rowBytes, s23, 0);
+    v128.store64_lane(at + 3 * rowBytes, s23, 1);
+  }
+  if (j < n) {
+    const kj = k + <usize>(j * stride);
+    const at = scores + (<usize>j << 2);
+    store<i32>(at, dot8w(kj, qw, hd));
+    store<i32>(at + rowBytes, dot8w(kj, q1, hd));
+    store<i32>(at + 2 * rowBytes, dot8w(kj, q2, hd));
+    store<i32>(at + 3 * rowBytes, dot8w(kj, q3, hd));
+  }
+}
+
+/** The largest of n >= 1 int32 at p. */
+function maxOf(p: usize, n: i32): i32 {
+  let j = 0;
+  let M = i32.MIN_VALUE;
+  if (n >= 4) {
+    let mv = v128.load(p);
+    for (j = 4; j + 4 <= n; j += 4) mv = i32x4.max_s(mv, v128.load(p + (<usize>j << 2)));
+    M = maxLanes(mv);
+  }
+  for (; j < n; j++) M = max(M, load<i32>(p + (<usize>j << 2)));
+  return M;
+}
+
+/**
+ * Weighted sums of four queries' values (hd i32 each at out, row r at out + r * hd * 4) over
+ * the values of keys 0..n-1, from their weights packed by pack4Rows (pair i of all four rows
+ * at w + 16i: an int16 pair per row, keys 2i and 2i + 1; zero past a row's own keys). Eight
+ * channels a pass: a pair of keys' values interleaved and widened once, then one i16 dot
+ * product per query and four channels (the tile: 8 accumulators, 2 value vectors, each
+ * row's weights broadcast from a fixed offset as they are used).
+ */
+function mixTile4(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize): void {
+  const pairs = (n + 1) >> 1;
+  const whole = n >> 1; // pairs whose second key exists
+  const step = <usize>(stride << 1);
+  const outRow = <usize>hd << 2;
+  for (let c = 0; c < hd; c += 8) {
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
+    let vr = v + <usize>c;
+    let wp = w;
+    let i = 0;
+    // the whole pairs, then an odd last key paired with itself (at weight zero: no load past the last key)
+    for (let pass = 0; pass < 2; pass++) {
+      const end = pass == 0 ? whole : pairs;
+      const second = pass == 0 ? <usize>stride : 0;
+      for (; i < end; i++, vr += step, wp += 16) {
+        const xy = i8x16.shuffle(v128.load64_zero(vr), v128.load64_zero(vr + second), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const lo = i16x8.extend_low_i8x16_s(xy);
+        const hi = i16x8.extend_high_i8x16_s(xy);
+        let ws = v128.load32_splat(wp);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(lo, ws));
+        b0 = i32x4.add(b0, i32x4.dot_i16x8_s(hi, ws));
+        ws = v128.load32_splat(wp, 4);
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(lo, ws));
+        b1 = i32x4.add(b1, i32x4.dot_i16x8_s(hi, ws));
+        ws = v128.load32_splat(wp, 8);
+        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(lo, ws));
+        b2 = i32x4.add(b2, i32x4.dot_i16x8_s(hi, ws));
+        ws = v128.load32_splat(wp, 12);
+        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(lo, ws));
+        b3 = i32x4.add(b3, i32x4.dot_i16x8_s(hi, ws));
+      }
+    }
+    const o = out + (<usize>c << 2);
+    v128.store(o, a0);
+    v128.store(o + 16, b0);
+    v128.store(o + outRow, a1);
+    v128.store(o + outRow + 16, b1);
+    v128.store(o + 2 * outRow, a2);
+    v128.store(o + 2 * outRow + 16, b2);
+    v128.store(o + 3 * outRow, a3);
+    v128.store(o + 3 * outRow + 16, b3);
+  }
+}
+
+/**
+ * Four rows of weights below 2^15 (int32, rows rowBytes apart, len a multiple of 8) packed
+ * for mixTile4: keys 2i and 2i + 1 of a row as one int16 pair (narrowing is exact below
+ * 2^15), pair i of rows 0..3 side by side at dst + 16i (a 4 x 4 transpose per 8 keys).
+ */
+function pack4Rows(w: usize, rowBytes: usize, len: i32, dst: usize): void {
+  for (let j = 0; j < len; j += 8) {
+    const p = w + (<usize>j << 2);
+    const r0 = i16x8.narrow_i32x4_s(v128.load(p), v128.load(p + 16));
+    const r1 = i16x8.narrow_i32x4_s(v128.load(p + rowBytes), v128.load(p + rowBytes + 16));
+    const r2 = i16x8.narrow_i32x4_s(v128.load(p + 2 * rowBytes), v128.load(p + 2 * rowBytes + 16));
+    const r3 = i16x8.narrow_i32x4_s(v128.load(p + 3 * rowBytes), v128.load(p + 3 * rowBytes + 16));
+    const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+    const lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+    const hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+    const hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+    const d = dst + (<usize>j << 3);
+    v128.store(d, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5));
+    v128.store(d + 16, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7));
+    v128.store(d + 32, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5));
+    v128.store(d + 48, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7));
+  }
+}
+
+/** Bytes of scratch `attendRows` needs for `rows` queries, the first seeing n0 keys (kernels.ts: attendRowsScratchBytes). */
+@inline function rowLength(rows: i32, n0: i32): i32 {
+  return (n0 + rows - 1 + 7) & ~7;
+}
+
+/**
+ * Attention of `rows` consecutive queries of one stream, one head: row r
+ * (query at q + r * qStride, hd int8) sees keys 0..n0+r-1 and writes hd int8
+ * at out + r * outStride, exactly as `attend` would row by row (the same
+ * integer sums, in another order). Four queries at a time: their scores and
+ * weighted sums as small matrix products (each key's int8 loaded and widened
+ * once for four queries), their softmax row by row. Scratch (kernels.ts sizes
+ * it): four rows of L = rowLength(4, n0 + rows - 4) int32 for the scores, L / 2
+ * packed pairs of 16 bytes, 4 * hd int16 and 4 * hd int32; or n + hd int32 for
+ * the rows `attend` takes.
+ */
+export function attendRows(q: usize, qStride: i32, k: usize, v: usize, rows: i32, n0: i32, hd: i32, stride: i32, attM: i32, attS: i32, aoM: i32, aoS: i32, exp2: usize, scratch: usize, out: usize, outStride: i32): void {
+  let r = 0;
+  if ((hd & 15) == 0) {
+    const longest = rowLength(4, n0 + rows - 4);
+    const rowBytes = <usize>longest << 2;
+    const packed = scratch + 4 * rowBytes;
+    const qw = packed + (<usize>longest << 3);
+    const sums = qw + (<usize>(4 * hd) << 1);
+    for (; r + 4 <= rows; r += 4) {
+      const n = n0 + r + 3; // keys the tile's last query sees
+      const len = rowLength(4, n0 + r);
+      for (let t = 0; t < 4; t++) {
+        const qr = q + <usize>((r + t) * qStride);
+        for (let c = 0; c < hd; c++) store<i16>(qw + (<usize>(t * hd + c) << 1), <i16>load<i8>(qr + <usize>c));
+      }
+      scoresTile4(qw, hd, k, n, stride, scratch, rowBytes);
+      let pairable = true;
+      for (let t = 0; t < 4; t++) {
+        const sr = scratch + <usize>t * rowBytes;
+        const nr = n0 + r + t;
+        pairable = attentionWeights(sr, nr, maxOf(sr, nr), attM, attS, exp2) && pairable;
+        for (let j = nr; j < len; j++) store<i32>(sr + (<usize>j << 2), 0);
+      }
+      if (pairable) {
+        pack4Rows(scratch, rowBytes, len, packed);
+        mixTile4(packed, v, n, hd, stride, sums);
+      }
+      else {
+        // one key holds all of some row's weight (2^15, too big for an int16 pair): row by row
+        for (let t = 0; t < 4; t++) attnMix16(scratch + <usize>t * rowBytes, v, n0 + r + t, hd, stride, sums + (<usize>(t * hd) << 2));
+      }
+      for (let t = 0; t < 4; t++) attnOut(sums + (<usize>(t * hd) << 2), hd, aoM, aoS, out + <usize>((r + t) * outStride));
+    }
+  }
+  for (; r < rows; r++) attend(q + <usize>(r * qStride), k, v, n0 + r, hd, stride, attM, attS, aoM, aoS, exp2, scratch, out + <usize>(r * outStride));
 }
 
 @inline function roundShift64(a: i64, s: i32): i64 {
