@@ -74,7 +74,9 @@ interface Measure {
 function kernelMeasures(K: Kernels): Measure[] {
   const out: Measure[] = [];
   const matmul = (name: string, outN: number, inN: number, rows: number) => {
-    const w = fill(K, outN * inN, int8s);
+    const weights = new Int8Array(outN * inN);
+    int8s(weights);
+    const w = K.uploadMatrix(weights, outN, inN);
     const x = fill(K, rows * inN, int8s);
     const acc = K.alloc(rows * outN * 4);
     const macs = outN * inN * rows;

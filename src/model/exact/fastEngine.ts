@@ -48,8 +48,15 @@ export class FastEngine implements Engine {
       new Uint8Array(K.buffer(), p, a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
       this.ptr.set(a, p);
     };
-    for (const a of [W.embed, W.headM, W.headS]) upload(a);
-    for (const L of W.layers) for (const lin of [L.wq, L.wk, L.wv, L.wo, L.wgate, L.wup, L.wdown]) for (const a of [lin.w, lin.m, lin.s]) upload(a);
+    // matrices in the order the kernels' matmul reads them
+    this.ptr.set(W.embed, K.uploadMatrix(W.embed, W.config.vocab, W.config.dim));
+    for (const a of [W.headM, W.headS]) upload(a);
+    for (const L of W.layers) {
+      for (const lin of [L.wq, L.wk, L.wv, L.wo, L.wgate, L.wup, L.wdown]) {
+        this.ptr.set(lin.w, K.uploadMatrix(lin.w, lin.out, lin.in));
+        for (const a of [lin.m, lin.s]) upload(a);
+      }
+    }
     for (const n of [W.finalNorm, ...W.layers.flatMap((L) => [L.attnNorm, L.mlpNorm])]) upload(n.g);
     upload(W.silu);
     upload(W.ropeCos);

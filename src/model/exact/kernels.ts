@@ -11,7 +11,12 @@ export interface Kernels {
   buffer(): ArrayBuffer;
   alloc(bytes: number): number;
   free(ptr: number): void;
-  /** acc[r][o] = sum_i w[o][i] * x[r][i] (int8 in, int32 out). May run elsewhere (a GPU) and resolve later. */
+  /**
+   * A weight matrix (outN x inN int8, row-major) copied into kernel memory in
+   * the order this kernel's matmul reads it; returns the pointer matmul takes.
+   */
+  uploadMatrix(w: Int8Array, outN: number, inN: number): number;
+  /** acc[r][o] = sum_i w[o][i] * x[r][i] (int8 in, int32 out; w from uploadMatrix). May run elsewhere (a GPU) and resolve later. */
   matmul(w: number, outN: number, inN: number, x: number, rows: number, acc: number): void | Promise<void>;
   /** dst[r][o] = clamp(requant(acc[r][o], m[o], s[o]), lo, hi); all int32, m and s per column. */
   requantRows(acc: number, rows: number, outN: number, m: number, s: number, lo: number, hi: number, dst: number): void;
@@ -188,6 +193,13 @@ export class TsKernels implements Kernels {
     const o = scratch + n * 4;
     this.attnMix(scratch, v, n, hd, stride, o);
     for (let c = 0; c < hd; c++) this.i8[out + c] = clamp(requant(a[(o >> 2) + c]!, aoM, aoS), -127, 127);
+  }
+
+  uploadMatrix(w: Int8Array, outN: number, inN: number): number {
+    if (w.length !== outN * inN) throw new RangeError(`a ${outN} x ${inN} matrix has ${outN * inN} weights, not ${w.length}`);
+    const p = this.alloc(w.length);
+    this.i8.set(w, p);
+    return p;
   }
 
   attendRows(q: number, qStride: number, k: number, v: number, rows: number, n0: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number, outStride: number): void {

@@ -12,6 +12,9 @@ interface KernelExports {
   cumulativeFrequencies(logits: number, n: number, exp2: number, e: number, cum: number): void;
   requantRows(acc: number, rows: number, outN: number, m: number, s: number, lo: number, hi: number, dst: number): void;
   attend(q: number, k: number, v: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number): void;
+  /** (absent from builds before them) */
+  packMatrix?(w: number, outN: number, inN: number, dst: number): void;
+  packedMatrixBytes?(outN: number, inN: number): number;
   /** (absent from builds before it) */
   attendRows?(q: number, qStride: number, k: number, v: number, rows: number, n0: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number, outStride: number): void;
 }
@@ -45,8 +48,19 @@ export class WasmKernels implements Kernels {
   free(ptr: number): void {
     this.arena.free(ptr);
   }
+  uploadMatrix(w: Int8Array, outN: number, inN: number): number {
+    if (w.length !== outN * inN) throw new RangeError(`a ${outN} x ${inN} matrix has ${outN * inN} weights, not ${w.length}`);
+    const raw = this.arena.alloc(w.length);
+    new Int8Array(this.ex.memory.buffer, raw, w.length).set(w);
+    if (!this.ex.packMatrix) return raw; // a build from before packed weights (bench:engine --against)
+    const packed = this.arena.alloc(this.ex.packedMatrixBytes!(outN, inN));
+    this.ex.packMatrix(raw, outN, inN, packed);
+    this.arena.free(raw);
+    return packed;
+  }
   matmul(w: number, outN: number, inN: number, x: number, rows: number, acc: number): void {
-    const need = rows * inN * 2;
+    // rows in whole tiles of four, each padded to a multiple of 8 inputs, in int16
+    const need = (Math.ceil(rows / 4) * 4) * (Math.ceil(inN / 8) * 8) * 2;
     if (need > this.widened.bytes) {
       if (this.widened.bytes) this.arena.free(this.widened.ptr);
       const bytes = Math.max(need, 2 * this.widened.bytes);

@@ -3,36 +3,88 @@
 // any lane order gives the same result as the TS reference.
 
 /**
- * acc[r][o] = sum_i w[o][i] * x[r][i]  (w: out x in int8, x: rows x in int8, acc: rows x out i32).
- * `xw` is scratch for rows x in int16: x is widened once per call, not once
- * per output, and each widened vector serves two outputs (4 rows x 2 outputs
- * per tile: 8 accumulators, which with the tile's vectors fit the 15 SIMD
- * registers V8 allocates).
+ * A weight matrix (out x in int8, row-major at w) in the order matmul reads it, at dst
+ * (packedMatrixBytes(outN, inN) bytes): outputs in pairs, and for each pair its two rows
+ * eight inputs at a time side by side (16 bytes a step), each row zero-padded to a
+ * multiple of 8 inputs; an odd last output's row alone, padded. The matmul's loop then
+ * walks one pointer with fixed offsets (no address arithmetic per load) and has no
+ * scalar tail. Done once, when a model's weights are loaded.
+ */
+export function packMatrix(w: usize, outN: i32, inN: i32, dst: usize): void {
+  const padded = (inN + 7) & ~7;
+  memory.fill(dst, 0, <usize>packedMatrixBytes(outN, inN));
+  for (let o = 0; o < outN; o++) {
+    const pair = o >> 1;
+    const last = (o & 1) == 0 && o + 1 == outN; // an odd last output: its row alone
+    const base = dst + <usize>(pair * 2 * padded);
+    for (let i = 0; i < inN; i++) {
+      const at = last ? base + <usize>i : base + <usize>((i >> 3) * 16 + (o & 1) * 8 + (i & 7));
+      store<i8>(at, load<i8>(w + <usize>(o * inN + i)));
+    }
+  }
+}
+
+/** Bytes of packMatrix's layout: each row padded to a multiple of 8 inputs. */
+export function packedMatrixBytes(outN: i32, inN: i32): i32 {
+  return outN * ((inN + 7) & ~7);
+}
+
+/**
+ * The activations (rows x in int8) widened to int16 once per call, in the order the
+ * matmul reads them: rows in tiles of four, each tile eight inputs at a time with its
+ * four rows side by side (64 bytes a step); the rows after the last whole tile one
+ * after another; every row zero-padded to a multiple of 8 inputs.
+ */
+function widenRows(x: usize, rows: i32, inN: i32, xw: usize): void {
+  const groups = (inN + 7) >> 3;
+  const whole = inN >> 3; // groups with all eight inputs (the last may be partial: padded with zeros)
+  const tiles = rows >> 2;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + <usize>(r * inN);
+    // where group g of this row goes, and the distance between groups
+    let at: usize, step: usize;
+    if (r < tiles << 2) {
+      at = xw + (<usize>((r >> 2) * groups * 4 + (r & 3)) << 4);
+      step = 64;
+    }
+    else {
+      at = xw + (<usize>(tiles * groups * 4 + (r - (tiles << 2)) * groups) << 4);
+      step = 16;
+    }
+    for (let g = 0; g < whole; g++, at += step) v128.store(at, v128.load8x8_s(xr + (<usize>g << 3)));
+    if (whole < groups) {
+      v128.store(at, i16x8.splat(0));
+      for (let i = whole << 3; i < inN; i++) store<i16>(at + (<usize>(i & 7) << 1), <i16>load<i8>(xr + <usize>i));
+    }
+  }
+}
+
+/**
+ * acc[r][o] = sum_i w[o][i] * x[r][i]  (w: packed by packMatrix, x: rows x in int8,
+ * acc: rows x out i32). `xw` is scratch for the widened rows (((rows + 3) & ~3) x
+ * padded in int16). Tiles of 4 rows x 2 outputs: 8 accumulators, 2 weight vectors
+ * (loaded and widened in one instruction, v128.load8x8_s) and 4 row vectors fit the
+ * 15 SIMD registers V8 allocates; each widened vector serves two outputs or four rows.
  */
 export function matmul(w: usize, outN: i32, inN: i32, x: usize, rows: i32, acc: usize, xw: usize): void {
-  const vecEnd = inN & ~7;
-  for (let i = 0; i < rows * inN; i++) store<i16>(xw + (<usize>i << 1), <i16>load<i8>(x + <usize>i));
-  let r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    const x0 = xw + (<usize>(r * inN) << 1);
-    const x1 = x0 + (<usize>inN << 1);
-    const x2 = x1 + (<usize>inN << 1);
-    const x3 = x2 + (<usize>inN << 1);
-    let o = 0;
-    for (; o + 2 <= outN; o += 2) {
-      const wa = w + <usize>(o * inN);
-      const wb = wa + <usize>inN;
+  widenRows(x, rows, inN, xw);
+  const groups = (inN + 7) >> 3;
+  const tiles = rows >> 2;
+  const pairs = outN >> 1;
+  const pairBytes = <usize>(groups << 4);
+  const outBytes = <usize>outN << 2;
+  for (let t = 0; t < tiles; t++) {
+    const xt = xw + (<usize>(t * groups) << 6);
+    const rowAcc = acc + <usize>(t << 2) * outBytes;
+    for (let p = 0; p < pairs; p++) {
+      let wp = w + <usize>p * pairBytes;
+      let xp = xt;
       let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
       let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
-      // eight inputs a step, the weights loaded and widened in one instruction
-      // (v128.load8x8_s): no separate extends, and eight accumulators, two
-      // weight vectors and four row vectors fit V8's 15 usable registers
-      // (sixteen inputs a step with extends spilled four accumulators a pass)
-      for (let i = 0; i < vecEnd; i += 8) {
-        const wl = v128.load8x8_s(wa + <usize>i);
-        const wh = v128.load8x8_s(wb + <usize>i);
-        const off = <usize>i << 1;
-        const y0 = v128.load(x0 + off), y1 = v128.load(x1 + off), y2 = v128.load(x2 + off), y3 = v128.load(x3 + off);
+      for (let g = 0; g < groups; g++, wp += 16, xp += 64) {
+        const wl = v128.load8x8_s(wp);
+        const wh = v128.load8x8_s(wp, 8);
+        const y0 = v128.load(xp), y1 = v128.load(xp, 16), y2 = v128.load(xp, 32), y3 = v128.load(xp, 48);
         a0 = i32x4.add(a0, i32x4.dot_i16x8_s(wl, y0));
         b0 = i32x4.add(b0, i32x4.dot_i16x8_s(wh, y0));
         a1 = i32x4.add(a1, i32x4.dot_i16x8_s(wl, y1));
@@ -42,42 +94,56 @@ export function matmul(w: usize, outN: i32, inN: i32, x: usize, rows: i32, acc: 
         a3 = i32x4.add(a3, i32x4.dot_i16x8_s(wl, y3));
         b3 = i32x4.add(b3, i32x4.dot_i16x8_s(wh, y3));
       }
-      let ta0 = hsum(a0), ta1 = hsum(a1), ta2 = hsum(a2), ta3 = hsum(a3);
-      let tb0 = hsum(b0), tb1 = hsum(b1), tb2 = hsum(b2), tb3 = hsum(b3);
-      for (let i = vecEnd; i < inN; i++) {
-        const u = <i32>load<i8>(wa + <usize>i);
-        const v = <i32>load<i8>(wb + <usize>i);
-        const off = <usize>i << 1;
-        const y0 = <i32>load<i16>(x0 + off), y1 = <i32>load<i16>(x1 + off), y2 = <i32>load<i16>(x2 + off), y3 = <i32>load<i16>(x3 + off);
-        ta0 += u * y0;
-        ta1 += u * y1;
-        ta2 += u * y2;
-        ta3 += u * y3;
-        tb0 += v * y0;
-        tb1 += v * y1;
-        tb2 += v * y2;
-        tb3 += v * y3;
-      }
-      const c = acc + (<usize>(r * outN + o) << 2);
-      const stride = <usize>outN << 2;
-      store<i32>(c, ta0);
-      store<i32>(c + 4, tb0);
-      store<i32>(c + stride, ta1);
-      store<i32>(c + stride + 4, tb1);
-      store<i32>(c + 2 * stride, ta2);
-      store<i32>(c + 2 * stride + 4, tb2);
-      store<i32>(c + 3 * stride, ta3);
-      store<i32>(c + 3 * stride + 4, tb3);
+      // [row 0: o, o + 1, row 1: o, o + 1] and the same for rows 2 and 3
+      const s01 = sumsOf4(a0, b0, a1, b1);
+      const s23 = sumsOf4(a2, b2, a3, b3);
+      const c = rowAcc + (<usize>p << 3);
+      v128.store64_lane(c, s01, 0);
+      v128.store64_lane(c + outBytes, s01, 1);
+      v128.store64_lane(c + 2 * outBytes, s23, 0);
+      v128.store64_lane(c + 3 * outBytes, s23, 1);
     }
-    for (; o < outN; o++) {
-      const wr = w + <usize>(o * inN);
-      for (let k = 0; k < 4; k++) store<i32>(acc + (<usize>((r + k) * outN + o) << 2), dot8w(wr, x0 + (<usize>(k * inN) << 1), inN));
+    if (outN & 1) {
+      let wp = w + <usize>pairs * pairBytes;
+      let xp = xt;
+      let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+      for (let g = 0; g < groups; g++, wp += 8, xp += 64) {
+        const wl = v128.load8x8_s(wp);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(wl, v128.load(xp)));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(wl, v128.load(xp, 16)));
+        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(wl, v128.load(xp, 32)));
+        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(wl, v128.load(xp, 48)));
+      }
+      const sums = sumsOf4(a0, a1, a2, a3);
+      const c = rowAcc + (<usize>(outN - 1) << 2);
+      store<i32>(c, i32x4.extract_lane(sums, 0));
+      store<i32>(c + outBytes, i32x4.extract_lane(sums, 1));
+      store<i32>(c + 2 * outBytes, i32x4.extract_lane(sums, 2));
+      store<i32>(c + 3 * outBytes, i32x4.extract_lane(sums, 3));
     }
   }
-  for (; r < rows; r++) {
-    const xr = xw + (<usize>(r * inN) << 1);
-    for (let o = 0; o < outN; o++) {
-      store<i32>(acc + (<usize>(r * outN + o) << 2), dot8w(w + <usize>(o * inN), xr, inN));
+  // the rows after the last whole tile (decoding one stream): one row against two outputs
+  for (let r = tiles << 2; r < rows; r++) {
+    const xr = xw + (<usize>(tiles * groups * 4 + (r - (tiles << 2)) * groups) << 4);
+    const rowAcc = acc + <usize>r * outBytes;
+    for (let p = 0; p < pairs; p++) {
+      let wp = w + <usize>p * pairBytes;
+      let xp = xr;
+      let a = i32x4.splat(0), b = i32x4.splat(0);
+      for (let g = 0; g < groups; g++, wp += 16, xp += 16) {
+        const y = v128.load(xp);
+        a = i32x4.add(a, i32x4.dot_i16x8_s(v128.load8x8_s(wp), y));
+        b = i32x4.add(b, i32x4.dot_i16x8_s(v128.load8x8_s(wp, 8), y));
+      }
+      const ab = sumsOf4(a, b, a, b);
+      v128.store64_lane(rowAcc + (<usize>p << 3), ab, 0);
+    }
+    if (outN & 1) {
+      let wp = w + <usize>pairs * pairBytes;
+      let xp = xr;
+      let a = i32x4.splat(0);
+      for (let g = 0; g < groups; g++, wp += 8, xp += 16) a = i32x4.add(a, i32x4.dot_i16x8_s(v128.load8x8_s(wp), v128.load(xp)));
+      store<i32>(rowAcc + (<usize>(outN - 1) << 2), hsum(a));
     }
   }
 }
