@@ -35,7 +35,8 @@ describe('wasm kernels = TS kernels', () => {
       const stride = 128;
       const q = Array.from({ length: hd }, () => Math.floor(r() * 2 * spread) - spread);
       const k = Array.from({ length: n * stride }, () => Math.floor(r() * 2 * spread) - spread);
-      const v = Array.from({ length: n * stride }, () => Math.floor(r() * 255) - 127);
+      // values in pairs of positions (the cache's layout): an odd last key's pair is whole too
+      const v = Array.from({ length: ((n + 1) & ~1) * stride + 64 }, () => Math.floor(r() * 255) - 127);
       const [a, b] = await both((K) => {
         const exp2 = uploadExp2(K);
         const qp = put(K, Int8Array, hd, (i) => q[i]!);
@@ -70,7 +71,7 @@ describe('wasm kernels = TS kernels', () => {
       const keys = n0 + rows - 1;
       const q = Array.from({ length: rows * qStride }, () => Math.floor(r() * 2 * spread) - spread);
       const k = Array.from({ length: keys * stride }, () => Math.floor(r() * 2 * spread) - spread);
-      const v = Array.from({ length: keys * stride }, () => Math.floor(r() * 255) - 127);
+      const v = Array.from({ length: ((keys + 1) & ~1) * stride }, () => Math.floor(r() * 255) - 127);
       const run = (K: Kernels, oneByOne: boolean) => {
         const exp2 = uploadExp2(K);
         const qp = put(K, Int8Array, q.length, (i) => q[i]!);
@@ -261,10 +262,17 @@ describe('wasm kernels = TS kernels', () => {
       K.ropeRows(zp, rows, width, hd, pp, cp, sp, dp, headStride);
       const roped = Array.from(new Int8Array(K.buffer(), out, rows * width));
       const small = put(K, Int32Array, z.length, (i) => Math.max(-127, Math.min(127, z[i]! >> 8)));
-      K.storeRowsI8(small, rows, width, dp, hd, headStride);
-      return { roped, stored: Array.from(new Int8Array(K.buffer(), out, rows * width)) };
+      K.storeRowsI8(small, rows, width, dp, hd, headStride, 1);
+      const stored = Array.from(new Int8Array(K.buffer(), out, rows * width));
+      // every second byte (the value cache's interleaved pairs): rows land at even offsets, twice as far apart
+      const out2 = K.alloc(4 * rows * width);
+      new Int8Array(K.buffer(), out2, 4 * rows * width).fill(99);
+      const dp2 = put(K, Int32Array, rows, (i) => out2 + 2 * (rows - 1 - i) * rowStride);
+      K.storeRowsI8(small, rows, width, dp2, hd, 2 * headStride, 2);
+      return { roped, stored, interleaved: Array.from(new Int8Array(K.buffer(), out2, 2 * rows * width)) };
     });
     expect(b).toEqual(a);
+    for (let i = 0; i < 2 * rows * width; i++) expect(a.interleaved[i], `byte ${i}`).toBe(i % 2 ? 99 : a.stored[i / 2]);
     expect(new Set(a.roped).size).toBeGreaterThan(20);
     // the stored rows are where the layout puts them: row i's head h, element c
     const at = (i: number, h: number, c: number) => (layout === 'row' ? (rows - 1 - i) * width + h * hd : h * rows * hd + (rows - 1 - i) * hd) + c;

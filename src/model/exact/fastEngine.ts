@@ -15,8 +15,11 @@ import { checkRows, positionRuns, promptRows, type ForwardRow } from './forwardR
 interface Stream extends StreamHandle {
   pos: number;
   capacity: number;
-  // per layer, head-major: kvHeads x capacity x headDim int8, so that one
-  // head's keys (and values) are one contiguous run, read front to back
+  /** Positions a head's run holds: capacity rounded up to even (values are stored in pairs). */
+  slots: number;
+  // per layer, head-major: kvHeads x slots x headDim int8, so that one head's
+  // keys (and values) are one contiguous run, read front to back; values in
+  // pairs of positions, interleaved byte by byte (Kernels.attend's layout)
   k: number[];
   v: number[];
   freed: boolean;
@@ -74,11 +77,13 @@ export class FastEngine implements Engine {
   newStream(maxTokens?: number): Stream {
     const c = this.W.config;
     const capacity = Math.min(c.maxPos, maxTokens ?? c.maxPos);
-    const bytes = capacity * c.kvHeads * this.W.headDim;
+    const slots = (capacity + 1) & ~1;
+    const bytes = slots * c.kvHeads * this.W.headDim;
     return {
       id: this.nextId++,
       pos: 0,
       capacity,
+      slots,
       k: Array.from({ length: c.layers }, () => this.K.alloc(bytes)),
       v: Array.from({ length: c.layers }, () => this.K.alloc(bytes)),
       freed: false,
@@ -149,12 +154,12 @@ export class FastEngine implements Engine {
     }
   }
 
-  /** Runs of consecutive rows whose streams have the same capacity, so the same distance between K/V heads (a prefill: one run): `run(first, count, capacity)`. */
-  private perStream(rows: Row[], run: (first: number, count: number, capacity: number) => void): void {
+  /** Runs of consecutive rows whose streams have the same slots, so the same distance between K/V heads (a prefill: one run): `run(first, count, slots)`. */
+  private perStream(rows: Row[], run: (first: number, count: number, slots: number) => void): void {
     for (let i = 0; i < rows.length; ) {
-      const cap = rows[i]!.stream.capacity;
+      const cap = rows[i]!.stream.slots;
       let j = i + 1;
-      while (j < rows.length && rows[j]!.stream.capacity === cap) j++;
+      while (j < rows.length && rows[j]!.stream.slots === cap) j++;
       run(i, j - i, cap);
       i = j;
     }
@@ -223,15 +228,16 @@ export class FastEngine implements Engine {
         // k and v: head h of a row at its position in head h's run of the stream's cache
         await this.linear(L.wk, xPtr, R, accPtr, -32767, 32767);
         destinations((r) => r.stream.k[li]! + r.pos * hd);
-        this.perStream(rows, (at, n, cap) => K.ropeRows(accPtr + at * kvDim * 4, n, kvDim, hd, posPtr + at * 4, cos, sin, dstPtr + at * 4, cap * hd));
+        this.perStream(rows, (at, n, slots) => K.ropeRows(accPtr + at * kvDim * 4, n, kvDim, hd, posPtr + at * 4, cos, sin, dstPtr + at * 4, slots * hd));
         await this.linear(L.wv, xPtr, R, accPtr, -127, 127);
-        destinations((r) => r.stream.v[li]! + r.pos * hd);
-        this.perStream(rows, (at, n, cap) => K.storeRowsI8(accPtr + at * kvDim * 4, n, kvDim, dstPtr + at * 4, hd, cap * hd));
+        // values: position p's channel c at the pair p & ~1, byte 2c + (p & 1)
+        destinations((r) => r.stream.v[li]! + (r.pos & ~1) * hd + (r.pos & 1));
+        this.perStream(rows, (at, n, slots) => K.storeRowsI8(accPtr + at * kvDim * 4, n, kvDim, dstPtr + at * 4, hd, slots * hd, 2));
         // attention: each row sees its own stream's cache up to its position; a run of
         // consecutive positions of one stream (a prefill) goes to the kernel in one call
         for (const [i, count] of positionRuns(rows)) {
           const r = rows[i]!;
-          const run = r.stream.capacity * hd;
+          const run = r.stream.slots * hd;
           for (let hh = 0; hh < c.heads; hh++) {
             const kvOff = Math.floor(hh / group) * run;
             K.attendRows(qPtr + i * d + hh * hd, d, r.stream.k[li]! + kvOff, r.stream.v[li]! + kvOff, count, r.pos + 1, hd, hd,

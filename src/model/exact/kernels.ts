@@ -22,7 +22,11 @@ export interface Kernels {
   requantRows(acc: number, rows: number, outN: number, m: number, s: number, lo: number, hi: number, dst: number): void;
   /**
    * One head of attention for one query (docs/numerics.md, attention step 4),
-   * int8 result at `out`. `exp2` points at EXP2_Q23 (256 int32); `scratch` holds n + hd int32.
+   * int8 result at `out`. Key j's channel c at k + j * stride + c; values in
+   * pairs of positions interleaved byte by byte: key j's channel c at
+   * v + (j >> 1) * 2 * stride + 2 * c + (j & 1) (a pair's bytes are read even
+   * when its second position is not a key yet, at weight zero). `exp2` points
+   * at EXP2_Q23 (256 int32); `scratch` holds n + hd int32.
    */
   attend(q: number, k: number, v: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number): void;
   /**
@@ -45,8 +49,8 @@ export interface Kernels {
    * tables of hd/2 int16 per position). headStride = hd: the row contiguous.
    */
   ropeRows(z: number, rows: number, width: number, hd: number, pos: number, cos: number, sin: number, dst: number, headStride: number): void;
-  /** Row r of z (width int32 in heads of hd, already within int8) as int8 at the address dst[r], head h at dst[r] + h * headStride. */
-  storeRowsI8(z: number, rows: number, width: number, dst: number, hd: number, headStride: number): void;
+  /** Row r of z (width int32 in heads of hd, already within int8) as int8 at the address dst[r], head h's element c at dst[r] + h * headStride + c * step. */
+  storeRowsI8(z: number, rows: number, width: number, dst: number, hd: number, headStride: number, step: number): void;
   /**
    * The coder's cumulative table (n + 1 int32 at cum) from n int32 logits, as
    * src/codec/logitsToFrequencies.ts computes it; `e`: n int32 of scratch.
@@ -151,7 +155,7 @@ export class TsKernels implements Kernels {
     }
   }
 
-  /** out[c] = sum_j w[j] * v[j*stride + c], c < hd (w int32, v int8). */
+  /** out[c] = sum_j w[j] * (key j's value c), c < hd (w int32, v int8 in interleaved pairs: see attend). */
   private attnMix(w: number, v: number, n: number, hd: number, stride: number, out: number): void {
     const m = this.i8;
     const a = this.i32;
@@ -160,8 +164,8 @@ export class TsKernels implements Kernels {
     for (let j = 0; j < n; j++) {
       const wj = a[(w >> 2) + j]!;
       if (wj === 0) continue;
-      const vr = v + j * stride;
-      for (let c = 0; c < hd; c++) a[o + c] = a[o + c]! + wj * m[vr + c]!;
+      const vr = v + (j >> 1) * 2 * stride + (j & 1);
+      for (let c = 0; c < hd; c++) a[o + c] = a[o + c]! + wj * m[vr + 2 * c]!;
     }
   }
 
@@ -227,10 +231,10 @@ export class TsKernels implements Kernels {
     }
   }
 
-  storeRowsI8(z: number, rows: number, width: number, dst: number, hd: number, headStride: number): void {
+  storeRowsI8(z: number, rows: number, width: number, dst: number, hd: number, headStride: number, step: number): void {
     const a = this.i32;
     for (let r = 0; r < rows; r++) {
-      for (let i = 0; i < width; i++) this.i8[a[(dst >> 2) + r]! + Math.floor(i / hd) * headStride + (i % hd)] = a[(z >> 2) + r * width + i]!;
+      for (let i = 0; i < width; i++) this.i8[a[(dst >> 2) + r]! + Math.floor(i / hd) * headStride + (i % hd) * step] = a[(z >> 2) + r * width + i]!;
     }
   }
 

@@ -8,7 +8,7 @@ interface KernelExports {
   addResidual(h: number, delta: number, n: number, lo: number, hi: number): void;
   swiglu(gate: number, up: number, n: number, silu: number, m: number, s: number, out: number): void;
   ropeRows(z: number, rows: number, width: number, hd: number, pos: number, cos: number, sin: number, dst: number, headStride: number): void;
-  storeRowsI8(z: number, rows: number, width: number, dst: number, hd: number, headStride: number): void;
+  storeRowsI8(z: number, rows: number, width: number, dst: number, hd: number, headStride: number, step: number): void;
   cumulativeFrequencies(logits: number, n: number, exp2: number, e: number, cum: number): void;
   requantRows(acc: number, rows: number, outN: number, m: number, s: number, lo: number, hi: number, dst: number): void;
   attend(q: number, k: number, v: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number): void;
@@ -80,8 +80,8 @@ export class WasmKernels implements Kernels {
   ropeRows(z: number, rows: number, width: number, hd: number, pos: number, cos: number, sin: number, dst: number, headStride: number): void {
     this.ex.ropeRows(z, rows, width, hd, pos, cos, sin, dst, headStride);
   }
-  storeRowsI8(z: number, rows: number, width: number, dst: number, hd: number, headStride: number): void {
-    this.ex.storeRowsI8(z, rows, width, dst, hd, headStride);
+  storeRowsI8(z: number, rows: number, width: number, dst: number, hd: number, headStride: number, step: number): void {
+    this.ex.storeRowsI8(z, rows, width, dst, hd, headStride, step);
   }
   requantRows(acc: number, rows: number, outN: number, m: number, s: number, lo: number, hi: number, dst: number): void {
     this.ex.requantRows(acc, rows, outN, m, s, lo, hi, dst);

@@ -235,28 +235,44 @@ function attnScores16(q: usize, k: usize, n: i32, hd: i32, stride: i32, qw: usiz
 }
 
 /**
- * attnMix for hd a multiple of 16: sixteen channels at a time, their four
- * accumulators kept in registers over all keys (one 16-byte load per key)
- * instead of read and written back in memory for every key.
+ * The weighted sum of one query's values for weights below 2^15 (every weight
+ * unless one key holds them all) and hd a multiple of 16: two keys at a time
+ * as one i16 dot product per four channels (the cache keeps a pair's values
+ * interleaved byte by byte, the two weights packed into each i32 lane), so
+ * eight multiply-adds per instruction. Integer sums in another order: the
+ * same result as attnMix.
  */
-function attnMix16(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize): void {
+function attnMixPairs16(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize): void {
+  // the weights of keys 2i and 2i + 1 packed as two i16 in one i32, in place, eight keys a step by
+  // narrowing (exact below 2^15; a step's loads come before its store, which lands below them);
+  // an odd last key pairs with a zero weight
+  const pairs = (n + 1) >> 1;
+  let j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const p = w + (<usize>j << 2);
+    v128.store(w + (<usize>j << 1), i16x8.narrow_i32x4_s(v128.load(p), v128.load(p + 16)));
+  }
+  for (; j < n; j += 2) {
+    const wk = j + 1 < n ? load<i32>(w + (<usize>j << 2) + 4) : 0;
+    store<i32>(w + (<usize>j << 1), load<i32>(w + (<usize>j << 2)) | (wk << 16));
+  }
+  // a pair of keys' values is stored interleaved (channel c of both at 2c, 2c + 1), so eight
+  // bytes loaded and widened in one instruction are four channels of both keys: one i16 dot
+  // product against the packed weights, no shuffles
+  const step = <usize>(stride << 1);
   for (let c = 0; c < hd; c += 16) {
     let a0 = i32x4.splat(0);
     let a1 = i32x4.splat(0);
     let a2 = i32x4.splat(0);
     let a3 = i32x4.splat(0);
-    let vr = v + <usize>c;
-    for (let j = 0; j < n; j++, vr += <usize>stride) {
-      const wj = load<i32>(w + (<usize>j << 2));
-      if (wj == 0) continue;
-      const ws = i32x4.splat(wj);
-      const x = v128.load(vr);
-      const lo = i16x8.extend_low_i8x16_s(x);
-      const hi = i16x8.extend_high_i8x16_s(x);
-      a0 = i32x4.add(a0, i32x4.mul(ws, i32x4.extend_low_i16x8_s(lo)));
-      a1 = i32x4.add(a1, i32x4.mul(ws, i32x4.extend_high_i16x8_s(lo)));
-      a2 = i32x4.add(a2, i32x4.mul(ws, i32x4.extend_low_i16x8_s(hi)));
-      a3 = i32x4.add(a3, i32x4.mul(ws, i32x4.extend_high_i16x8_s(hi)));
+    let vr = v + (<usize>c << 1);
+    let wp = w;
+    for (let i = 0; i < pairs; i++, vr += step, wp += 4) {
+      const ws = v128.load32_splat(wp);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(vr), ws));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(vr, 8), ws));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(vr, 16), ws));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(vr, 24), ws));
     }
     const o = out + (<usize>c << 2);
     v128.store(o, a0);
@@ -267,66 +283,19 @@ function attnMix16(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize)
 }
 
 /**
- * attnMix16 for weights below 2^15 (every weight unless one key holds them
- * all): two keys at a time as one i16 dot product per four channels, their
- * values interleaved byte by byte and the two weights packed into each i32
- * lane, so eight multiply-adds per instruction instead of four 32-bit
- * products. Integer sums in another order: the same result.
+ * out[c] = sum_j w[j] * (key j's value c), c < hd, key by key, skipping zero weights: for the
+ * cases the paired sums do not take (one key holding all the weight, head dims off the 16-lane
+ * grid). Values in pairs of positions interleaved byte by byte (see attend).
  */
-function attnMixPairs16(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize): void {
-  // the weights of keys 2i and 2i + 1 packed as two i16 in one i32, in place (a pair's slot is read
-  // before it is written: slot i <= 2i); an odd last key pairs with a zero weight
-  const pairs = (n + 1) >> 1;
-  for (let i = 0; i < pairs; i++) {
-    const wj = load<i32>(w + (<usize>i << 3));
-    const wk = 2 * i + 1 < n ? load<i32>(w + (<usize>i << 3) + 4) : 0;
-    store<i32>(w + (<usize>i << 2), wj | (wk << 16));
-  }
-  const step = <usize>(stride << 1);
-  for (let c = 0; c < hd; c += 16) {
-    let a0 = i32x4.splat(0);
-    let a1 = i32x4.splat(0);
-    let a2 = i32x4.splat(0);
-    let a3 = i32x4.splat(0);
-    let vr = v + <usize>c;
-    for (let i = 0; i < pairs; i++, vr += step) {
-      const ws = v128.load32_splat(w + (<usize>i << 2));
-      const x = v128.load(vr);
-      // (an odd last key pairs with itself, against a zero weight: no load past the last key)
-      const y = 2 * i + 1 < n ? v128.load(vr + <usize>stride) : x;
-      const lo = i8x16.shuffle(x, y, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-      const hi = i8x16.shuffle(x, y, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), ws));
-      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), ws));
-      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), ws));
-      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), ws));
-    }
-    const o = out + (<usize>c << 2);
-    v128.store(o, a0);
-    v128.store(o + 16, a1);
-    v128.store(o + 32, a2);
-    v128.store(o + 48, a3);
-  }
-}
-
-/** out[c] = sum_j w[j] * v[j*stride + c], c < hd (w: i32 weights, v: int8 cache). */
 function attnMix(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize): void {
-  const vecEnd = hd & ~3;
   for (let c = 0; c < hd; c++) store<i32>(out + (<usize>c << 2), 0);
   for (let j = 0; j < n; j++) {
     const wj = load<i32>(w + (<usize>j << 2));
     if (wj == 0) continue;
-    const ws = i32x4.splat(wj);
-    const vr = v + <usize>(j * stride);
-    let c = 0;
-    for (; c < vecEnd; c += 4) {
+    const vr = v + <usize>((j >> 1) * 2 * stride + (j & 1));
+    for (let c = 0; c < hd; c++) {
       const o = out + (<usize>c << 2);
-      const vv = i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(vr + <usize>c)));
-      v128.store(o, i32x4.add(v128.load(o), i32x4.mul(ws, vv)));
-    }
-    for (; c < hd; c++) {
-      const o = out + (<usize>c << 2);
-      store<i32>(o, load<i32>(o) + wj * <i32>load<i8>(vr + <usize>c));
+      store<i32>(o, load<i32>(o) + wj * <i32>load<i8>(vr + (<usize>c << 1)));
     }
   }
 }
@@ -534,10 +503,7 @@ export function attend(q: usize, k: usize, v: usize, n: i32, hd: i32, stride: i3
     }
   }
   const pairable = attentionWeights(scratch, n, M, attM, attS, exp2);
-  if (fast) {
-    if (pairable) attnMixPairs16(scratch, v, n, hd, stride, o);
-    else attnMix16(scratch, v, n, hd, stride, o);
-  }
+  if (fast && pairable) attnMixPairs16(scratch, v, n, hd, stride, o);
   else attnMix(scratch, v, n, hd, stride, o);
   attnOut(o, hd, aoM, aoS, out);
 }
@@ -613,44 +579,37 @@ function maxOf(p: usize, n: i32): i32 {
 
 /**
  * Weighted sums of four queries' values (hd i32 each at out, row r at out + r * hd * 4) over
- * the values of keys 0..n-1, from their weights packed by pack4Rows (pair i of all four rows
- * at w + 16i: an int16 pair per row, keys 2i and 2i + 1; zero past a row's own keys). Eight
- * channels a pass: a pair of keys' values interleaved and widened once, then one i16 dot
- * product per query and four channels (the tile: 8 accumulators, 2 value vectors, each
- * row's weights broadcast from a fixed offset as they are used).
+ * the values of keys 0..n-1 (in interleaved pairs, see attend), from their weights packed by
+ * pack4Rows (pair i of all four rows at w + 16i: an int16 pair per row, keys 2i and 2i + 1;
+ * zero past a row's own keys). Eight channels a pass: a pair of keys' values widened on load
+ * once, then one i16 dot product per query and four channels (the tile: 8 accumulators, 2
+ * value vectors, each row's weights broadcast from a fixed offset as they are used).
  */
 function mixTile4(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize): void {
   const pairs = (n + 1) >> 1;
-  const whole = n >> 1; // pairs whose second key exists
   const step = <usize>(stride << 1);
   const outRow = <usize>hd << 2;
   for (let c = 0; c < hd; c += 8) {
     let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
     let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
-    let vr = v + <usize>c;
+    let vr = v + (<usize>c << 1);
     let wp = w;
-    let i = 0;
-    // the whole pairs, then an odd last key paired with itself (at weight zero: no load past the last key)
-    for (let pass = 0; pass < 2; pass++) {
-      const end = pass == 0 ? whole : pairs;
-      const second = pass == 0 ? <usize>stride : 0;
-      for (; i < end; i++, vr += step, wp += 16) {
-        const xy = i8x16.shuffle(v128.load64_zero(vr), v128.load64_zero(vr + second), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        const lo = i16x8.extend_low_i8x16_s(xy);
-        const hi = i16x8.extend_high_i8x16_s(xy);
-        let ws = v128.load32_splat(wp);
-        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(lo, ws));
-        b0 = i32x4.add(b0, i32x4.dot_i16x8_s(hi, ws));
-        ws = v128.load32_splat(wp, 4);
-        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(lo, ws));
-        b1 = i32x4.add(b1, i32x4.dot_i16x8_s(hi, ws));
-        ws = v128.load32_splat(wp, 8);
-        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(lo, ws));
-        b2 = i32x4.add(b2, i32x4.dot_i16x8_s(hi, ws));
-        ws = v128.load32_splat(wp, 12);
-        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(lo, ws));
-        b3 = i32x4.add(b3, i32x4.dot_i16x8_s(hi, ws));
-      }
+    for (let i = 0; i < pairs; i++, vr += step, wp += 16) {
+      // channels c..c+3 and c+4..c+7 of both keys, stored interleaved: widened on load
+      const lo = v128.load8x8_s(vr);
+      const hi = v128.load8x8_s(vr, 8);
+      let ws = v128.load32_splat(wp);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(lo, ws));
+      b0 = i32x4.add(b0, i32x4.dot_i16x8_s(hi, ws));
+      ws = v128.load32_splat(wp, 4);
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(lo, ws));
+      b1 = i32x4.add(b1, i32x4.dot_i16x8_s(hi, ws));
+      ws = v128.load32_splat(wp, 8);
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(lo, ws));
+      b2 = i32x4.add(b2, i32x4.dot_i16x8_s(hi, ws));
+      ws = v128.load32_splat(wp, 12);
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(lo, ws));
+      b3 = i32x4.add(b3, i32x4.dot_i16x8_s(hi, ws));
     }
     const o = out + (<usize>c << 2);
     v128.store(o, a0);
@@ -733,7 +692,7 @@ export function attendRows(q: usize, qStride: i32, k: usize, v: usize, rows: i32
       }
       else {
         // one key holds all of some row's weight (2^15, too big for an int16 pair): row by row
-        for (let t = 0; t < 4; t++) attnMix16(scratch + <usize>t * rowBytes, v, n0 + r + t, hd, stride, sums + (<usize>(t * hd) << 2));
+        for (let t = 0; t < 4; t++) attnMix(scratch + <usize>t * rowBytes, v, n0 + r + t, hd, stride, sums + (<usize>(t * hd) << 2));
       }
       for (let t = 0; t < 4; t++) attnOut(sums + (<usize>(t * hd) << 2), hd, aoM, aoS, out + <usize>((r + t) * outStride));
     }
@@ -853,12 +812,12 @@ export function ropeRows(z: usize, rows: i32, width: i32, hd: i32, pos: usize, c
 }
 
 /** Row r of z (width int32 in heads of hd, already within int8) as int8 at the address dst[r], head h at dst[r] + h * headStride. */
-export function storeRowsI8(z: usize, rows: i32, width: i32, dst: usize, hd: i32, headStride: i32): void {
+export function storeRowsI8(z: usize, rows: i32, width: i32, dst: usize, hd: i32, headStride: i32, step: i32): void {
   for (let r = 0; r < rows; r++) {
     const zr = z + (<usize>(r * width) << 2);
     for (let base = 0, h = 0; base < width; base += hd, h++) {
       const out = <usize>(load<i32>(dst + (<usize>r << 2)) + h * headStride);
-      for (let i = 0; i < hd; i++) store<i8>(out + <usize>i, <i8>load<i32>(zr + (<usize>(base + i) << 2)));
+      for (let i = 0; i < hd; i++) store<i8>(out + <usize>(i * step), <i8>load<i32>(zr + (<usize>(base + i) << 2)));
     }
   }
 }
