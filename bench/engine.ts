@@ -14,7 +14,10 @@
  *
  * `--against` loads a second build of the kernels (e.g. from a worktree of an
  * earlier commit) into the same process and measures both alternately, so
- * their ratio is measured in one sitting on one CPU.
+ * their ratio is measured in one sitting on one CPU. (The engine lines run
+ * this checkout's engine on both builds: against a build from before the
+ * interleaved value caches they time the old kernels on the new layout, so
+ * their times compare but their values do not.)
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';

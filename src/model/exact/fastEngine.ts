@@ -157,10 +157,10 @@ export class FastEngine implements Engine {
   /** Runs of consecutive rows whose streams have the same slots, so the same distance between K/V heads (a prefill: one run): `run(first, count, slots)`. */
   private perStream(rows: Row[], run: (first: number, count: number, slots: number) => void): void {
     for (let i = 0; i < rows.length; ) {
-      const cap = rows[i]!.stream.slots;
+      const slots = rows[i]!.stream.slots;
       let j = i + 1;
-      while (j < rows.length && rows[j]!.stream.slots === cap) j++;
-      run(i, j - i, cap);
+      while (j < rows.length && rows[j]!.stream.slots === slots) j++;
+      run(i, j - i, slots);
       i = j;
     }
   }

@@ -200,7 +200,7 @@ export class TsKernels implements Kernels {
   }
 
   uploadMatrix(w: Int8Array, outN: number, inN: number): number {
-    if (w.length !== outN * inN) throw new RangeError(`a ${outN} x ${inN} matrix has ${outN * inN} weights, not ${w.length}`);
+    checkMatrix(w, outN, inN);
     const p = this.alloc(w.length);
     this.i8.set(w, p);
     return p;
@@ -243,6 +243,11 @@ export class TsKernels implements Kernels {
     const table = new Int16Array(this.buf, silu, 4096);
     for (let i = 0; i < n; i++) this.i8[out + i] = clamp(requant(siluQ8(a[(gate >> 2) + i]!, table) * a[(up >> 2) + i]!, m, s), -127, 127);
   }
+}
+
+/** Refuses weights that are not an outN x inN matrix (uploadMatrix's argument). */
+export function checkMatrix(w: Int8Array, outN: number, inN: number): void {
+  if (w.length !== outN * inN) throw new RangeError(`a ${outN} x ${inN} matrix has ${outN * inN} weights, not ${w.length}`);
 }
 
 /**

@@ -1,5 +1,5 @@
 /** The kernels as wasm SIMD (AssemblyScript source in wasm/assembly/kernels.ts). */
-import { Arena, type Kernels } from './kernels.js';
+import { Arena, checkMatrix, type Kernels } from './kernels.js';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -49,7 +49,7 @@ export class WasmKernels implements Kernels {
     this.arena.free(ptr);
   }
   uploadMatrix(w: Int8Array, outN: number, inN: number): number {
-    if (w.length !== outN * inN) throw new RangeError(`a ${outN} x ${inN} matrix has ${outN * inN} weights, not ${w.length}`);
+    checkMatrix(w, outN, inN);
     const raw = this.arena.alloc(w.length);
     new Int8Array(this.ex.memory.buffer, raw, w.length).set(w);
     if (!this.ex.packMatrix) return raw; // a build from before packed weights (bench:engine --against)

@@ -647,9 +647,9 @@ function pack4Rows(w: usize, rowBytes: usize, len: i32, dst: usize): void {
   }
 }
 
-/** Bytes of scratch `attendRows` needs for `rows` queries, the first seeing n0 keys (kernels.ts: attendRowsScratchBytes). */
-@inline function rowLength(rows: i32, n0: i32): i32 {
-  return (n0 + rows - 1 + 7) & ~7;
+/** A row of attendRows' scores: a query's keys rounded up to 8 (whole steps of pack4Rows; kernels.ts: attendRowsScratchBytes). */
+@inline function rowLength(keys: i32): i32 {
+  return (keys + 7) & ~7;
 }
 
 /**
@@ -659,21 +659,21 @@ function pack4Rows(w: usize, rowBytes: usize, len: i32, dst: usize): void {
  * integer sums, in another order). Four queries at a time: their scores and
  * weighted sums as small matrix products (each key's int8 loaded and widened
  * once for four queries), their softmax row by row. Scratch (kernels.ts sizes
- * it): four rows of L = rowLength(4, n0 + rows - 4) int32 for the scores, L / 2
+ * it): four rows of L = rowLength(n0 + rows - 1) int32 for the scores, L / 2
  * packed pairs of 16 bytes, 4 * hd int16 and 4 * hd int32; or n + hd int32 for
  * the rows `attend` takes.
  */
 export function attendRows(q: usize, qStride: i32, k: usize, v: usize, rows: i32, n0: i32, hd: i32, stride: i32, attM: i32, attS: i32, aoM: i32, aoS: i32, exp2: usize, scratch: usize, out: usize, outStride: i32): void {
   let r = 0;
   if ((hd & 15) == 0) {
-    const longest = rowLength(4, n0 + rows - 4);
+    const longest = rowLength(n0 + rows - 1);
     const rowBytes = <usize>longest << 2;
     const packed = scratch + 4 * rowBytes;
     const qw = packed + (<usize>longest << 3);
     const sums = qw + (<usize>(4 * hd) << 1);
     for (; r + 4 <= rows; r += 4) {
       const n = n0 + r + 3; // keys the tile's last query sees
-      const len = rowLength(4, n0 + r);
+      const len = rowLength(n0 + r + 3);
       for (let t = 0; t < 4; t++) {
         const qr = q + <usize>((r + t) * qStride);
         for (let c = 0; c < hd; c++) store<i16>(qw + (<usize>(t * hd + c) << 1), <i16>load<i8>(qr + <usize>c));
