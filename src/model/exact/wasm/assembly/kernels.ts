@@ -166,6 +166,18 @@ export function matmul(w: usize, outN: i32, inN: i32, x: usize, rows: i32, acc: 
   return i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3);
 }
 
+/** A query's hd int8 (hd a multiple of 8) widened to int16 at qw, once for all the keys it meets. */
+@inline function widenQuery(q: usize, hd: i32, qw: usize): void {
+  for (let i = 0; i < hd; i += 8) v128.store(qw + (<usize>i << 1), v128.load8x8_s(q + <usize>i));
+}
+
+/** [sum s0, sum s1, sum s2, sum s3]: four accumulators' lanes summed by shuffles, no extracts. */
+@inline function sumsOf4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  const p01 = i32x4.add(i32x4.shuffle(s0, s1, 0, 4, 2, 6), i32x4.shuffle(s0, s1, 1, 5, 3, 7));
+  const p23 = i32x4.add(i32x4.shuffle(s2, s3, 0, 4, 2, 6), i32x4.shuffle(s2, s3, 1, 5, 3, 7));
+  return i32x4.add(i32x4.shuffle(p01, p23, 0, 1, 4, 5), i32x4.shuffle(p01, p23, 2, 3, 6, 7));
+}
+
 /** The largest of the four i32 lanes. */
 @inline function maxLanes(v: v128): i32 {
   const a = i32x4.max_s(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
@@ -193,11 +205,7 @@ export function matmul(w: usize, outN: i32, inN: i32, x: usize, rows: i32, acc: 
  * the order of additions does not change a score. Returns the largest.
  */
 function attnScores16(q: usize, k: usize, n: i32, hd: i32, stride: i32, qw: usize, scores: usize): i32 {
-  for (let i = 0; i < hd; i += 16) {
-    const x = v128.load(q + <usize>i);
-    v128.store(qw + (<usize>i << 1), i16x8.extend_low_i8x16_s(x));
-    v128.store(qw + (<usize>i << 1) + 16, i16x8.extend_high_i8x16_s(x));
-  }
+  widenQuery(q, hd, qw);
   let mv = i32x4.splat(i32.MIN_VALUE);
   let j = 0;
   for (; j + 4 <= n; j += 4) {
@@ -218,10 +226,7 @@ function attnScores16(q: usize, k: usize, n: i32, hd: i32, stride: i32, qw: usiz
       s2 = i32x4.add(s2, i32x4.dot_i16x8_s(v128.load8x8_s(k2 + <usize>i), qa));
       s3 = i32x4.add(s3, i32x4.dot_i16x8_s(v128.load8x8_s(k3 + <usize>i), qa));
     }
-    // [s0, s1, s2, s3] -> [sum s0, sum s1, sum s2, sum s3]
-    const p01 = i32x4.add(i32x4.shuffle(s0, s1, 0, 4, 2, 6), i32x4.shuffle(s0, s1, 1, 5, 3, 7));
-    const p23 = i32x4.add(i32x4.shuffle(s2, s3, 0, 4, 2, 6), i32x4.shuffle(s2, s3, 1, 5, 3, 7));
-    const sums = i32x4.add(i32x4.shuffle(p01, p23, 0, 1, 4, 5), i32x4.shuffle(p01, p23, 2, 3, 6, 7));
+    const sums = sumsOf4(s0, s1, s2, s3);
     v128.store(scores + (<usize>j << 2), sums);
     mv = i32x4.max_s(mv, sums);
   }
@@ -508,13 +513,6 @@ export function attend(q: usize, k: usize, v: usize, n: i32, hd: i32, stride: i3
   attnOut(o, hd, aoM, aoS, out);
 }
 
-/** [sum s0, sum s1, sum s2, sum s3]: four accumulators' lanes summed by shuffles, no extracts. */
-@inline function sumsOf4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
-  const p01 = i32x4.add(i32x4.shuffle(s0, s1, 0, 4, 2, 6), i32x4.shuffle(s0, s1, 1, 5, 3, 7));
-  const p23 = i32x4.add(i32x4.shuffle(s2, s3, 0, 4, 2, 6), i32x4.shuffle(s2, s3, 1, 5, 3, 7));
-  return i32x4.add(i32x4.shuffle(p01, p23, 0, 1, 4, 5), i32x4.shuffle(p01, p23, 2, 3, 6, 7));
-}
-
 /**
  * Scores of four queries (widened to int16 at qw, hd each, hd a multiple of 8)
  * against keys 0..n-1: row r's scores at scores + r * rowBytes. Two keys a
@@ -676,7 +674,7 @@ export function attendRows(q: usize, qStride: i32, k: usize, v: usize, rows: i32
       const len = rowLength(n0 + r + 3);
       for (let t = 0; t < 4; t++) {
         const qr = q + <usize>((r + t) * qStride);
-        for (let c = 0; c < hd; c++) store<i16>(qw + (<usize>(t * hd + c) << 1), <i16>load<i8>(qr + <usize>c));
+        widenQuery(qr, hd, qw + (<usize>(t * hd) << 1));
       }
       scoresTile4(qw, hd, k, n, stride, scratch, rowBytes);
       let pairable = true;
