@@ -75,6 +75,9 @@ interface Measure {
 }
 
 function kernelMeasures(K: Kernels): Measure[] {
+  // every build gets the same data: attention's cost depends on it (when one key takes all the
+  // weight the weighted sum goes key by key), and a --against comparison must time the same work
+  seed = 12345;
   const out: Measure[] = [];
   const matmul = (name: string, outN: number, inN: number, rows: number) => {
     const weights = new Int8Array(outN * inN);
@@ -131,6 +134,30 @@ function kernelMeasures(K: Kernels): Measure[] {
   new Int32Array(K.buffer(), s, cfg.ffn).fill(22);
   const dst = K.alloc(rows * cfg.ffn * 4);
   out.push({ name: `requantisation, ${rows} x ${cfg.ffn}`, time: () => best(() => K.requantRows(acc, rows, cfg.ffn, m, s, -32767, 32767, dst), 50), work: rows * cfg.ffn, unit: 'ns/element' });
+  // a decoding step's head: 8 rows (streams) of the whole vocabulary, each column its own scale
+  {
+    const n = 8;
+    const acc = fill(K, n * cfg.vocab * 4, () => {});
+    new Int32Array(K.buffer(), acc, n * cfg.vocab).forEach((_, i, a) => (a[i] = Math.floor((random() - 0.5) * 2 ** 24)));
+    const m = K.alloc(cfg.vocab * 4);
+    const s = K.alloc(cfg.vocab * 4);
+    new Int32Array(K.buffer(), m, cfg.vocab).forEach((_, i, a) => (a[i] = 2 ** 14 + Math.floor(random() * 2 ** 14)));
+    new Int32Array(K.buffer(), s, cfg.vocab).forEach((_, i, a) => (a[i] = 14 + (i % 9)));
+    const dst = K.alloc(n * cfg.vocab * 4);
+    out.push({ name: `requantisation, ${n} x ${cfg.vocab} (decoding's head)`, time: () => best(() => K.requantRows(acc, n, cfg.vocab, m, s, -(2 ** 31), 2 ** 31 - 1, dst), 50), work: n * cfg.vocab, unit: 'ns/element' });
+  }
+
+  // RMSNorm of a decoding step's rows (residual-stream magnitudes)
+  {
+    const n = 8;
+    const h = fill(K, n * cfg.dim * 4, () => {});
+    new Int32Array(K.buffer(), h, n * cfg.dim).forEach((_, i, a) => (a[i] = Math.floor((random() - 0.5) * 2 ** 22)));
+    const g = K.alloc(cfg.dim * 4);
+    new Int32Array(K.buffer(), g, cfg.dim).forEach((_, i, a) => (a[i] = 2 ** 12 + Math.floor(random() * 2 ** 12)));
+    const B = Math.floor((31 - Math.ceil(Math.log2(cfg.dim))) / 2);
+    const out8 = K.alloc(n * cfg.dim);
+    out.push({ name: `RMSNorm, ${n} x ${cfg.dim}`, time: () => best(() => K.rmsNormRows(h, n, cfg.dim, g, 12, B, out8), 200), work: n * cfg.dim, unit: 'ns/element' });
+  }
 
   if (K.cumulativeFrequencies) {
     const logits = K.alloc(cfg.vocab * 4);
