@@ -128,6 +128,51 @@ describe('wasm kernels = TS kernels', () => {
     expect(wrongWithoutBias, 'without the bias some whole quotients come out one too low').toBeGreaterThan(0);
   });
 
+  it("the frequency table's division as the wasm kernel does it, floor(N * fl(1/S) + fl(1/S)/2), is floor(N / S), whole quotients included", () => {
+    // N = e * (2^24 - n) with e <= 2^23 one symbol's weight, S >= e the row's sum of them (below 2^40).
+    // The same IEEE double operations as the kernel's lanes; whole quotients are the hard case.
+    const divide = (N: number, S: number, half: boolean) => {
+      const r = 1 / S;
+      return Math.trunc(N * r + (half ? r * 0.5 : 0));
+    };
+    let wrongWithoutHalf = 0;
+    let checked = 0;
+    const r = rng(25);
+    for (let i = 0; i < 40000; i++) {
+      const n = 1 + Math.floor(r() * 2 ** 17);
+      const spread = 2 ** 24 - n;
+      // whole quotients: S a divisor of N (S = spread * e / q for q dividing spread * e) ...
+      const e = 1 + Math.floor(r() * 2 ** 23);
+      const q = 1 + Math.floor(r() * 64);
+      const N = e * spread;
+      const S = i % 2 === 0 && N % q === 0 && N / q >= e ? N / q : e + Math.floor(r() * 2 ** (23 + Math.floor(r() * 17)));
+      const want = Number(BigInt(N) / BigInt(S));
+      expect(divide(N, S, true)).toBe(want);
+      if (divide(N, S, false) !== want) wrongWithoutHalf++;
+      checked++;
+    }
+    expect(checked).toBe(40000);
+    expect(wrongWithoutHalf, 'without the half some whole quotients come out one too low').toBeGreaterThan(0);
+  });
+
+  it("RMSNorm's division as the wasm kernel does it, floor(N * fl(1/D) + fl(1/D)/2), is floor(N / D) for N < 2^31, D < 2^30", () => {
+    const divide = (N: number, D: number, half: boolean) => {
+      const r = 1 / D;
+      return Math.trunc(N * r + (half ? r * 0.5 : 0));
+    };
+    const r = rng(26);
+    let wrongWithoutHalf = 0;
+    for (let i = 0; i < 40000; i++) {
+      const D = 1 + Math.floor(r() * 2 ** (1 + Math.floor(r() * 29)));
+      // every other case a whole quotient (the hard one), else any N
+      const N = i % 2 === 0 ? D * Math.floor(r() * Math.floor((2 ** 31 - 1) / D)) : Math.floor(r() * 2 ** 31);
+      const want = Math.floor(N / D) === N / D ? N / D : Number(BigInt(N) / BigInt(D));
+      expect(divide(N, D, true)).toBe(want);
+      if (divide(N, D, false) !== want) wrongWithoutHalf++;
+    }
+    expect(wrongWithoutHalf, 'without the half some whole quotients come out one too low').toBeGreaterThan(0);
+  });
+
   it("logits -> the coder's cumulative table: the same integers as logitsToFrequencies, odd sizes, ties, extremes", async () => {
     const K = await WasmKernels.create(readFileSync(WASM_KERNELS));
     const exp2 = uploadExp2(K);
@@ -181,8 +226,9 @@ describe('wasm kernels = TS kernels', () => {
   it('requantisation of rows: odd widths, accumulators at the limits, every shift, clamps', async () => {
     const r = rng(23);
     const edges = [2 ** 31 - 1, -(2 ** 31) + 1, 0, 1, -1, 2 ** 30, -(2 ** 30) - 3];
-    // rows below 16 go one at a time, from 16 on in blocks of 64 (70: a partial block); widths off the 4-column grid
-    for (const [rows, outN] of [[1, 1], [3, 7], [2, 64], [5, 33], [17, 4], [70, 9]] as const) {
+    // rows below 16 go along blocks of 256 columns (600: two and a partial one), from 16 on in
+    // blocks of 64 rows (70: a partial block); widths off the 4-column grid
+    for (const [rows, outN] of [[1, 1], [3, 7], [2, 64], [5, 33], [8, 600], [3, 256], [17, 4], [70, 9]] as const) {
       const n = rows * outN;
       const acc = Array.from({ length: n }, (_, i) => (i < edges.length ? edges[i]! : Math.floor((r() - 0.5) * 2 ** 32)));
       // the spec's domain: m in [0, 2^15), s in 1..52 (both ends); small a give exact halves after the shift
@@ -205,10 +251,17 @@ describe('wasm kernels = TS kernels', () => {
 
   it('RMSNorm, residual update and SwiGLU product', async () => {
     const r = rng(12);
-    for (const d of [16, 48, 256]) {
-      const rows = 5;
-      // rows of very different magnitude, one all-zero row
-      const h = Array.from({ length: rows * d }, (_, i) => (Math.floor(i / d) === 2 ? 0 : Math.round((r() - 0.5) * 2 ** (8 + 5 * Math.floor(i / d)))));
+    // d on the 16-lane grid goes four lanes at a time, 40 element by element; the largest gain
+    // shift (divisor r * 2^15) as well as a middling one
+    for (const [d, gs] of [[16, 12], [40, 12], [48, 12], [256, 12], [16, 17], [256, 19]] as const) {
+      const rows = 6;
+      // rows of very different magnitude, one all-zero row, one at the residual stream's limits
+      const h = Array.from({ length: rows * d }, (_, i) => {
+        const row = Math.floor(i / d);
+        if (row === 2) return 0;
+        if (row === 5) return [2 ** 30 - 1, -(2 ** 30), 1, -1][i % 4]!;
+        return Math.round((r() - 0.5) * 2 ** (8 + 5 * row));
+      });
       const g = Array.from({ length: d }, () => Math.floor(r() * 65535) - 32767);
       const delta = Array.from({ length: rows * d }, () => Math.floor((r() - 0.5) * 2 ** 32));
       const gate = Array.from({ length: rows * d }, () => Math.floor((r() - 0.5) * 8000));
@@ -218,7 +271,7 @@ describe('wasm kernels = TS kernels', () => {
         const hp = put(K, Int32Array, h.length, (i) => h[i]!);
         const gp = put(K, Int32Array, d, (i) => g[i]!);
         const out = K.alloc(rows * d);
-        K.rmsNormRows(hp, rows, d, gp, 12, normBits(d), out);
+        K.rmsNormRows(hp, rows, d, gp, gs, normBits(d), out);
         const normed = Array.from(new Int8Array(K.buffer(), out, rows * d));
         const dp = put(K, Int32Array, delta.length, (i) => delta[i]!);
         K.addResidual(hp, dp, rows * d, -(2 ** 30), 2 ** 30 - 1);
@@ -230,7 +283,7 @@ describe('wasm kernels = TS kernels', () => {
         K.swiglu(gt, upp, rows * d, sp, 20000, 30, act);
         return { normed, added, act: Array.from(new Int8Array(K.buffer(), act, rows * d)) };
       });
-      expect(b, `d=${d}`).toEqual(a);
+      expect(b, `d=${d} gs=${gs}`).toEqual(a);
       expect(a.normed.slice(2 * d, 3 * d).every((v) => v === 0)).toBe(true);
       expect(new Set(a.act).size).toBeGreaterThan(10); // the test data reaches many values
     }

@@ -203,28 +203,49 @@ export function matmul(w: usize, outN: i32, inN: i32, x: usize, rows: i32, acc: 
  * once (at qw, 2*hd bytes), four keys per pass, their four sums reduced
  * together by shuffles instead of a horizontal sum per key. Integer sums, so
  * the order of additions does not change a score. Returns the largest.
+ * The channels go 32 a step, each load at an immediate offset from one
+ * pointer per key: a step of 8 spent as many instructions on addresses, loop
+ * control and V8's interrupt check as on the products (1.19x on the kernel).
  */
 function attnScores16(q: usize, k: usize, n: i32, hd: i32, stride: i32, qw: usize, scores: usize): i32 {
   widenQuery(q, hd, qw);
   let mv = i32x4.splat(i32.MIN_VALUE);
+  const wide = hd & ~31;
   let j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const k0 = k + <usize>(j * stride);
-    const k1 = k0 + <usize>stride;
-    const k2 = k1 + <usize>stride;
-    const k3 = k2 + <usize>stride;
+  let kr = k;
+  for (; j + 4 <= n; j += 4, kr += <usize>(stride << 2)) {
     let s0 = i32x4.splat(0);
     let s1 = i32x4.splat(0);
     let s2 = i32x4.splat(0);
     let s3 = i32x4.splat(0);
-    // eight channels a step, each key's bytes loaded and widened in one
-    // instruction (v128.load8x8_s, as in matmul)
-    for (let i = 0; i < hd; i += 8) {
-      const qa = v128.load(qw + (<usize>i << 1));
-      s0 = i32x4.add(s0, i32x4.dot_i16x8_s(v128.load8x8_s(k0 + <usize>i), qa));
-      s1 = i32x4.add(s1, i32x4.dot_i16x8_s(v128.load8x8_s(k1 + <usize>i), qa));
-      s2 = i32x4.add(s2, i32x4.dot_i16x8_s(v128.load8x8_s(k2 + <usize>i), qa));
-      s3 = i32x4.add(s3, i32x4.dot_i16x8_s(v128.load8x8_s(k3 + <usize>i), qa));
+    for (let i = 0; i < wide; i += 32) {
+      const k0 = kr + <usize>i;
+      const k1 = k0 + <usize>stride;
+      const k2 = k1 + <usize>stride;
+      const k3 = k2 + <usize>stride;
+      const qp = qw + (<usize>i << 1);
+      const qa = v128.load(qp);
+      const qb = v128.load(qp, 16);
+      const qc = v128.load(qp, 32);
+      const qd = v128.load(qp, 48);
+      s0 = i32x4.add(s0, i32x4.add(i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(k0), qa), i32x4.dot_i16x8_s(v128.load8x8_s(k0, 8), qb)), i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(k0, 16), qc), i32x4.dot_i16x8_s(v128.load8x8_s(k0, 24), qd))));
+      s1 = i32x4.add(s1, i32x4.add(i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(k1), qa), i32x4.dot_i16x8_s(v128.load8x8_s(k1, 8), qb)), i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(k1, 16), qc), i32x4.dot_i16x8_s(v128.load8x8_s(k1, 24), qd))));
+      s2 = i32x4.add(s2, i32x4.add(i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(k2), qa), i32x4.dot_i16x8_s(v128.load8x8_s(k2, 8), qb)), i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(k2, 16), qc), i32x4.dot_i16x8_s(v128.load8x8_s(k2, 24), qd))));
+      s3 = i32x4.add(s3, i32x4.add(i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(k3), qa), i32x4.dot_i16x8_s(v128.load8x8_s(k3, 8), qb)), i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(k3, 16), qc), i32x4.dot_i16x8_s(v128.load8x8_s(k3, 24), qd))));
+    }
+    if (wide < hd) {
+      // the last 16 channels of a head dim that is an odd multiple of 16
+      const k0 = kr + <usize>wide;
+      const k1 = k0 + <usize>stride;
+      const k2 = k1 + <usize>stride;
+      const k3 = k2 + <usize>stride;
+      const qp = qw + (<usize>wide << 1);
+      const qa = v128.load(qp);
+      const qb = v128.load(qp, 16);
+      s0 = i32x4.add(s0, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(k0), qa), i32x4.dot_i16x8_s(v128.load8x8_s(k0, 8), qb)));
+      s1 = i32x4.add(s1, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(k1), qa), i32x4.dot_i16x8_s(v128.load8x8_s(k1, 8), qb)));
+      s2 = i32x4.add(s2, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(k2), qa), i32x4.dot_i16x8_s(v128.load8x8_s(k2, 8), qb)));
+      s3 = i32x4.add(s3, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(k3), qa), i32x4.dot_i16x8_s(v128.load8x8_s(k3, 8), qb)));
     }
     const sums = sumsOf4(s0, s1, s2, s3);
     v128.store(scores + (<usize>j << 2), sums);
@@ -317,6 +338,46 @@ function attnMix(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize): 
  * is round_shift(a * m, s). The clamped integer is read from the low word of
  * y + 1.5 * 2^52, exact for abs(y) < 2^31.
  */
+/** A block of columns' factors m * 2^-s for requantFewRows, two f64 per column. */
+const FACTOR_COLUMNS = 256;
+const FACTORS = memory.data(FACTOR_COLUMNS * 8, 16);
+
+/**
+ * requantRows for a few rows (a decoding step's, one per stream): the factors of a block of
+ * columns computed once into FACTORS and used for every row, each row read along its columns.
+ * (Rows that lie far apart visited column by column - the many-rows order - thrash L1 when they
+ * are a multiple of 4 KB apart, as a head's rows of 8,192 logits are; and one row at a time
+ * recomputing each factor doubled the work.)
+ */
+function requantFewRows(acc: usize, rows: i32, quadEnd: i32, rowBytes: usize, m: usize, s: usize, dst: usize, loV: v128, hiV: v128, half: v128, magic: v128): void {
+  for (let c0 = 0; c0 < quadEnd; c0 += FACTOR_COLUMNS) {
+    const c1 = min(quadEnd, c0 + FACTOR_COLUMNS);
+    for (let o = c0; o < c1; o += 4) {
+      const oo = <usize>o << 2;
+      const mv = v128.load(m + oo);
+      const sv = v128.load(s + oo);
+      const scaleLo = i64x2.shl(i64x2.sub(i64x2.splat(1023), i64x2.extend_low_i32x4_s(sv)), 52);
+      const scaleHi = i64x2.shl(i64x2.sub(i64x2.splat(1023), i64x2.extend_high_i32x4_s(sv)), 52);
+      const f = FACTORS + (<usize>(o - c0) << 3);
+      v128.store(f, f64x2.mul(f64x2.convert_low_i32x4_s(mv), scaleLo));
+      v128.store(f, f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(mv, mv, 2, 3, 0, 1)), scaleHi), 16);
+    }
+    for (let r = 0; r < rows; r++) {
+      let p = acc + <usize>r * rowBytes + (<usize>c0 << 2);
+      let q = dst + <usize>r * rowBytes + (<usize>c0 << 2);
+      let f = FACTORS;
+      for (let o = c0; o < c1; o += 4, p += 16, q += 16, f += 32) {
+        const a = v128.load(p);
+        let yl = f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(a), v128.load(f)), half));
+        let yh = f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(a, a, 2, 3, 0, 1)), v128.load(f, 16)), half));
+        yl = f64x2.add(f64x2.pmin(f64x2.pmax(yl, loV), hiV), magic);
+        yh = f64x2.add(f64x2.pmin(f64x2.pmax(yh, loV), hiV), magic);
+        v128.store(q, i32x4.shuffle(yl, yh, 0, 2, 4, 6));
+      }
+    }
+  }
+}
+
 export function requantRows(acc: usize, rows: i32, outN: i32, m: usize, s: usize, lo: i32, hi: i32, dst: usize): void {
   const loV = f64x2.splat(<f64>lo);
   const hiV = f64x2.splat(<f64>hi);
@@ -324,11 +385,10 @@ export function requantRows(acc: usize, rows: i32, outN: i32, m: usize, s: usize
   const magic = f64x2.splat(6755399441055744.0);
   const quadEnd = outN & ~3;
   const rowBytes = <usize>outN << 2;
-  // blocks of rows that share each column's factors; few rows (decoding): one row at a time along
-  // its columns, rather than the same columns of rows that lie far apart
-  const block = rows < 16 ? 1 : 64;
-  for (let r0 = 0; r0 < rows; r0 += block) {
-    const r1 = min(rows, r0 + block);
+  if (rows < 16) requantFewRows(acc, rows, quadEnd, rowBytes, m, s, dst, loV, hiV, half, magic);
+  // blocks of rows that share each column's factors
+  else for (let r0 = 0; r0 < rows; r0 += 64) {
+    const r1 = min(rows, r0 + 64);
     for (let o = 0; o < quadEnd; o += 4) {
       const oo = <usize>o << 2;
       const mv = v128.load(m + oo);
@@ -711,26 +771,43 @@ export function attendRows(q: usize, qStride: i32, k: usize, v: usize, rows: i32
 /**
  * RMSNorm of the spec for `rows` rows of `d` int32 at h -> int8 at out.
  * `B` is the spec's headroom bits for d; g: d i32 gains, gs their shift.
+ * Rows whose values and gains keep every intermediate in i32 (the model's
+ * residual stream always does: |h| <= 2^30) go four lanes at a time.
  */
 export function rmsNormRows(h: usize, rows: i32, d: i32, g: usize, gs: i32, B: i32, out: usize): void {
   const lim: i64 = (<i64>1 << <i64>B) - 1;
+  // (the spec's B keeps d * lim^2, so the sum of squares, below 2^31: checked, as i32 lanes hold it)
+  const simd = (d & 15) == 0 && B <= 15 && <i64>d * lim * lim < <i64>1 << 31 && gainsBelow15Bits(g, d);
   for (let r = 0; r < rows; r++) {
     const hr = h + (<usize>(r * d) << 2);
     const orow = out + <usize>(r * d);
-    let mx: i32 = 0;
-    for (let i = 0; i < d; i++) {
-      const v = load<i32>(hr + (<usize>i << 2));
-      const a = v < 0 ? -v : v;
-      if (a > mx) mx = a;
+    // mx = max |h| (as u32: |-2^31| is 2^31, as the spec's integers have it)
+    let mx: u32 = 0;
+    if (simd) {
+      let mv = i32x4.splat(0);
+      for (let i = 0; i < d; i += 4) mv = i32x4.max_u(mv, i32x4.abs(v128.load(hr + (<usize>i << 2))));
+      mv = i32x4.max_u(mv, i32x4.shuffle(mv, mv, 2, 3, 0, 1));
+      mv = i32x4.max_u(mv, i32x4.shuffle(mv, mv, 1, 0, 3, 2));
+      mx = <u32>i32x4.extract_lane(mv, 0);
+    } else {
+      for (let i = 0; i < d; i++) {
+        const v = load<i32>(hr + (<usize>i << 2));
+        const a = <u32>(v < 0 ? -v : v);
+        if (a > mx) mx = a;
+      }
     }
     const bits = mx == 0 ? 0 : 32 - <i32>clz(mx);
     const sh = bits - B > 0 ? bits - B : 0;
+    const fast = simd && mx <= 1 << 30;
     let ss: i64 = 0;
-    for (let i = 0; i < d; i++) {
-      let x = roundShift64(<i64>load<i32>(hr + (<usize>i << 2)), sh);
-      if (x < -lim) x = -lim;
-      if (x > lim) x = lim;
-      ss += x * x;
+    if (fast) ss = sumOfSquares(hr, d, sh, <i32>lim);
+    else {
+      for (let i = 0; i < d; i++) {
+        let x = roundShift64(<i64>load<i32>(hr + (<usize>i << 2)), sh);
+        if (x < -lim) x = -lim;
+        if (x > lim) x = lim;
+        ss += x * x;
+      }
     }
     if (ss == 0) {
       for (let i = 0; i < d; i++) store<i8>(orow + <usize>i, 0);
@@ -742,6 +819,10 @@ export function rmsNormRows(h: usize, rows: i32, d: i32, g: usize, gs: i32, B: i
     while ((root + 1) * (root + 1) <= n) root++;
     if (root < 1) root = 1;
     const den: i64 = root << <i64>(gs - 15 + B);
+    if (fast && den < 1 << 30) {
+      rmsNormRowSimd(hr, d, g, sh, <i32>lim, <i32>den, orow);
+      continue;
+    }
     for (let i = 0; i < d; i++) {
       let x = roundShift64(<i64>load<i32>(hr + (<usize>i << 2)), sh);
       if (x < -lim) x = -lim;
@@ -752,6 +833,70 @@ export function rmsNormRows(h: usize, rows: i32, d: i32, g: usize, gs: i32, B: i
       store<i8>(orow + <usize>i, <i8>y);
     }
   }
+}
+
+/**
+ * sum of x^2, x = clamp(round_shift(h, sh), -lim, lim), four lanes at a time: for |h| <= 2^30 (so
+ * h + 2^(sh-1) fits i32) and lim < 2^15; the spec bounds the sum below 2^31, so i32 lanes hold it.
+ */
+function sumOfSquares(hr: usize, d: i32, sh: i32, lim: i32): i64 {
+  const roundV = i32x4.splat(sh == 0 ? 0 : 1 << (sh - 1));
+  const hiV = i32x4.splat(lim);
+  const loV = i32x4.splat(-lim);
+  let acc = i32x4.splat(0);
+  for (let i = 0; i < d; i += 4) {
+    const x = i32x4.min_s(i32x4.max_s(i32x4.shr_s(i32x4.add(v128.load(hr + (<usize>i << 2)), roundV), sh), loV), hiV);
+    acc = i32x4.add(acc, i32x4.mul(x, x));
+  }
+  return <i64>i32x4.extract_lane(acc, 0) + <i64>i32x4.extract_lane(acc, 1) + <i64>i32x4.extract_lane(acc, 2) + <i64>i32x4.extract_lane(acc, 3);
+}
+
+/** Whether every gain is within (-2^15, 2^15), as the spec promises (checked: the SIMD path's bounds rest on it). */
+function gainsBelow15Bits(g: usize, d: i32): bool {
+  for (let i = 0; i < d; i++) {
+    const v = load<i32>(g + (<usize>i << 2));
+    if (v <= -32768 || v >= 32768) return false;
+  }
+  return true;
+}
+
+/**
+ * The last step of RMSNorm for one row, 4 lanes at a time: x = clamp(round_shift(h, sh), -lim, lim),
+ * y = clamp(rdiv(x * G, den), -127, 127). In i32: |h| <= 2^30 so h + 2^(sh-1) fits, |x * G| < 2^15 *
+ * 2^15 = 2^30, and |x * G| + floor(den / 2) < 2^31 for den < 2^30. The division as floor(N * r + r / 2)
+ * with r = fl(1 / den), N = |x * G| + floor(den / 2) < 2^31: the quotient k <= 2^31 / den, so the
+ * roundings of N * r and of the addition are within k * 2^-51 <= 2^-20 / den of N / den + r / 2, which
+ * lifts a whole quotient clear above itself and leaves one that is not whole (at least 1 / den below
+ * the next) below the next whole number.
+ */
+function rmsNormRowSimd(hr: usize, d: i32, g: usize, sh: i32, lim: i32, den: i32, orow: usize): void {
+  const roundV = i32x4.splat(sh == 0 ? 0 : 1 << (sh - 1));
+  const hiV = i32x4.splat(lim);
+  const loV = i32x4.splat(-lim);
+  const halfDen = i32x4.splat(den >> 1);
+  const r = 1.0 / <f64>den;
+  const rV = f64x2.splat(r);
+  const hV = f64x2.splat(r * 0.5);
+  const y127 = i32x4.splat(127);
+  for (let i = 0; i < d; i += 16) {
+    const o = <usize>i << 2;
+    const y0 = rmsNormQuad(v128.load(hr + o), v128.load(g + o), roundV, sh, loV, hiV, halfDen, rV, hV, y127);
+    const y1 = rmsNormQuad(v128.load(hr + o, 16), v128.load(g + o, 16), roundV, sh, loV, hiV, halfDen, rV, hV, y127);
+    const y2 = rmsNormQuad(v128.load(hr + o, 32), v128.load(g + o, 32), roundV, sh, loV, hiV, halfDen, rV, hV, y127);
+    const y3 = rmsNormQuad(v128.load(hr + o, 48), v128.load(g + o, 48), roundV, sh, loV, hiV, halfDen, rV, hV, y127);
+    v128.store(orow + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(y0, y1), i16x8.narrow_i32x4_s(y2, y3)));
+  }
+}
+
+@inline function rmsNormQuad(h: v128, g: v128, roundV: v128, sh: i32, loV: v128, hiV: v128, halfDen: v128, rV: v128, hV: v128, y127: v128): v128 {
+  const x = i32x4.min_s(i32x4.max_s(i32x4.shr_s(i32x4.add(h, roundV), sh), loV), hiV);
+  const a = i32x4.mul(x, g);
+  const n = i32x4.add(i32x4.abs(a), halfDen);
+  const lo = f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(n), rV), hV);
+  const hi = f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(n, n, 2, 3, 0, 1)), rV), hV);
+  const q = i32x4.min_s(i32x4.shuffle(i32x4.trunc_sat_f64x2_s_zero(lo), i32x4.trunc_sat_f64x2_s_zero(hi), 0, 1, 4, 5), y127);
+  // the sign of x * G back on the quotient (rdiv rounds half away from zero)
+  return v128.bitselect(i32x4.neg(q), q, i32x4.lt_s(a, i32x4.splat(0)));
 }
 
 /** h[i] = clamp(h[i] + delta[i], lo, hi), n int32 (the residual update). */
@@ -821,16 +966,30 @@ export function storeRowsI8(z: usize, rows: i32, width: i32, dst: usize, hd: i32
 }
 
 /**
- * The coder's table from one row of logits (docs/numerics.md, "Logits to
- * frequencies"; the TS original is src/codec/logitsToFrequencies.ts), as a
- * cumulative array: cum[0] = 0, cum[v + 1] = cum[v] + f[v], cum[n] = 2^24.
- * `e` is scratch for n i32. The division is f64, as in the TS code: both
- * operands are integers below 2^53 and their product bound keeps the
- * correctly rounded quotient's floor exact, so f64x2.div gives the same
- * frequencies, two at a time.
+ * e(t) = rshift(EXP2_Q23[t mod 256], rshift(t, 8)) for t < 24 * 256 and 0 from
+ * there (the entry at FREQ_E_LAST): docs/numerics.md "Logits to frequencies"
+ * as one table, so that a row's e[v] is one scalar load by t. Filled from the
+ * EXP2_Q23 the caller passes, refilled if its address changes.
+ */
+const FREQ_E_LAST = 24 * 256;
+const FREQ_E_TABLE = memory.data((FREQ_E_LAST + 1) * 4, 16);
+let freqTableFrom: usize = 0;
+
+function fillFreqTable(exp2: usize): void {
+  for (let t = 0; t < FREQ_E_LAST; t++) store<i32>(FREQ_E_TABLE + (<usize>t << 2), load<i32>(exp2 + (<usize>(t & 255) << 2)) >> (t >> 8));
+  store<i32>(FREQ_E_TABLE + (<usize>FREQ_E_LAST << 2), 0);
+  freqTableFrom = exp2;
+}
+
+/**
+ * The coder's cumulative table of one row of logits (docs/numerics.md, "Logits
+ * to frequencies"): cum[0] = 0, cum[v + 1] = f[0] + ... + f[v], n <= 2^17.
+ * `e` is scratch for n i32. Vector passes except the table lookups (scalar
+ * loads: no lane extracts), and no division per symbol: see step 3.
  */
 export function cumulativeFrequencies(logits: usize, n: i32, exp2: usize, e: usize, cum: usize): void {
-  // max, and the first index holding it
+  if (exp2 != freqTableFrom) fillFreqTable(exp2);
+  // 1. max, and the first index holding it
   let mv = i32x4.splat(i32.MIN_VALUE);
   let i = 0;
   for (; i + 4 <= n; i += 4) mv = i32x4.max_s(mv, v128.load(logits + (<usize>i << 2)));
@@ -839,45 +998,75 @@ export function cumulativeFrequencies(logits: usize, n: i32, exp2: usize, e: usi
     const l = load<i32>(logits + (<usize>i << 2));
     if (l > max) max = l;
   }
+  // (four at a time to the quad holding it, then within it)
   let argmax = 0;
+  const maxAll = i32x4.splat(max);
+  while (argmax + 4 <= n && !v128.any_true(i32x4.eq(v128.load(logits + (<usize>argmax << 2)), maxAll))) argmax += 4;
   while (load<i32>(logits + (<usize>argmax << 2)) != max) argmax++;
-  // e[v] = 2^(-(max - logit) / 256) in Q23, 0 from 24 bits down
-  // (max - logit is below 2^32: as u32 it is exact even where i32 would wrap)
-  let sum: i64 = 0;
-  for (let v = 0; v < n; v++) {
-    const t = <u32>(max - load<i32>(logits + (<usize>v << 2)));
-    const x = t >= 24 * 256 ? 0 : load<i32>(exp2 + (<usize>(t & 255) << 2)) >> <i32>(t >> 8);
-    store<i32>(e + (<usize>v << 2), x);
-    sum += <i64>x;
-  }
-  const spread = <f64>((1 << 24) - n);
-  const sumF = <f64>sum;
-  const spreadV = f64x2.splat(spread);
-  const sumV = f64x2.splat(sumF);
-  const one = i32x4.splat(1);
-  // f[v] = 1 + floor(e[v] * spread / sum), into cum[v + 1] for now
+  // 2. t[v] = min(max - logit[v], FREQ_E_LAST) (max - logit is below 2^32: exact as u32, where
+  // i32 would wrap), four at a time into e; then e[v] = the table at t[v] and S = sum e
+  const maxV = maxAll;
+  const lastV = i32x4.splat(FREQ_E_LAST);
   let v = 0;
   for (; v + 4 <= n; v += 4) {
+    const o = <usize>v << 2;
+    v128.store(e + o, i32x4.min_u(i32x4.sub(maxV, v128.load(logits + o)), lastV));
+  }
+  for (; v < n; v++) store<i32>(e + (<usize>v << 2), <i32>min<u32>(<u32>(max - load<i32>(logits + (<usize>v << 2))), FREQ_E_LAST));
+  let sum: i64 = 0;
+  for (v = 0; v < n; v++) {
+    const p = e + (<usize>v << 2);
+    const x = load<i32>(FREQ_E_TABLE + (<usize>load<i32>(p) << 2));
+    store<i32>(p, x);
+    sum += <i64>x;
+  }
+  // 3. f[v] = 1 + floor(N / S), N = e[v] * (2^24 - n), as floor(N * r + r / 2) with r = fl(1 / S),
+  // into cum[v + 1] for now. Exact: N < 2^47 is exact in a double; the quotient k = N / S is at
+  // most 2^47 / S (e <= 2^23), so the two roundings of N * r and the addition's are within
+  // k * 2^-51 <= 2^-4 / S of N / S + r / 2; a whole quotient thus lands clear above itself
+  // (r / 2 ~ 0.5 / S), and one that is not whole lies at least 1 / S below the next whole number.
+  const spread = f64x2.splat(<f64>((1 << 24) - n));
+  const r = 1.0 / <f64>sum;
+  const rV = f64x2.splat(r);
+  const hV = f64x2.splat(r * 0.5);
+  const one = i32x4.splat(1);
+  let usedV = i32x4.splat(0);
+  for (v = 0; v + 4 <= n; v += 4) {
     const x = v128.load(e + (<usize>v << 2));
-    const lo = f64x2.floor(f64x2.div(f64x2.mul(f64x2.convert_low_i32x4_s(x), spreadV), sumV));
-    const hi = f64x2.floor(f64x2.div(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(x, x, 2, 3, 0, 1)), spreadV), sumV));
+    const lo = f64x2.add(f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_s(x), spread), rV), hV);
+    const hi = f64x2.add(f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(x, x, 2, 3, 0, 1)), spread), rV), hV);
     const f = i32x4.add(one, i32x4.shuffle(i32x4.trunc_sat_f64x2_s_zero(lo), i32x4.trunc_sat_f64x2_s_zero(hi), 0, 1, 4, 5));
     v128.store(cum + (<usize>(v + 1) << 2), f);
+    usedV = i32x4.add(usedV, f);
   }
+  let used = i32x4.extract_lane(usedV, 0) + i32x4.extract_lane(usedV, 1) + i32x4.extract_lane(usedV, 2) + i32x4.extract_lane(usedV, 3);
+  const spreadS = <f64>((1 << 24) - n);
   for (; v < n; v++) {
-    const x = <f64>load<i32>(e + (<usize>v << 2));
-    store<i32>(cum + (<usize>(v + 1) << 2), 1 + <i32>Math.floor((x * spread) / sumF));
+    const f = 1 + <i32>(<f64>load<i32>(e + (<usize>v << 2)) * spreadS * r + r * 0.5);
+    store<i32>(cum + (<usize>(v + 1) << 2), f);
+    used += f;
   }
-  // the prefix sums, with the remainder given to the first largest logit
-  let used: i32 = 0;
-  for (let k = 1; k <= n; k++) used += load<i32>(cum + (<usize>k << 2));
+  // 4. the remainder to the first largest logit, then the prefix sums four at a time
   const p = cum + (<usize>(argmax + 1) << 2);
   store<i32>(p, load<i32>(p) + ((1 << 24) - used));
   store<i32>(cum, 0);
-  let run: i32 = 0;
-  for (let k = 1; k <= n; k++) {
-    run += load<i32>(cum + (<usize>k << 2));
-    store<i32>(cum + (<usize>k << 2), run);
+  let run = i32x4.splat(0);
+  const zero = i32x4.splat(0);
+  v = 1;
+  for (; v + 4 <= n + 1; v += 4) {
+    const at = cum + (<usize>v << 2);
+    let x = v128.load(at);
+    x = i32x4.add(x, i32x4.shuffle(zero, x, 0, 4, 5, 6));
+    x = i32x4.add(x, i32x4.shuffle(zero, x, 0, 1, 4, 5));
+    x = i32x4.add(x, run);
+    v128.store(at, x);
+    run = i32x4.shuffle(x, x, 3, 3, 3, 3);
+  }
+  let total = i32x4.extract_lane(run, 0);
+  for (; v <= n; v++) {
+    const at = cum + (<usize>v << 2);
+    total += load<i32>(at);
+    store<i32>(at, total);
   }
 }
 
