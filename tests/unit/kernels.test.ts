@@ -281,7 +281,11 @@ describe('wasm kernels = TS kernels', () => {
         const sp = put(K, Int16Array, 4096, (i) => silu[i]!);
         const act = K.alloc(rows * d);
         K.swiglu(gt, upp, rows * d, sp, 20000, 30, act);
-        return { normed, added, act: Array.from(new Int8Array(K.buffer(), act, rows * d)) };
+        const acted = Array.from(new Int8Array(K.buffer(), act, rows * d));
+        // an up value past the projections' clamp sends the block element by element
+        new Int32Array(K.buffer(), upp, up.length)[7] = 50_000;
+        K.swiglu(gt, upp, rows * d, sp, 20000, 30, act);
+        return { normed, added, act: acted, actWide: Array.from(new Int8Array(K.buffer(), act, rows * d)) };
       });
       expect(b, `d=${d} gs=${gs}`).toEqual(a);
       expect(a.normed.slice(2 * d, 3 * d).every((v) => v === 0)).toBe(true);
@@ -293,42 +297,52 @@ describe('wasm kernels = TS kernels', () => {
     ['rows contiguous', 'row'],
     ['heads apart (the K/V caches: head-major)', 'head'],
   ])('rotary positions to int8 and row stores, to scattered destinations: %s', async (_name, layout) => {
-    const r = rng(13);
-    const hd = 8;
-    const width = 3 * hd;
-    const rows = 6;
-    const maxPos = 50;
-    const z = Array.from({ length: rows * width }, () => Math.floor((r() - 0.5) * 65534));
-    const pos = Array.from({ length: rows }, () => Math.floor(r() * maxPos));
-    const cos = Array.from({ length: maxPos * (hd / 2) }, () => Math.floor((r() - 0.5) * 32768));
-    const sin = Array.from({ length: maxPos * (hd / 2) }, () => Math.floor((r() - 0.5) * 32768));
-    const [a, b] = await both((K) => {
-      const zp = put(K, Int32Array, z.length, (i) => z[i]!);
-      const pp = put(K, Int32Array, rows, (i) => pos[i]!);
-      const cp = put(K, Int16Array, cos.length, (i) => cos[i]!);
-      const sp = put(K, Int16Array, sin.length, (i) => sin[i]!);
-      const out = K.alloc(2 * rows * width);
-      // rows land in reverse order; a row's heads side by side, or each head in a run of its own (rows x hd)
-      const rowStride = layout === 'row' ? width : hd;
-      const headStride = layout === 'row' ? hd : rows * hd;
-      const dp = put(K, Int32Array, rows, (i) => out + (rows - 1 - i) * rowStride);
-      K.ropeRows(zp, rows, width, hd, pp, cp, sp, dp, headStride);
-      const roped = Array.from(new Int8Array(K.buffer(), out, rows * width));
-      const small = put(K, Int32Array, z.length, (i) => Math.max(-127, Math.min(127, z[i]! >> 8)));
-      K.storeRowsI8(small, rows, width, dp, hd, headStride, 1);
-      const stored = Array.from(new Int8Array(K.buffer(), out, rows * width));
-      // every second byte (the value cache's interleaved pairs): rows land at even offsets, twice as far apart
-      const out2 = K.alloc(4 * rows * width);
-      new Int8Array(K.buffer(), out2, 4 * rows * width).fill(99);
-      const dp2 = put(K, Int32Array, rows, (i) => out2 + 2 * (rows - 1 - i) * rowStride);
-      K.storeRowsI8(small, rows, width, dp2, hd, 2 * headStride, 2);
-      return { roped, stored, interleaved: Array.from(new Int8Array(K.buffer(), out2, 2 * rows * width)) };
-    });
-    expect(b).toEqual(a);
-    for (let i = 0; i < 2 * rows * width; i++) expect(a.interleaved[i], `byte ${i}`).toBe(i % 2 ? 99 : a.stored[i / 2]);
-    expect(new Set(a.roped).size).toBeGreaterThan(20);
-    // the stored rows are where the layout puts them: row i's head h, element c
-    const at = (i: number, h: number, c: number) => (layout === 'row' ? (rows - 1 - i) * width + h * hd : h * rows * hd + (rows - 1 - i) * hd) + c;
-    for (let i = 0; i < rows; i++) for (let j = 0; j < width; j++) expect(a.stored[at(i, Math.floor(j / hd), j % hd)]).toBe(Math.max(-127, Math.min(127, z[i * width + j]! >> 8)));
+    // head dims of 8 (element by element) and 16 (the value store's lanes)
+    for (const hd of [8, 16]) {
+      const r = rng(13);
+      const width = 3 * hd;
+      const rows = 6;
+      const maxPos = 50;
+      // q/k projections clamp to +-32767 (rows in lanes); row 1 holds values past that (element by element)
+      const z = Array.from({ length: rows * width }, (_, i) => (i === width + 3 ? 2 ** 20 : i === width + 5 ? -(2 ** 31) : Math.floor((r() - 0.5) * 65534)));
+      const pos = Array.from({ length: rows }, () => Math.floor(r() * maxPos));
+      // Q14 tables as models hold them, and every fifth entry at the ends of int16 (which a damaged model could hold)
+      const table = (i: number) => (i % 5 === 0 ? [-32768, 32767][i % 2]! : Math.floor((r() - 0.5) * 32768));
+      const cos = Array.from({ length: maxPos * (hd / 2) }, (_, i) => table(i));
+      const sin = Array.from({ length: maxPos * (hd / 2) }, (_, i) => table(i + 1));
+      const [a, b] = await both((K) => {
+        const zp = put(K, Int32Array, z.length, (i) => z[i]!);
+        const pp = put(K, Int32Array, rows, (i) => pos[i]!);
+        const cp = put(K, Int16Array, cos.length, (i) => cos[i]!);
+        const sp = put(K, Int16Array, sin.length, (i) => sin[i]!);
+        const out = K.alloc(2 * rows * width);
+        // rows land in reverse order; a row's heads side by side, or each head in a run of its own (rows x hd)
+        const rowStride = layout === 'row' ? width : hd;
+        const headStride = layout === 'row' ? hd : rows * hd;
+        const dp = put(K, Int32Array, rows, (i) => out + (rows - 1 - i) * rowStride);
+        K.ropeRows(zp, rows, width, hd, pp, cp, sp, dp, headStride);
+        const roped = Array.from(new Int8Array(K.buffer(), out, rows * width));
+        const small = put(K, Int32Array, z.length, (i) => Math.max(-127, Math.min(127, z[i]! >> 8)));
+        K.storeRowsI8(small, rows, width, dp, hd, headStride, 1);
+        const stored = Array.from(new Int8Array(K.buffer(), out, rows * width));
+        // every second byte (the value cache's interleaved pairs): rows land at even offsets, twice as far apart
+        const out2 = K.alloc(4 * rows * width);
+        new Int8Array(K.buffer(), out2, 4 * rows * width).fill(99);
+        const dp2 = put(K, Int32Array, rows, (i) => out2 + 2 * (rows - 1 - i) * rowStride);
+        K.storeRowsI8(small, rows, width, dp2, hd, 2 * headStride, 2);
+        const interleaved = Array.from(new Int8Array(K.buffer(), out2, 2 * rows * width));
+        // and at odd offsets (odd positions): the even bytes already there are kept
+        const dp3 = put(K, Int32Array, rows, (i) => out2 + 2 * (rows - 1 - i) * rowStride + 1);
+        K.storeRowsI8(small, rows, width, dp3, hd, 2 * headStride, 2);
+        return { roped, stored, interleaved, both: Array.from(new Int8Array(K.buffer(), out2, 2 * rows * width)) };
+      });
+      expect(b).toEqual(a);
+      for (let i = 0; i < 2 * rows * width; i++) expect(a.interleaved[i], `byte ${i}`).toBe(i % 2 ? 99 : a.stored[i / 2]);
+      for (let i = 0; i < 2 * rows * width; i++) expect(a.both[i], `byte ${i}`).toBe(a.stored[i >> 1]);
+      expect(new Set(a.roped).size).toBeGreaterThan(20);
+      // the stored rows are where the layout puts them: row i's head h, element c
+      const at = (i: number, h: number, c: number) => (layout === 'row' ? (rows - 1 - i) * width + h * hd : h * rows * hd + (rows - 1 - i) * hd) + c;
+      for (let i = 0; i < rows; i++) for (let j = 0; j < width; j++) expect(a.stored[at(i, Math.floor(j / hd), j % hd)]).toBe(Math.max(-127, Math.min(127, z[i * width + j]! >> 8)));
+    }
   });
 });

@@ -899,9 +899,25 @@ function rmsNormRowSimd(hr: usize, d: i32, g: usize, sh: i32, lim: i32, den: i32
   return v128.bitselect(i32x4.neg(q), q, i32x4.lt_s(a, i32x4.splat(0)));
 }
 
-/** h[i] = clamp(h[i] + delta[i], lo, hi), n int32 (the residual update). */
+/**
+ * h[i] = clamp(h[i] + delta[i], lo, hi), n int32 (the residual update): in f64 lanes, where
+ * the sum of two int32 is exact and clamps cannot wrap.
+ */
 export function addResidual(h: usize, delta: usize, n: i32, lo: i32, hi: i32): void {
-  for (let i = 0; i < n; i++) {
+  const loV = f64x2.splat(<f64>lo);
+  const hiV = f64x2.splat(<f64>hi);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = h + (<usize>i << 2);
+    const a = v128.load(p);
+    const b = v128.load(delta + (<usize>i << 2));
+    const sLo = f64x2.add(f64x2.convert_low_i32x4_s(a), f64x2.convert_low_i32x4_s(b));
+    const sHi = f64x2.add(f64x2.convert_low_i32x4_s(i32x4.shuffle(a, a, 2, 3, 0, 1)), f64x2.convert_low_i32x4_s(i32x4.shuffle(b, b, 2, 3, 0, 1)));
+    const yLo = i32x4.trunc_sat_f64x2_s_zero(f64x2.pmin(f64x2.pmax(sLo, loV), hiV));
+    const yHi = i32x4.trunc_sat_f64x2_s_zero(f64x2.pmin(f64x2.pmax(sHi, loV), hiV));
+    v128.store(p, i32x4.shuffle(yLo, yHi, 0, 1, 4, 5));
+  }
+  for (; i < n; i++) {
     const p = h + (<usize>i << 2);
     let v = <i64>load<i32>(p) + <i64>load<i32>(delta + (<usize>i << 2));
     if (v < <i64>lo) v = <i64>lo;
@@ -910,15 +926,54 @@ export function addResidual(h: usize, delta: usize, n: i32, lo: i32, hi: i32): v
   }
 }
 
-/** out[i] = clamp(requant(silu_q8(gate[i]) * up[i], m, s), -127, 127): the SwiGLU product to int8. */
+/** silu_q8 of a block of gates, for swiglu's vector pass. */
+const SWIGLU_BLOCK = 1024;
+const SWIGLU_SG = memory.data(SWIGLU_BLOCK * 4, 16);
+
+/**
+ * out[i] = clamp(requant(silu_q8(gate[i]) * up[i], m, s), -127, 127): the SwiGLU product to int8.
+ * A block at a time: silu_q8 by scalar table loads, then the product and its requantisation in
+ * lanes - the product in i32 (|sg|, |up| <= 32767, as requantisation's clamps leave them; checked,
+ * else the block goes element by element), the rest in f64 as in requantRows.
+ */
 export function swiglu(gate: usize, up: usize, n: i32, silu: usize, m: i32, s: i32, out: usize): void {
-  for (let i = 0; i < n; i++) {
-    const g = load<i32>(gate + (<usize>i << 2));
-    const sg: i32 = g >= 2048 ? g : g < -2048 ? 0 : <i32>load<i16>(silu + (<usize>(g + 2048) << 1));
-    let y = requant64(<i64>sg * <i64>load<i32>(up + (<usize>i << 2)), m, s);
-    if (y < -127) y = -127;
-    if (y > 127) y = 127;
-    store<i8>(out + <usize>i, <i8>y);
+  const vector = m >= 0 && m < 1 << 15 && s >= 1 && s <= 52;
+  const ms = f64x2.splat(<f64>m * pow2(-s));
+  const half = f64x2.splat(0.5);
+  const loV = f64x2.splat(-127.0);
+  const hiV = f64x2.splat(127.0);
+  const limit = i32x4.splat(32767);
+  for (let b0 = 0; b0 < n; b0 += SWIGLU_BLOCK) {
+    const len = min(SWIGLU_BLOCK, n - b0);
+    const quads = vector ? len & ~3 : 0;
+    let inRange = i32x4.splat(0);
+    for (let i = 0; i < quads; i++) {
+      const g = load<i32>(gate + (<usize>(b0 + i) << 2));
+      store<i32>(SWIGLU_SG + (<usize>i << 2), g >= 2048 ? g : g < -2048 ? 0 : <i32>load<i16>(silu + (<usize>(g + 2048) << 1)));
+    }
+    for (let i = 0; i < quads; i += 4) {
+      inRange = v128.or(inRange, i32x4.gt_u(i32x4.abs(v128.load(SWIGLU_SG + (<usize>i << 2))), limit));
+      inRange = v128.or(inRange, i32x4.gt_u(i32x4.abs(v128.load(up + (<usize>(b0 + i) << 2))), limit));
+    }
+    let done = 0;
+    if (quads > 0 && !v128.any_true(inRange)) {
+      for (let i = 0; i < quads; i += 4) {
+        const a = i32x4.mul(v128.load(SWIGLU_SG + (<usize>i << 2)), v128.load(up + (<usize>(b0 + i) << 2)));
+        const yLo = i32x4.trunc_sat_f64x2_s_zero(f64x2.pmin(f64x2.pmax(f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(a), ms), half)), loV), hiV));
+        const yHi = i32x4.trunc_sat_f64x2_s_zero(f64x2.pmin(f64x2.pmax(f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(a, a, 2, 3, 0, 1)), ms), half)), loV), hiV));
+        const y = i32x4.shuffle(yLo, yHi, 0, 1, 4, 5);
+        v128.store32_lane(out + <usize>(b0 + i), i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(y, y), i16x8.narrow_i32x4_s(y, y)), 0);
+      }
+      done = quads;
+    }
+    for (let i = done; i < len; i++) {
+      const g = load<i32>(gate + (<usize>(b0 + i) << 2));
+      const sg: i32 = g >= 2048 ? g : g < -2048 ? 0 : <i32>load<i16>(silu + (<usize>(g + 2048) << 1));
+      let y = requant64(<i64>sg * <i64>load<i32>(up + (<usize>(b0 + i) << 2)), m, s);
+      if (y < -127) y = -127;
+      if (y > 127) y = 127;
+      store<i8>(out + <usize>(b0 + i), <i8>y);
+    }
   }
 }
 
@@ -933,6 +988,10 @@ export function ropeRows(z: usize, rows: i32, width: i32, hd: i32, pos: usize, c
   for (let r = 0; r < rows; r++) {
     const zr = z + (<usize>(r * width) << 2);
     const tab = <usize>(load<i32>(pos + (<usize>r << 2)) * half) << 1;
+    if ((half & 3) == 0 && (width & 3) == 0 && maxAbsBelow(zr, width, 32768)) {
+      ropeRowSimd(zr, width, hd, cos + tab, sin + tab, <usize>load<i32>(dst + (<usize>r << 2)), headStride);
+      continue;
+    }
     for (let base = 0, h = 0; base < width; base += hd, h++) {
       // (stores below add base back: head h's element i lands at dst[r] + h * headStride + i)
       const out = <usize>(load<i32>(dst + (<usize>r << 2)) + h * headStride - base);
@@ -954,15 +1013,87 @@ export function ropeRows(z: usize, rows: i32, width: i32, hd: i32, pos: usize, c
   }
 }
 
-/** Row r of z (width int32 in heads of hd, already within int8) as int8 at the address dst[r], head h at dst[r] + h * headStride. */
+/** Whether every one of n int32 at p (n a multiple of 4) has |v| < limit. */
+function maxAbsBelow(p: usize, n: i32, limit: i32): bool {
+  let over = i32x4.splat(0);
+  const lim = i32x4.splat(limit - 1);
+  for (let i = 0; i < n; i += 4) over = v128.or(over, i32x4.gt_u(i32x4.abs(v128.load(p + (<usize>i << 2))), lim));
+  return !v128.any_true(over);
+}
+
+/**
+ * One row of ropeRows four pairs at a time (half a multiple of 4), for |z| <= 32767 (as the q and k
+ * projections' clamps leave it): then |a * cos - b * sin| <= 2 * 32767 * 32768 < 2^31 whatever the
+ * model's i16 tables hold, so the products, their rounding and the int8 clamp all fit i32 lanes.
+ */
+function ropeRowSimd(zr: usize, width: i32, hd: i32, cos: usize, sin: usize, dst: usize, headStride: i32): void {
+  const half = hd >> 1;
+  const r14 = i32x4.splat(1 << 13);
+  const r8 = i32x4.splat(1 << 7);
+  const lo = i32x4.splat(-127);
+  const hi = i32x4.splat(127);
+  for (let base = 0, h = 0; base < width; base += hd, h++) {
+    const out = dst + <usize>(h * headStride);
+    for (let i = 0; i < half; i += 4) {
+      const x1 = v128.load(zr + (<usize>(base + i) << 2));
+      const x2 = v128.load(zr + (<usize>(base + i + half) << 2));
+      const cs = v128.load16x4_s(cos + (<usize>i << 1));
+      const sn = v128.load16x4_s(sin + (<usize>i << 1));
+      let a = i32x4.sub(i32x4.mul(x1, cs), i32x4.mul(x2, sn));
+      let b = i32x4.add(i32x4.mul(x2, cs), i32x4.mul(x1, sn));
+      a = i32x4.min_s(i32x4.max_s(i32x4.shr_s(i32x4.add(i32x4.shr_s(i32x4.add(a, r14), 14), r8), 8), lo), hi);
+      b = i32x4.min_s(i32x4.max_s(i32x4.shr_s(i32x4.add(i32x4.shr_s(i32x4.add(b, r14), 14), r8), 8), lo), hi);
+      const ab = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(a, b));
+      v128.store32_lane(out + <usize>i, ab, 0);
+      v128.store32_lane(out + <usize>(i + half), ab, 1);
+    }
+  }
+}
+
+/**
+ * Row r of z (width int32 in heads of hd, already within int8) as int8 at the address dst[r], head h at
+ * dst[r] + h * headStride, element i at i * step: step 2 is the value cache's interleaved pairs.
+ */
 export function storeRowsI8(z: usize, rows: i32, width: i32, dst: usize, hd: i32, headStride: i32, step: i32): void {
   for (let r = 0; r < rows; r++) {
     const zr = z + (<usize>(r * width) << 2);
     for (let base = 0, h = 0; base < width; base += hd, h++) {
       const out = <usize>(load<i32>(dst + (<usize>r << 2)) + h * headStride);
-      for (let i = 0; i < hd; i++) store<i8>(out + <usize>(i * step), <i8>load<i32>(zr + (<usize>(base + i) << 2)));
+      let i = 0;
+      if (step == 2 && (hd & 15) == 0 && inInt8(zr + (<usize>base << 2), hd)) {
+        // sixteen values into the 32 bytes they interleave with: the other position's bytes kept
+        const odd = (out & 1) != 0;
+        const at = out & ~(<usize>1);
+        for (; i < hd; i += 16) {
+          const zp = zr + (<usize>(base + i) << 2);
+          const b = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(v128.load(zp), v128.load(zp, 16)), i16x8.narrow_i32x4_s(v128.load(zp, 32), v128.load(zp, 48)));
+          const p = at + (<usize>i << 1);
+          const d0 = v128.load(p);
+          const d1 = v128.load(p, 16);
+          if (odd) {
+            v128.store(p, i8x16.shuffle(d0, b, 0, 16, 2, 17, 4, 18, 6, 19, 8, 20, 10, 21, 12, 22, 14, 23));
+            v128.store(p, i8x16.shuffle(d1, b, 0, 24, 2, 25, 4, 26, 6, 27, 8, 28, 10, 29, 12, 30, 14, 31), 16);
+          } else {
+            v128.store(p, i8x16.shuffle(b, d0, 0, 17, 1, 19, 2, 21, 3, 23, 4, 25, 5, 27, 6, 29, 7, 31));
+            v128.store(p, i8x16.shuffle(b, d1, 8, 17, 9, 19, 10, 21, 11, 23, 12, 25, 13, 27, 14, 29, 15, 31), 16);
+          }
+        }
+      }
+      for (; i < hd; i++) store<i8>(out + <usize>(i * step), <i8>load<i32>(zr + (<usize>(base + i) << 2)));
     }
   }
+}
+
+/** Whether all n (a multiple of 4) int32 at p lie within [-128, 127], where narrowing them is exact. */
+function inInt8(p: usize, n: i32): bool {
+  let out = i32x4.splat(0);
+  const lo = i32x4.splat(-128);
+  const hi = i32x4.splat(127);
+  for (let i = 0; i < n; i += 4) {
+    const v = v128.load(p + (<usize>i << 2));
+    out = v128.or(out, v128.or(i32x4.lt_s(v, lo), i32x4.gt_s(v, hi)));
+  }
+  return !v128.any_true(out);
 }
 
 /**
