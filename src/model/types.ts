@@ -63,6 +63,11 @@ export interface Engine {
    */
   prefillRows?(seq: Int32Array, prompt: Int32Array | null, visit: RowVisitor): Promise<void>;
   /**
+   * step whose logits go to `visit` stream by stream (t is the stream's index), each a view valid
+   * only during that call: no copies of a step's logits (the decoder reads each row once).
+   */
+  stepRows?(streams: StreamHandle[], tokens: Int32Array, visit: RowVisitor): Promise<void>;
+  /**
    * Rows one `prefill` call runs in one submission (a GPU: several chunks at
    * once); absent: the encoder prefills chunk by chunk (prefillRows).
    */

@@ -334,12 +334,9 @@ export async function decodeChunks(
         for (let t = 0; live.length > 0; t++) {
           if (t % STEPS_PER_YIELD === 0) await yieldToHost();
           if (signal?.aborted) throw new CancelledError();
-          const logits = await engine.step(
-            live.map((g) => streams[g]!),
-            Int32Array.from(live, (g) => next[g]!),
-          );
-          live.forEach((g, k) => {
-            const table = tables.table(logits[k]!.subarray(0, V));
+          const decodeRow = (k: number, logits: Int32Array) => {
+            const g = live[k]!;
+            const table = tables.table(logits.subarray(0, V));
             const mixer = mixers[g];
             let sym: number;
             if (group[g]!.mixed) {
@@ -353,7 +350,12 @@ export async function decodeChunks(
             }
             ids[g]![t] = sym;
             next[g] = sym;
-          });
+          };
+          const stepStreams = live.map((g) => streams[g]!);
+          const tokens = Int32Array.from(live, (g) => next[g]!);
+          // (stepRows hands each row over in place; step copies them)
+          if (engine.stepRows) await engine.stepRows(stepStreams, tokens, decodeRow);
+          else (await engine.step(stepStreams, tokens)).forEach((row, k) => decodeRow(k, row));
           onTokens?.(live.length);
           live = live.filter((g) => t + 1 < ids[g]!.length);
         }

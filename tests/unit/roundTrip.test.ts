@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { WrongModelError } from '../../src/codec/errors.js';
 import { readArchive } from '../../src/format/container.js';
 import type { LoadedModel } from '../../src/model/loadedModel.js';
+import type { Engine } from '../../src/model/types.js';
 import { compress } from '../../src/pipeline/compressor.js';
 import { decompress } from '../../src/pipeline/decompressor.js';
 import { rng } from '../helpers/fixtures.js';
@@ -49,6 +50,24 @@ describe('compress / decompress round trips', () => {
       await roundTrip(input, 40, true, false);
       await roundTrip(input, 40, true, true);
     }
+  });
+
+  it('an engine that hands logits over in place (stepRows) and one that copies them (step) decode the same archive', async () => {
+    const input = text('the theory of the thing is in the other thing; '.repeat(12));
+    const archive = await compress(input, model, { chunkTokens: 24, batch: 3, byteModel: false });
+    const engine = model.engine as Engine;
+    expect(engine.stepRows).toBeTypeOf('function');
+    let copied = 0;
+    // the same engine seen without stepRows: the decoder falls back to step and its copies
+    const copying: Engine = Object.create(engine);
+    copying.stepRows = undefined;
+    copying.step = async (streams, tokens) => {
+      copied++;
+      return engine.step(streams, tokens);
+    };
+    expect(await decompress(archive, { ...model, engine: copying }, { batch: 2 })).toEqual(input);
+    expect(copied, 'the fallback stepped').toBeGreaterThan(0);
+    expect(await decompress(archive, model, { batch: 2 })).toEqual(input);
   });
 
   it('text spanning many chunks, model-coded', async () => {

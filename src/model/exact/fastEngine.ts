@@ -106,11 +106,15 @@ export class FastEngine implements Engine {
   }
 
   async step(streams: StreamHandle[], tokens: Int32Array): Promise<Int32Array[]> {
-    const rows = streams.map((s, b) => ({ stream: s as Stream, token: tokens[b]!, pos: (s as Stream).pos }));
     const logits: Int32Array[] = [];
-    await this.forward(rows, 0, (_t, row) => logits.push(row.slice()));
-    for (const s of streams) (s as Stream).pos++;
+    await this.stepRows(streams, tokens, (_t, row) => logits.push(row.slice()));
     return logits;
+  }
+
+  async stepRows(streams: StreamHandle[], tokens: Int32Array, visit: RowVisitor): Promise<void> {
+    const rows = streams.map((s, b) => ({ stream: s as Stream, token: tokens[b]!, pos: (s as Stream).pos }));
+    await this.forward(rows, 0, visit);
+    for (const s of streams) (s as Stream).pos++;
   }
 
   async feedPrompt(handle: StreamHandle, prompt: Int32Array): Promise<void> {
