@@ -25,6 +25,7 @@ import { decompressStream } from './decompressor.js';
 import { groupSize, Meter, throwIfAborted } from './meter.js';
 import type { CodingOptions, StreamOptions } from './options.js';
 import { localRunner, type ChunkRunner } from './runner.js';
+import { nextTask } from './yieldToHost.js';
 import { BitsLedger, predictorOfMask, type BitsMap, type ChunkBits } from './bitsMap.js';
 
 export interface StreamResult {
@@ -275,8 +276,14 @@ class Compression {
     const history = mixing ? mixing.rounds.historyRequest(first, first + n) : undefined;
     const request = { chunks: chunks.map((c) => c.ids), steering: this.opts.steering, archivePrompt: this.ledger?.prompt.vectors, history };
     const encoding = this.runner.encode(this.opts.signal, request, onTokens);
-    // the byte model codes on this thread while the workers run the LM
-    this.byteRoute?.pump();
+    // the byte model codes on this thread while the workers run the LM - once the request has
+    // reached them: the pool posts it a few promise hops later, which a synchronous pump would
+    // hold back (wiki.txt, 2 threads: both workers idle for the first 5 s of 53)
+    if (this.byteRoute) {
+      encoding.catch(() => {}); // (a failure is taken below, where encoding is awaited)
+      await nextTask();
+      this.byteRoute?.pump();
+    }
     const coded = await encoding;
     coded.forEach((c, k) => {
       const p = waiting[k]!;

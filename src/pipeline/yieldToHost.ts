@@ -11,3 +11,9 @@ export const yieldToHost: () => Promise<void> = immediate ? () => new Promise<vo
 
 /** Decode steps between yields (a step of a batch takes well under a millisecond to a few). */
 export const STEPS_PER_YIELD = 32;
+
+/**
+ * Resolves after the promise jobs queued now have run (a macrotask, in Node and browsers alike):
+ * e.g. a request to a worker that goes out a few promise hops after the call that makes it.
+ */
+export const nextTask = (): Promise<void> => new Promise<void>((resolve) => void setTimeout(resolve, 0));

@@ -11,7 +11,7 @@ import { readArchive } from '../../src/format/container.js';
 import { ByteChunkDecoder, ByteChunkEncoder } from '../../src/mixing/byteCoder.js';
 import { ByteModel, BYTE_MODEL_V1, BYTE_MODEL_V2, byteModelMemory, byteModelParams, tableBitsFor, type ByteModelParams } from '../../src/mixing/byteModel.js';
 import { PREDICTED_BY } from '../../src/pipeline/bitsMap.js';
-import { BYTE_CHUNK_BYTES, weighCodings } from '../../src/pipeline/byteRoute.js';
+import { BYTE_CHUNK_BYTES, ByteRoute, weighCodings } from '../../src/pipeline/byteRoute.js';
 import { bufferSource, MemorySink } from '../../src/pipeline/byteStreams.js';
 import { compress, compressStream } from '../../src/pipeline/compressor.js';
 import { localRunner, type ChunkRunner } from '../../src/pipeline/runner.js';
@@ -177,6 +177,39 @@ describe('the compressor chooses between the LM and the byte model', () => {
     expect(small.tokens()).toBeLessThan(allTokens * 0.8);
     expect(await decompress(a, null)).toEqual(big);
   }, 300_000);
+
+  it('codes with the byte model only after the LM request has gone out to the workers (a few promise hops after the call)', async () => {
+    const model = await tinyModel({ seed: 9, dim: 16, layers: 1, heads: 2, ffn: 16, maxPos: 64 });
+    const input = text('alpha beta gamma delta epsilon; '.repeat(3000));
+    const inner = localRunner(model, 3);
+    const events: string[] = [];
+    // a runner that posts its request as the worker pool does: after awaiting the worker's readiness
+    const runner: ChunkRunner = {
+      decode: inner.decode,
+      encode: async (s, request, on) => {
+        await Promise.resolve();
+        await Promise.resolve();
+        events.push('posted');
+        return inner.encode(s, request, on);
+      },
+    };
+    const pump = ByteRoute.prototype.pump;
+    ByteRoute.prototype.pump = function (this: ByteRoute, final?: boolean) {
+      events.push('pump');
+      return pump.call(this, final);
+    };
+    try {
+      const archive = await compress(input, model, { chunkTokens: 48, runner });
+      expect(await decompress(archive, model)).toEqual(input);
+    } finally {
+      ByteRoute.prototype.pump = pump;
+    }
+    const firstPost = events.indexOf('posted');
+    expect(firstPost).toBeGreaterThanOrEqual(0);
+    // the byte model waits for the first request to be posted (each later one goes the same way)
+    expect(events.slice(0, firstPost)).not.toContain('pump');
+    expect(events.filter((e) => e === 'pump').length).toBeGreaterThan(0);
+  });
 
   it('leaves stored data out of the comparison: a binary chunk at a comparison point does not make the LM look better', async () => {
     // (a log, then 64 KB of random bytes exactly on the byte model's second chunk: comparing whole costs there once dropped the
