@@ -1,6 +1,7 @@
 """Corpus v2, part 2 (issue #16): literature in Russian, Spanish, French,
 Italian and Portuguese, Chinese verse as JSON, CSV data and Kubernetes YAML,
-from public GitHub repositories pinned to the commits below.
+and (session 15) Chinese technical documentation, from public GitHub
+repositories pinned to the commits below.
 
 Bring each repository in with the search tool's fetch verb (a bare git
 directory at MIRRORS/<owner>+<name>/repo), then
@@ -31,6 +32,7 @@ REPOS = {
     "chinese-poetry/chinese-poetry": "99ebbef7e1345c0985c44b9fd96a3f9e776f117b",  # MIT
     "fivethirtyeight/data": "fcf572c4fba05a42f1f34f415bd5e6dc389efd68",  # CC-BY-4.0
     "kubernetes/examples": "279e8e4fe314f6cb7bc55fa3fbc21bbeaa48c0ea",  # Apache-2.0
+    "PaddlePaddle/docs": "46ceb37d54c1e4e994933424702031a073ec9100",  # Apache-2.0 (LICENSE); session 15
 }
 
 
@@ -82,6 +84,12 @@ def main():
     r = "kubernetes/examples"
     write("k8s_examples_yaml", "config", "Apache-2.0 (github.com/kubernetes/examples " + REPOS[r][:7] + ")",
           [text(r, p) for p in paths(r) if p.endswith((".yaml", ".yml"))], 2)
+
+    # modern written Chinese (the sources above have verse, man pages and a reference manual):
+    # PaddlePaddle's Chinese documentation, its *_cn.rst / *_cn.md files (guides and API pages)
+    r = "PaddlePaddle/docs"
+    write("paddle_docs_zh", "prose-zh", "Apache-2.0 (github.com/PaddlePaddle/docs " + REPOS[r][:7] + ")",
+          [text(r, p) for p in paths(r) if p.endswith(("_cn.rst", "_cn.md"))], 6, 200)
 
     sources.save_tsv(append=True)
 

@@ -38,9 +38,17 @@ class Sources:
         print(source, kind, f'{size / 1e6:.2f} MB', len(kept), 'documents', flush=True)
 
     def save_tsv(self, append=False):
-        """sources.tsv: a header and the rows (append=True: the rows after an existing file's)."""
-        with open(os.path.join(self.out, 'sources.tsv'), 'a' if append else 'w', encoding='utf-8') as f:
-            if not append:
+        """sources.tsv: a header and the rows (append=True: after an existing file's rows, less
+        those of the sources written again, so that running a part twice lists each source once)."""
+        path = os.path.join(self.out, 'sources.tsv')
+        kept = []
+        if append and os.path.exists(path):
+            names = {r[0] for r in self.rows}
+            with open(path, encoding='utf-8') as f:
+                kept = [line for line in f if line.split('\t', 1)[0] not in names]
+        with open(path, 'w', encoding='utf-8') as f:
+            if not kept:
                 f.write('source\tkind\tMB\tlicence\tdocuments\n')
+            f.writelines(kept)
             for r in self.rows:
                 f.write('\t'.join(r) + '\n')

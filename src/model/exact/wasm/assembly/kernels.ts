@@ -946,17 +946,17 @@ export function swiglu(gate: usize, up: usize, n: i32, silu: usize, m: i32, s: i
   for (let b0 = 0; b0 < n; b0 += SWIGLU_BLOCK) {
     const len = min(SWIGLU_BLOCK, n - b0);
     const quads = vector ? len & ~3 : 0;
-    let inRange = i32x4.splat(0);
+    let outside = i32x4.splat(0);
     for (let i = 0; i < quads; i++) {
       const g = load<i32>(gate + (<usize>(b0 + i) << 2));
       store<i32>(SWIGLU_SG + (<usize>i << 2), g >= 2048 ? g : g < -2048 ? 0 : <i32>load<i16>(silu + (<usize>(g + 2048) << 1)));
     }
     for (let i = 0; i < quads; i += 4) {
-      inRange = v128.or(inRange, i32x4.gt_u(i32x4.abs(v128.load(SWIGLU_SG + (<usize>i << 2))), limit));
-      inRange = v128.or(inRange, i32x4.gt_u(i32x4.abs(v128.load(up + (<usize>(b0 + i) << 2))), limit));
+      outside = v128.or(outside, i32x4.gt_u(i32x4.abs(v128.load(SWIGLU_SG + (<usize>i << 2))), limit));
+      outside = v128.or(outside, i32x4.gt_u(i32x4.abs(v128.load(up + (<usize>(b0 + i) << 2))), limit));
     }
     let done = 0;
-    if (quads > 0 && !v128.any_true(inRange)) {
+    if (quads > 0 && !v128.any_true(outside)) {
       for (let i = 0; i < quads; i += 4) {
         const a = i32x4.mul(v128.load(SWIGLU_SG + (<usize>i << 2)), v128.load(up + (<usize>(b0 + i) << 2)));
         const yLo = i32x4.trunc_sat_f64x2_s_zero(f64x2.pmin(f64x2.pmax(f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(a), ms), half)), loV), hiV));
