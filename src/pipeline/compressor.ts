@@ -213,7 +213,7 @@ class Compression {
       while (this.lmSeen < this.lmAfter.length && this.lmAfter[this.lmSeen]!.end <= end) this.lmSeen++;
       const lm = this.lmSeen ? this.lmAfter[this.lmSeen - 1]! : { text: 0, payload: 0 };
       const bytes = route.modelledOfFirst(this.nextCheck);
-      const keep = weighCodings(bytes.payload, bytes.text, lm.payload, lm.text);
+      const keep = weighCodings(bytes.payload, bytes.text, lm.payload, lm.text, this.nextCheck);
       if (keep === 'bytes') {
         this.lmDropped = true;
         this.queue = [];
@@ -282,7 +282,12 @@ class Compression {
     if (this.byteRoute) {
       encoding.catch(() => {}); // (a failure is taken below, where encoding is awaited)
       await nextTask();
-      this.byteRoute?.pump();
+      // as far as the LM gets with this request (at least to the next comparison), not the whole
+      // text read so far: on wiki.txt the LM wins the first comparison, at 128 KB, and the byte
+      // model coding all 650 KB first cost 6 s of the workers' 2 cores
+      const last = this.queue.indexOf(waiting[n - 1]!);
+      const reach = this.bytesDone + this.queue.slice(0, last + 1).reduce((sum, p) => sum + p.chunk.bytes.length, 0);
+      this.byteRoute?.pump(false, Math.max(this.nextCheck, Math.ceil(reach / BYTE_CHUNK_BYTES)));
     }
     const coded = await encoding;
     coded.forEach((c, k) => {

@@ -11,7 +11,7 @@ import { readArchive } from '../../src/format/container.js';
 import { ByteChunkDecoder, ByteChunkEncoder } from '../../src/mixing/byteCoder.js';
 import { ByteModel, BYTE_MODEL_V1, BYTE_MODEL_V2, byteModelMemory, byteModelParams, tableBitsFor, type ByteModelParams } from '../../src/mixing/byteModel.js';
 import { PREDICTED_BY } from '../../src/pipeline/bitsMap.js';
-import { BYTE_CHUNK_BYTES, ByteRoute, weighCodings } from '../../src/pipeline/byteRoute.js';
+import { BYTE_CHUNK_BYTES, ByteRoute, SURE_WEIGHING, weighCodings } from '../../src/pipeline/byteRoute.js';
 import { bufferSource, MemorySink } from '../../src/pipeline/byteStreams.js';
 import { compress, compressStream } from '../../src/pipeline/compressor.js';
 import { localRunner, type ChunkRunner } from '../../src/pipeline/runner.js';
@@ -118,12 +118,19 @@ describe('byte model version 2', () => {
 });
 
 describe('the compressor chooses between the LM and the byte model', () => {
-  it('drops a coding more than 5/4 as costly per byte as the other', () => {
+  it('drops a coding more than 5/4 as costly per byte as the other, from 256 KB of text on more than 9/8', () => {
     expect(weighCodings(100, 1000, 100, 1000)).toBe('both');
     expect(weighCodings(79, 1000, 100, 1000)).toBe('bytes');
     expect(weighCodings(80, 1000, 100, 1000)).toBe('both'); // exactly 4/5: kept
     expect(weighCodings(126, 1000, 100, 1000)).toBe('lm');
     expect(weighCodings(125, 1000, 100, 1000)).toBe('both'); // exactly 5/4: kept
+    // from the fourth comparison (256 KB) on, 9/8 is enough
+    expect(weighCodings(120, 1000, 100, 1000, SURE_WEIGHING - 1)).toBe('both');
+    expect(weighCodings(120, 1000, 100, 1000, SURE_WEIGHING)).toBe('lm');
+    expect(weighCodings(1125, 10_000, 1000, 10_000, SURE_WEIGHING)).toBe('both'); // exactly 9/8: kept
+    expect(weighCodings(1126, 10_000, 1000, 10_000, SURE_WEIGHING)).toBe('lm');
+    expect(weighCodings(8000, 10_000, 9000, 10_000, SURE_WEIGHING)).toBe('both'); // exactly 8/9: kept
+    expect(weighCodings(7999, 10_000, 9000, 10_000, SURE_WEIGHING)).toBe('bytes');
     // per byte: the LM's entries end elsewhere than the byte model's chunks
     expect(weighCodings(131_072, 2 ** 17, 39_000, 65_000)).toBe('lm');
     expect(weighCodings(2 ** 40, 2 ** 41, 3, 7)).toBe('both');
@@ -177,6 +184,27 @@ describe('the compressor chooses between the LM and the byte model', () => {
     expect(small.tokens()).toBeLessThan(allTokens * 0.8);
     expect(await decompress(a, null)).toEqual(big);
   }, 300_000);
+
+  it('codes the same chunks however far each pump goes (the compressor pumps no further than the LM has got)', () => {
+    const r = rng(31);
+    const input = text(Array.from({ length: 24_000 }, (_, i) => `line ${i}: ${Math.floor(r() * 1000)} ${['alpha', 'beta', 'gamma'][i % 3]}\n`).join(''));
+    expect(input.length).toBeGreaterThan(4 * BYTE_CHUNK_BYTES);
+    const whole = new ByteRoute();
+    whole.push(input);
+    whole.pump(true);
+    const stepped = new ByteRoute();
+    for (let at = 0; at < input.length; at += 50_000) stepped.push(input.subarray(at, at + 50_000));
+    stepped.pump(false, 2);
+    expect(stepped.chunksCoded).toBe(2);
+    stepped.pump(false, 2);
+    expect(stepped.chunksCoded).toBe(2);
+    stepped.pump(false, 3);
+    expect(stepped.chunksCoded).toBe(3);
+    stepped.pump(true);
+    expect(stepped.chunksCoded).toBe(whole.chunksCoded);
+    expect(stepped.entries).toEqual(whole.entries);
+    expect(stepped.payloads).toEqual(whole.payloads);
+  });
 
   it('codes with the byte model only after the LM request has gone out to the workers (a few promise hops after the call)', async () => {
     const model = await tinyModel({ seed: 9, dim: 16, layers: 1, heads: 2, ffn: 16, maxPos: 64 });
