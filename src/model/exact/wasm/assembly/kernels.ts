@@ -338,6 +338,17 @@ function attnMix(w: usize, v: usize, n: i32, hd: i32, stride: i32, out: usize): 
  * is round_shift(a * m, s). The clamped integer is read from the low word of
  * y + 1.5 * 2^52, exact for abs(y) < 2^31.
  */
+/**
+ * Four accumulators requantised and clamped (requantRows' arithmetic): floor(a * ms + 1/2) in f64,
+ * ms = m * 2^-s for columns 0, 1 in msLo and 2, 3 in msHi, clamped to [lo, hi] and read back as
+ * i32 from the low words of y + 1.5 * 2^52 (`magic`).
+ */
+@inline function requantQuad(a: v128, msLo: v128, msHi: v128, half: v128, loV: v128, hiV: v128, magic: v128): v128 {
+  const yl = f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(a), msLo), half));
+  const yh = f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(a, a, 2, 3, 0, 1)), msHi), half));
+  return i32x4.shuffle(f64x2.add(f64x2.pmin(f64x2.pmax(yl, loV), hiV), magic), f64x2.add(f64x2.pmin(f64x2.pmax(yh, loV), hiV), magic), 0, 2, 4, 6);
+}
+
 /** A block of columns' factors m * 2^-s for requantFewRows, two f64 per column. */
 const FACTOR_COLUMNS = 256;
 const FACTORS = memory.data(FACTOR_COLUMNS * 8, 16);
@@ -366,14 +377,7 @@ function requantFewRows(acc: usize, rows: i32, quadEnd: i32, rowBytes: usize, m:
       let p = acc + <usize>r * rowBytes + (<usize>c0 << 2);
       let q = dst + <usize>r * rowBytes + (<usize>c0 << 2);
       let f = FACTORS;
-      for (let o = c0; o < c1; o += 4, p += 16, q += 16, f += 32) {
-        const a = v128.load(p);
-        let yl = f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(a), v128.load(f)), half));
-        let yh = f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(a, a, 2, 3, 0, 1)), v128.load(f, 16)), half));
-        yl = f64x2.add(f64x2.pmin(f64x2.pmax(yl, loV), hiV), magic);
-        yh = f64x2.add(f64x2.pmin(f64x2.pmax(yh, loV), hiV), magic);
-        v128.store(q, i32x4.shuffle(yl, yh, 0, 2, 4, 6));
-      }
+      for (let o = c0; o < c1; o += 4, p += 16, q += 16, f += 32) v128.store(q, requantQuad(v128.load(p), v128.load(f), v128.load(f, 16), half, loV, hiV, magic));
     }
   }
 }
@@ -400,14 +404,7 @@ export function requantRows(acc: usize, rows: i32, outN: i32, m: usize, s: usize
       const msHi = f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(mv, mv, 2, 3, 0, 1)), scaleHi);
       let p = acc + <usize>r0 * rowBytes + oo;
       let q = dst + <usize>r0 * rowBytes + oo;
-      for (let r = r0; r < r1; r++, p += rowBytes, q += rowBytes) {
-        const a = v128.load(p);
-        let yl = f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(a), msLo), half));
-        let yh = f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(a, a, 2, 3, 0, 1)), msHi), half));
-        yl = f64x2.add(f64x2.pmin(f64x2.pmax(yl, loV), hiV), magic);
-        yh = f64x2.add(f64x2.pmin(f64x2.pmax(yh, loV), hiV), magic);
-        v128.store(q, i32x4.shuffle(yl, yh, 0, 2, 4, 6));
-      }
+      for (let r = r0; r < r1; r++, p += rowBytes, q += rowBytes) v128.store(q, requantQuad(v128.load(p), msLo, msHi, half, loV, hiV, magic));
     }
   }
   for (let r = 0; r < rows; r++) {
@@ -934,7 +931,7 @@ const SWIGLU_SG = memory.data(SWIGLU_BLOCK * 4, 16);
  * out[i] = clamp(requant(silu_q8(gate[i]) * up[i], m, s), -127, 127): the SwiGLU product to int8.
  * A block at a time: silu_q8 by scalar table loads, then the product and its requantisation in
  * lanes - the product in i32 (|sg|, |up| <= 32767, as requantisation's clamps leave them; checked,
- * else the block goes element by element), the rest in f64 as in requantRows.
+ * else the block goes element by element), the rest by requantRows' requantQuad.
  */
 export function swiglu(gate: usize, up: usize, n: i32, silu: usize, m: i32, s: i32, out: usize): void {
   const vector = m >= 0 && m < 1 << 15 && s >= 1 && s <= 52;
@@ -942,6 +939,7 @@ export function swiglu(gate: usize, up: usize, n: i32, silu: usize, m: i32, s: i
   const half = f64x2.splat(0.5);
   const loV = f64x2.splat(-127.0);
   const hiV = f64x2.splat(127.0);
+  const magic = f64x2.splat(6755399441055744.0);
   const limit = i32x4.splat(32767);
   for (let b0 = 0; b0 < n; b0 += SWIGLU_BLOCK) {
     const len = min(SWIGLU_BLOCK, n - b0);
@@ -959,9 +957,7 @@ export function swiglu(gate: usize, up: usize, n: i32, silu: usize, m: i32, s: i
     if (quads > 0 && !v128.any_true(outside)) {
       for (let i = 0; i < quads; i += 4) {
         const a = i32x4.mul(v128.load(SWIGLU_SG + (<usize>i << 2)), v128.load(up + (<usize>(b0 + i) << 2)));
-        const yLo = i32x4.trunc_sat_f64x2_s_zero(f64x2.pmin(f64x2.pmax(f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(a), ms), half)), loV), hiV));
-        const yHi = i32x4.trunc_sat_f64x2_s_zero(f64x2.pmin(f64x2.pmax(f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(a, a, 2, 3, 0, 1)), ms), half)), loV), hiV));
-        const y = i32x4.shuffle(yLo, yHi, 0, 1, 4, 5);
+        const y = requantQuad(a, ms, ms, half, loV, hiV, magic);
         v128.store32_lane(out + <usize>(b0 + i), i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(y, y), i16x8.narrow_i32x4_s(y, y)), 0);
       }
       done = quads;
