@@ -6,7 +6,7 @@
  */
 import { RangeEncoder } from '../codec/rangeCoder.js';
 import { FeatureTable, type TokenFeatures } from './features.js';
-import { buildHistory, MixingRounds, type RoundContext } from './history.js';
+import { HistoryBuilder, MixingRounds, type RoundContext } from './history.js';
 import { TokenMixer } from './tokenMixer.js';
 import { TokenModels } from './tokenModels.js';
 
@@ -23,6 +23,8 @@ export class EncoderMixing {
   readonly rounds: MixingRounds;
   private context: RoundContext | null = null;
   private base: TokenModels | null = null;
+  /** Each round's history built on the last (history.ts). */
+  private readonly histories = new HistoryBuilder();
   private next = 0;
 
   constructor(
@@ -38,7 +40,7 @@ export class EncoderMixing {
     const context = this.rounds.contextFor(k);
     if (context !== this.context) {
       this.context = context;
-      this.base = buildHistory(context.tokens);
+      this.base = this.histories.build(context.tokens);
     }
     const mixer = new TokenMixer(new TokenModels(ids.length, this.base), this.vocab);
     if (context.learned) mixer.startFrom(context.learned);

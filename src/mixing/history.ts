@@ -9,7 +9,7 @@
  * parallel, in lockstep batches and across workers.
  */
 import { meanState, type MixerState } from './tokenMixer.js';
-import { TokenModels } from './tokenModels.js';
+import { tableBits, TokenModels } from './tokenModels.js';
 
 /** At most this many tokens of history (~2 MB of text): bounds the tables at 2^20 entries (docs/mixing.md). */
 export const HISTORY_TOKENS = 2 ** 19;
@@ -42,7 +42,10 @@ export class HistoryCache {
   private key = -1;
   private models: TokenModels | null = null;
 
-  constructor(private readonly request: HistoryRequest) {
+  constructor(
+    private readonly request: HistoryRequest,
+    private readonly builder = new HistoryBuilder(),
+  ) {
     const { tokens, start, ends } = request;
     for (const end of ends) {
       const { from, to } = historyWindow(end);
@@ -56,7 +59,7 @@ export class HistoryCache {
     if (end !== this.key) {
       const { from, to } = historyWindow(end);
       this.key = end;
-      this.models = buildHistory(this.request.tokens.subarray(from - this.request.start, to - this.request.start));
+      this.models = this.builder.build(this.request.tokens.subarray(from - this.request.start, to - this.request.start));
     }
     return this.models;
   }
@@ -69,13 +72,61 @@ export function historyWindow(end: number): { from: number; to: number } {
 
 /** The frozen models of a history (null when it is empty). */
 export function buildHistory(tokens: Int32Array): TokenModels | null {
-  if (!tokens.length) return null;
-  const models = new TokenModels(tokens.length);
-  for (let i = 0; i < tokens.length; i++) {
-    models.predict();
-    models.push(tokens[i]!);
+  return new HistoryBuilder().build(tokens);
+}
+
+/**
+ * The frozen models of successive histories, each built on the last where
+ * that gives the same models. The models depend only on the history's tokens
+ * and their tables' size, which `tableBits` takes from the token count; so
+ * while a history starts with the last one's tokens and needs tables of the
+ * same size (until its window starts to slide, each round's history is the
+ * round before's plus that round's chunks), the last models, sized for as
+ * many tokens as their tables allow, take just the new tokens: the same
+ * pushes a fresh build makes. Anything else is built afresh. Replaying a
+ * whole history into new tables for every round and request left the
+ * workers and the encoder's mixer tens of MB of garbage tables apiece.
+ *
+ * The models returned are the builder's own: the next `build` may extend
+ * them, so a caller is done with one history before asking for the next.
+ */
+export class HistoryBuilder {
+  private models: TokenModels | null = null;
+
+  build(tokens: Int32Array): TokenModels | null {
+    if (!tokens.length) return null;
+    let models = this.models;
+    if (!models || !models.canExtendTo(tokens)) {
+      const bits = tableBits(tokens.length);
+      // as many tokens as tables of this size are made for (tableBits: two slots per token)
+      models = this.models = new TokenModels(Math.max(tokens.length, 2 ** (bits - 1)));
+    }
+    for (let i = models.size; i < tokens.length; i++) {
+      models.predict();
+      models.push(tokens[i]!);
+    }
+    return models;
   }
-  return models;
+}
+
+/**
+ * A HistoryBuilder kept between the requests one coder serves (a worker, an
+ * in-process runner): each request takes it for as long as it runs, so two
+ * requests that overlap (a request awaits between chunks) never extend
+ * models the other is still reading; the second simply gets a new builder.
+ */
+export class KeptHistoryBuilder {
+  private idle: HistoryBuilder | null = new HistoryBuilder();
+
+  take(): HistoryBuilder {
+    const builder = this.idle ?? new HistoryBuilder();
+    this.idle = null;
+    return builder;
+  }
+
+  giveBack(builder: HistoryBuilder): void {
+    this.idle = builder;
+  }
 }
 
 /**

@@ -131,6 +131,23 @@ export class TokenModels {
     }
   }
 
+  /** Own tokens learned so far. */
+  get size(): number {
+    return this.length;
+  }
+
+  /**
+   * Whether pushing the rest of `tokens` makes the models a fresh build of
+   * all of them would (HistoryBuilder): no base, what was learned is their
+   * start, they fit, and their count gives tables of this size.
+   */
+  canExtendTo(tokens: Int32Array): boolean {
+    if (this.base || tokens.length < this.length || tokens.length > this.tokens.length) return false;
+    if (1 << tableBits(tokens.length) !== this.matchMask + 1) return false;
+    for (let i = 0; i < this.length; i++) if (tokens[i] !== this.tokens[i]) return false;
+    return true;
+  }
+
   /** Token at virtual index v. */
   private at(v: number): number {
     return v >= this.offset ? this.tokens[v - this.offset]! : this.base!.at(v);

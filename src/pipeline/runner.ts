@@ -5,7 +5,7 @@
  * in-process or across a worker boundary (src/platform/shared/chunkCoderWorker.ts).
  */
 import type { LoadedModel } from '../model/loadedModel.js';
-import { historyWindow, type HistoryRequest } from '../mixing/history.js';
+import { historyWindow, KeptHistoryBuilder, type HistoryRequest } from '../mixing/history.js';
 import { decodeChunks, encodeChunks, type CodedChunk, type DecodedChunk, type DecodeRequest, type EncodeRequest, type TokenListener } from './chunkCoder.js';
 
 export interface ChunkRunner {
@@ -18,9 +18,11 @@ export interface ChunkRunner {
 }
 
 export function localRunner(model: LoadedModel, batch: number): ChunkRunner {
+  // (each round's mixing history builds on the last: history.ts)
+  const histories = new KeptHistoryBuilder();
   return {
-    encode: (signal, request, onTokens) => encodeChunks(signal, model, request, batch, onTokens),
-    decode: (signal, request, onTokens) => decodeChunks(signal, model, request, batch, onTokens),
+    encode: (signal, request, onTokens) => encodeChunks(signal, model, request, batch, onTokens, histories),
+    decode: (signal, request, onTokens) => decodeChunks(signal, model, request, batch, onTokens, histories),
   };
 }
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CheckedFrequencyTable, CumulativeTable } from '../../src/codec/frequencyTable.js';
 import { RangeDecoder, RangeEncoder } from '../../src/codec/rangeCoder.js';
 import { BitTable, ExcludingTable } from '../../src/mixing/excludingTable.js';
-import { buildHistory, firstOfRound, roundOf, TokenLog } from '../../src/mixing/history.js';
+import { buildHistory, firstOfRound, HistoryBuilder, KeptHistoryBuilder, roundOf, TokenLog } from '../../src/mixing/history.js';
 import { fromLineFeeds, LineFeedFolder, LineFeedUnfolder, toLineFeeds, usesCrlf } from '../../src/mixing/lineEndings.js';
 import { floorDiv, log2Fixed, oddsStretch, squash, stretch, STRETCH_MAX } from '../../src/mixing/logistic.js';
 import { FeatureRecorder, FeatureTable } from '../../src/mixing/features.js';
@@ -247,6 +247,44 @@ describe('the token mixer', () => {
     const m = new TokenMixer(new TokenModels(10), V);
     m.startFrom(a);
     expect(m.state).toEqual(a);
+  });
+
+  it('a history built on the last codes as a fresh build of it does, and is rebuilt where it must be', () => {
+    const V = 300;
+    const lm = fakeLm(V, 16);
+    const stream = tokens(3200, V, 17);
+    const ids = Int32Array.from({ length: 400 }, (_, i) => stream[(i * 5) % 3000]!);
+    const builder = new HistoryBuilder();
+    let last: TokenModels | null = null;
+    // [from, to) of the stream, and whether the builder can extend the last history (tables: 2^12 entries up to 2,048 tokens)
+    const steps: [number, number, boolean][] = [
+      [0, 1500, false],
+      [0, 2000, true], // same start, same table size
+      [0, 2100, false], // 2^13-entry tables now
+      [0, 3000, true],
+      [100, 3100, false], // the window moved: another start
+      [100, 2900, false], // shorter
+    ];
+    for (const [from, to, extends_] of steps) {
+      const history = stream.slice(from, to);
+      const built = builder.build(history)!;
+      expect(built === last).toBe(extends_);
+      last = built;
+      const fresh = code(ids, V, lm, buildHistory(history));
+      const reused = code(ids, V, lm, built);
+      expect(reused.payload).toEqual(fresh.payload);
+      expect(reused.state).toEqual(fresh.state);
+    }
+    expect(builder.build(new Int32Array(0))).toBeNull();
+  });
+
+  it('a kept history builder is never lent to two requests at once', () => {
+    const kept = new KeptHistoryBuilder();
+    const a = kept.take();
+    const b = kept.take();
+    expect(b).not.toBe(a);
+    kept.giveBack(a);
+    expect(kept.take()).toBe(a);
   });
 
   it("coding from a worker's recorded features gives the payload coding from the tables gives", () => {

@@ -11,6 +11,7 @@ import type { BackendChoice } from '../../model/capabilities.js';
 import type { LoadedModel } from '../../model/loadedModel.js';
 import { decodeChunks, encodeChunks, type DecodeRequest, type EncodeRequest, type TokenListener } from '../../pipeline/chunkCoder.js';
 import type { ChunkRunner } from '../../pipeline/runner.js';
+import { KeptHistoryBuilder } from '../../mixing/history.js';
 import { guardErrors } from './errorTransfer.js';
 import type { RemoteWorker } from './remoteWorker.js';
 
@@ -28,6 +29,8 @@ export type ChunkModelLoader = (spec: ChunkCoderSpec) => Promise<LoadedModel>;
 
 function chunkCoder(loadModel: ChunkModelLoader) {
   let loaded: { model: Promise<LoadedModel>; batch: number } | null = null;
+  // (each round's mixing history builds on the last this worker built: src/mixing/history.ts)
+  const histories = new KeptHistoryBuilder();
   const ready = () => {
     if (!loaded) throw new UsageError('The chunk worker was used before load().');
     return loaded;
@@ -40,11 +43,11 @@ function chunkCoder(loadModel: ChunkModelLoader) {
     },
     async encode(request: EncodeRequest, onTokens?: TokenListener) {
       const { model, batch } = ready();
-      return encodeChunks(undefined, await model, request, batch, onTokens);
+      return encodeChunks(undefined, await model, request, batch, onTokens, histories);
     },
     async decode(request: DecodeRequest, onTokens?: TokenListener) {
       const { model, batch } = ready();
-      return decodeChunks(undefined, await model, request, batch, onTokens);
+      return decodeChunks(undefined, await model, request, batch, onTokens, histories);
     },
   };
 }
