@@ -20,6 +20,7 @@ step() {
 step setup-python bash scripts/ensure-python.sh
 step setup-chromium bash scripts/ensure-chromium.sh
 step wasm-build node scripts/build-wasm.mjs
+step node-worker-build node scripts/build-node-worker.mjs
 step types npx tsc --noEmit -p tsconfig.json
 step svelte-check npx svelte-check --tsconfig ./tsconfig.json --threshold error --output human
 step layering npx depcruise src --config .dependency-cruiser.cjs --output-type err

@@ -12,6 +12,8 @@ import { CPU_BATCH, DEFAULT_MODEL, defaultThreads } from '../../pipeline/default
 import { poolRunner, type ChunkRunner } from '../../pipeline/runner.js';
 import { remoteChunkRunner, type ChunkCoderApi } from '../shared/chunkCoderWorker.js';
 import { RemoteWorker, type WorkerHandle } from '../shared/remoteWorker.js';
+import { PACKAGE_ROOT } from './nodeModelSource.js';
+import { chunkWorkerEntry } from './workerEntry.js';
 
 export interface PoolOptions {
   /** A model name or path, as `--model` takes it. */
@@ -21,8 +23,12 @@ export interface PoolOptions {
   batch?: number;
 }
 
+/** (decided once: the bundle's sources do not change under a running pool) */
+let entry: URL | null = null;
+
 function spawnThread(): WorkerHandle {
-  const worker = new Worker(new URL('./chunk.worker.boot.mjs', import.meta.url));
+  entry ??= chunkWorkerEntry(new URL('./', import.meta.url), PACKAGE_ROOT);
+  const worker = new Worker(entry);
   return {
     endpoint: nodeEndpoint(worker),
     terminate: () => worker.terminate(),
