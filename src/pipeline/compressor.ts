@@ -147,17 +147,31 @@ class Compression {
   async run(source: ByteSource, sink: ByteSink): Promise<StreamResult> {
     try {
       this.opts.onProgress?.({ stage: 'tokenizing', bytesDone: 0, bytesTotal: this.opts.totalBytes ?? 0 });
-      for await (const slice of source) {
-        throwIfAborted(this.opts.signal);
-        this.crcAll = crc32(slice, this.crcAll);
-        this.bytesIn += slice.length;
-        await this.feed(this.splitter.push(this.coded(slice)));
+      // One slice read ahead, so the last slice is known as the last before its chunks are coded:
+      // they then go out with the input's end in one request, where whole groups went first and the
+      // few chunks left over waited for them (the workers idled through that last request's tail).
+      // Under steering 'max' the first request learns the archive's prompt on whole groups: an input
+      // whose first request is still to come keeps the old order.
+      const slices = source[Symbol.asyncIterator]();
+      let ended = false;
+      try {
+        let next = await slices.next();
+        while (!next.done) {
+          throwIfAborted(this.opts.signal);
+          const slice = next.value;
+          this.crcAll = crc32(slice, this.crcAll);
+          this.bytesIn += slice.length;
+          const segments = this.splitter.push(this.coded(slice));
+          next = await slices.next();
+          if (next.done && this.promptTried) {
+            await this.feedLast(segments);
+            ended = true;
+          } else await this.feed(segments);
+        }
+      } finally {
+        if (!ended) await slices.return?.();
       }
-      // (what the folder held back — a CR that ended the input — is coded text already: not folded again)
-      if (this.folder) await this.feed(this.splitter.push(this.counted(this.folder.end())));
-      await this.feed(this.splitter.end());
-      this.final = true;
-      await this.take(true);
+      if (!ended) await this.feedLast([]);
       this.byteRoute?.pump(true);
       this.meter.report(this.bytesIn, this.bits, true);
       return await this.finish(sink);
@@ -166,9 +180,19 @@ class Compression {
     }
   }
 
-  /** Segments of input into chunks; binary-looking segments go in whole, untokenized, to be stored. */
-  private async feed(segments: Uint8Array[]): Promise<void> {
-    if (this.lmDropped) return this.byteModelOnly();
+  /** The last segments of the input, then its end: everything left is coded. */
+  private async feedLast(segments: Uint8Array[]): Promise<void> {
+    const last = segments.slice();
+    // (what the folder held back — a CR that ended the input — is coded text already: not folded again)
+    if (this.folder) last.push(...this.splitter.push(this.counted(this.folder.end())));
+    last.push(...this.splitter.end());
+    this.final = true;
+    await this.feed(last, true);
+  }
+
+  /** Segments of input into chunks (binary-looking segments go in whole, untokenized, to be stored), then coded: whole groups, or everything when `final`. */
+  private async feed(segments: Uint8Array[], final = false): Promise<void> {
+    if (this.lmDropped) return this.byteModelOnly(final);
     const { model, store, chunker } = this;
     for (const seg of segments) {
       if (store && looksBinary(seg)) {
@@ -177,7 +201,7 @@ class Compression {
         this.queue.push({ chunk: { ids: new Int32Array(0), bytes: seg }, binary: true });
       } else chunker.push(model.tokenizer.encodeSegment(seg), seg);
     }
-    await this.take(false);
+    await this.take(final);
   }
 
   /** A chunk into the queue; text chunks join the token log, which mixing's histories come from. */

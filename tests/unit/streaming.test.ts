@@ -14,6 +14,9 @@ import { ByteTokenizer, MAX_SEGMENT_BYTES, SEGMENT_BYTES, SegmentSplitter } from
 import { bufferSource, MemorySink, type ByteSource } from '../../src/pipeline/byteStreams.js';
 import { compress, compressStream } from '../../src/pipeline/compressor.js';
 import { decompress, decompressStream } from '../../src/pipeline/decompressor.js';
+import { groupSize } from '../../src/pipeline/meter.js';
+import { localRunner, type ChunkRunner } from '../../src/pipeline/runner.js';
+import { readArchive } from '../../src/format/container.js';
 import { rng } from '../helpers/fixtures.js';
 import { PYTHON } from '../helpers/intsim.js';
 import { tinyModel } from '../helpers/models.js';
@@ -137,6 +140,19 @@ describe('streaming compression and decompression', () => {
         expect(r.bytesOut).toBe(ref.length);
       }
     }
+  });
+
+  it("sends the last slice's chunks with the input's end in one request, not whole groups and then the rest", async () => {
+    const input = textOf(30_000, 6, 7);
+    const inner = localRunner(model, 4);
+    const requests: number[] = [];
+    const runner: ChunkRunner = { capacity: 8, decode: inner.decode, encode: (s, request, on) => (requests.push(request.chunks.length), inner.encode(s, request, on)) };
+    const opts = { chunkTokens: 64, batch: 4, byteModel: false };
+    const archive = await compress(input, model, { ...opts, runner });
+    const chunks = readArchive(archive).header.chunks.filter((c) => c.kind === 'model').length;
+    expect(chunks % groupSize(8, 4)).not.toBe(0); // (else whole groups would have taken them all anyway)
+    expect(requests).toEqual([chunks]);
+    expect(await decompress(archive, model)).toEqual(input);
   });
 
   it('decodes from any slicing, writing output before the end', async () => {
