@@ -164,13 +164,15 @@ def main():
         step += 1
         tokens += x.numel()
         losses.append(loss.item())
-        if step % 50 == 0:
+        # a line every 50 steps, at every evaluation (--eval-every need not be a multiple of 50) and at the end
+        evaluate = step % a.eval_every == 0 or step == a.steps
+        if step % 50 == 0 or evaluate:
             dt = time.time() - t0
             rec = {"step": step, "tokens": tokens, "loss": sum(losses) / len(losses), "lr": lr_at(step, a),
                    "tok_s": (tokens - tok0) / dt, "time": time.time()}
             losses = []
             t0, tok0 = time.time(), tokens
-            if step % a.eval_every == 0:
+            if evaluate:
                 rec["dev_bpb"] = dev_bpb(model, dev, tbytes, a.seq)
             print(json.dumps(rec), flush=True)
             log.write(json.dumps(rec) + "\n")
