@@ -44,7 +44,7 @@ export class HistoryCache {
 
   constructor(
     private readonly request: HistoryRequest,
-    private readonly builder = new HistoryBuilder(),
+    private readonly builder: HistoryBuilder,
   ) {
     const { tokens, start, ends } = request;
     for (const end of ends) {
@@ -70,14 +70,10 @@ export function historyWindow(end: number): { from: number; to: number } {
   return { from: Math.max(0, end - HISTORY_TOKENS), to: end };
 }
 
-/** The frozen models of a history (null when it is empty). */
-export function buildHistory(tokens: Int32Array): TokenModels | null {
-  return new HistoryBuilder().build(tokens);
-}
-
 /**
- * The frozen models of successive histories, each built on the last where
- * that gives the same models. The models depend only on the history's tokens
+ * The frozen models of a history (null when it is empty), and of successive
+ * histories, each built on the last where that gives the same models. The
+ * models depend only on the history's tokens
  * and their tables' size, which `tableBits` takes from the token count; so
  * while a history starts with the last one's tokens and needs tables of the
  * same size (until its window starts to slide, each round's history is the

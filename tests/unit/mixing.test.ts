@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CheckedFrequencyTable, CumulativeTable } from '../../src/codec/frequencyTable.js';
 import { RangeDecoder, RangeEncoder } from '../../src/codec/rangeCoder.js';
 import { BitTable, ExcludingTable } from '../../src/mixing/excludingTable.js';
-import { buildHistory, firstOfRound, HistoryBuilder, KeptHistoryBuilder, roundOf, TokenLog } from '../../src/mixing/history.js';
+import { firstOfRound, HistoryBuilder, KeptHistoryBuilder, roundOf, TokenLog } from '../../src/mixing/history.js';
 import { fromLineFeeds, LineFeedFolder, LineFeedUnfolder, toLineFeeds, usesCrlf } from '../../src/mixing/lineEndings.js';
 import { floorDiv, log2Fixed, oddsStretch, squash, stretch, STRETCH_MAX } from '../../src/mixing/logistic.js';
 import { FeatureRecorder, FeatureTable } from '../../src/mixing/features.js';
@@ -219,7 +219,7 @@ describe('the token mixer', () => {
     const V = 300;
     const lm = fakeLm(V, 7);
     const history = tokens(3000, V, 8);
-    const base = buildHistory(history);
+    const base = new HistoryBuilder().build(history);
     const ids = tokens(500, V, 8).map((t, i) => history[i + 100]!); // a stretch the history has seen
     const without = code(ids, V, lm, null);
     const withHistory = code(ids, V, lm, base);
@@ -270,7 +270,7 @@ describe('the token mixer', () => {
       const built = builder.build(history)!;
       expect(built === last).toBe(extends_);
       last = built;
-      const fresh = code(ids, V, lm, buildHistory(history));
+      const fresh = code(ids, V, lm, new HistoryBuilder().build(history));
       const reused = code(ids, V, lm, built);
       expect(reused.payload).toEqual(fresh.payload);
       expect(reused.state).toEqual(fresh.state);
@@ -291,7 +291,7 @@ describe('the token mixer', () => {
     const V = 300;
     const lm = fakeLm(V, 14);
     const history = tokens(800, V, 15);
-    const base = buildHistory(history);
+    const base = new HistoryBuilder().build(history);
     const ids = tokens(600, V, 15);
     const recorder = new FeatureRecorder(new TokenModels(ids.length, base), ids.length);
     let prev = -1;
