@@ -14,7 +14,7 @@ import type { LoadedModel } from '../model/loadedModel.js';
 import { STEPS_PER_YIELD, yieldToHost } from './yieldToHost.js';
 import { bosShifted } from '../model/bosShifted.js';
 import { isLockstep, type LockstepEngine, type RowVisitor } from '../model/types.js';
-import { HistoryBuilder, HistoryCache, type HistoryRequest, type KeptHistoryBuilder, type RoundContext } from '../mixing/history.js';
+import { HistoryCache, KeptHistoryBuilder, type HistoryRequest, type RoundContext } from '../mixing/history.js';
 import { FeatureRecorder, type TokenFeatures } from '../mixing/features.js';
 import { TokenMixer, type MixerState } from '../mixing/tokenMixer.js';
 import { TokenModels } from '../mixing/tokenModels.js';
@@ -134,7 +134,7 @@ export async function encodeChunks(
   { chunks, steering = 'off', archivePrompt, history }: EncodeRequest,
   batch: number,
   onTokens?: TokenListener,
-  kept?: KeptHistoryBuilder,
+  kept = new KeptHistoryBuilder(),
 ): Promise<CodedChunk[]> {
   const { engine } = model;
   const { bos, vocab: V } = model.identity.config;
@@ -168,7 +168,7 @@ export async function encodeChunks(
   if (history && steering === 'max') throw new RangeError("mixing is not combined with steering 'max'");
   const out: CodedChunk[] = [];
   const tables = tableMakerFor(engine);
-  const builder = history ? (kept?.take() ?? new HistoryBuilder()) : null;
+  const builder = history ? kept.take() : null;
   const histories = history ? new HistoryCache(history, builder!) : null;
   // One chunk's logits row by row (k: 0 for no prompt, else candidate k - 1), each read right away:
   // engines that can hand them over a block at a time never hold a chunk's (1,024 x 8,192 int32 = 32 MB).
@@ -241,7 +241,7 @@ export async function encodeChunks(
     }
   } finally {
     tables.dispose?.();
-    if (builder) kept?.giveBack(builder);
+    if (builder) kept.giveBack(builder);
   }
   return out;
 }
@@ -280,7 +280,7 @@ export async function decodeChunks(
   { jobs, archivePrompt, round }: DecodeRequest,
   batch: number,
   onTokens?: TokenListener,
-  kept?: KeptHistoryBuilder,
+  kept = new KeptHistoryBuilder(),
 ): Promise<DecodedChunk[]> {
   const { engine } = model;
   const { bos, vocab: V } = model.identity.config;
@@ -309,7 +309,7 @@ export async function decodeChunks(
   const tables = tableMakerFor(engine);
   const prompts = model.prompts ?? [];
   if (jobs.some((j) => j.mixed) && !round) throw new RangeError('mixed chunks need their round');
-  const builder = round ? (kept?.take() ?? new HistoryBuilder()) : null;
+  const builder = round ? kept.take() : null;
   const base = round ? builder!.build(round.tokens) : null;
   const promptOf = (j: DecodeJob) => {
     if (!j.prompt) return null;
@@ -378,7 +378,7 @@ export async function decodeChunks(
     }
   } finally {
     tables.dispose?.();
-    if (builder) kept?.giveBack(builder);
+    if (builder) kept.giveBack(builder);
   }
   return out;
 }

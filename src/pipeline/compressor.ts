@@ -187,12 +187,12 @@ class Compression {
     if (this.folder) last.push(...this.splitter.push(this.counted(this.folder.end())));
     last.push(...this.splitter.end());
     this.final = true;
-    await this.feed(last, true);
+    await this.feed(last);
   }
 
-  /** Segments of input into chunks (binary-looking segments go in whole, untokenized, to be stored), then coded: whole groups, or everything when `final`. */
-  private async feed(segments: Uint8Array[], final = false): Promise<void> {
-    if (this.lmDropped) return this.byteModelOnly(final);
+  /** Segments of input into chunks (binary-looking segments go in whole, untokenized, to be stored), then coded: whole groups, or everything once the input has ended. */
+  private async feed(segments: Uint8Array[]): Promise<void> {
+    if (this.lmDropped) return this.byteModelOnly(this.final);
     const { model, store, chunker } = this;
     for (const seg of segments) {
       if (store && looksBinary(seg)) {
@@ -201,7 +201,7 @@ class Compression {
         this.queue.push({ chunk: { ids: new Int32Array(0), bytes: seg }, binary: true });
       } else chunker.push(model.tokenizer.encodeSegment(seg), seg);
     }
-    await this.take(final);
+    await this.take(this.final);
   }
 
   /** A chunk into the queue; text chunks join the token log, which mixing's histories come from. */
