@@ -123,11 +123,16 @@ class Attention(nn.Module):
             rep = c.heads // c.kv_heads
             k = k.repeat_interleave(rep, dim=1)
             v = v.repeat_interleave(rep, dim=1)
-        att = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
-        mask = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
-        att = att.masked_fill(mask, float("-inf"))
-        att = torch.softmax(att.float(), dim=-1).type_as(v)
-        y = (att @ v).transpose(1, 2).reshape(B, T, c.heads * hd)
+        if x.is_cuda and fq is None:
+            # a GPU run (train_gpu.py): the fused kernel, same softmax attention without the [T, T] scores in memory
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            att = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
+            mask = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
+            att = att.masked_fill(mask, float("-inf"))
+            att = torch.softmax(att.float(), dim=-1).type_as(v)
+            y = att @ v
+        y = y.transpose(1, 2).reshape(B, T, c.heads * hd)
         return fq_linear(fq, self.o, fq_act(fq, p + ".ao", y))
 
 
@@ -200,6 +205,8 @@ class LM(nn.Module):
         """Mean cross-entropy (nats) through the fused head: same value as
         cross_entropy(forward(ids)) without materialising [B*T, vocab]."""
         h = self.features(ids)
+        if h.is_cuda:  # a GPU has the memory for the whole logits tensor, and the fused CPU head is CPU-only
+            return F.cross_entropy(F.linear(h, self.head_weight()).float().view(-1, self.cfg.vocab), targets.reshape(-1))
         return HeadCrossEntropy.apply(h.reshape(-1, h.shape[-1]), self.head_weight(), targets.reshape(-1), chunk)
 
 

@@ -40,14 +40,14 @@ def batch(data, rng, bsz, T, tail_tokens=0, tail_frac=0.0):
 
 
 @torch.no_grad()
-def dev_bpb(model, dev, tbytes, T, chunks_per_file=24):
+def dev_bpb(model, dev, tbytes, T, chunks_per_file=24, device="cpu"):
     """bits per byte on the first chunks of each dev file, chunked as the compressor does."""
     model.eval()
     res = {}
     for name, ids in dev.items():
         n = min(chunks_per_file, len(ids) // T)
-        y = torch.from_numpy(ids[: n * T].astype(np.int64)).view(n, T)
-        x = torch.cat([torch.full((n, 1), BOS, dtype=torch.long), y[:, :-1]], dim=1)
+        y = torch.from_numpy(ids[: n * T].astype(np.int64)).view(n, T).to(device)
+        x = torch.cat([torch.full((n, 1), BOS, dtype=torch.long, device=device), y[:, :-1]], dim=1)
         bits = 0.0
         for i in range(0, n, 8):
             logits = model(x[i:i + 8]).float()
