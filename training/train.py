@@ -83,6 +83,8 @@ def main():
     ap.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
                     help="auto: bf16 only where this CPU multiplies bf16 faster than fp32 (cpu_precision.py)")
     ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--eval-seq", type=int, default=0,
+                    help="dev_bpb's chunk length (default --seq): keep 512 to compare with earlier evaluations of a run")
     ap.add_argument("--ckpt-minutes", type=float, default=10)
     ap.add_argument("--tail-tokens", type=int, default=0, help="oversampled region at the end of the data")
     ap.add_argument("--tail-frac", type=float, default=0.0, help="share of windows drawn from that region")
@@ -173,7 +175,7 @@ def main():
             losses = []
             t0, tok0 = time.time(), tokens
             if evaluate:
-                rec["dev_bpb"] = dev_bpb(model, dev, tbytes, a.seq)
+                rec["dev_bpb"] = dev_bpb(model, dev, tbytes, a.eval_seq or a.seq)
             print(json.dumps(rec), flush=True)
             log.write(json.dumps(rec) + "\n")
             log.flush()
