@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from common import load_dev, token_bytes
+import model as model_mod
 from model import LM, Config, param_count
 from train import BOS, dev_bpb, lr_at
 
@@ -132,6 +133,8 @@ def main():
         log.flush()
 
     dev = torch.device(a.device)
+    if dev.type == "cpu":  # a try on the CPU: the fused CPU head in fp32 (bf16 is many times slower on AVX2; cpu_precision.py)
+        model_mod.HEAD_DTYPE = torch.float32
     torch.manual_seed(a.seed)
     if a.init:
         ck = load_checkpoint(a.init)
