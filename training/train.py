@@ -67,6 +67,26 @@ def lr_at(step, a):
     return a.lr
 
 
+def adamw(model, lr, wd, **kw):
+    """AdamW with weight decay on the matrices only (not on norm gains), as every run here has used."""
+    decay, no_decay = [], []
+    for _, p in model.named_parameters():
+        (decay if p.dim() >= 2 else no_decay).append(p)
+    return torch.optim.AdamW([{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}],
+                             lr=lr, betas=(0.9, 0.95), eps=1e-8, **kw)
+
+
+def train_step(model, opt, x, y, precision):
+    """One optimizer step on a batch under `precision` (an autocast context or a null one); the loss, undetached from the device."""
+    with precision:
+        loss = model.loss(x, y)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    return loss.detach()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
@@ -114,11 +134,7 @@ def main():
         cfg = Config(**json.loads(a.config))
     torch.manual_seed(0)
     model = LM(cfg)
-    decay, no_decay = [], []
-    for n, p in model.named_parameters():
-        (decay if p.dim() >= 2 else no_decay).append(p)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.wd}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
+    opt = adamw(model, a.lr, a.wd)
     step, tokens = 0, 0
     rng = np.random.default_rng(1234)
     if ck:
@@ -157,12 +173,7 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a)
         x, y = batch(data, rng, a.batch, a.seq, a.tail_tokens, a.tail_frac)
-        with cpu_precision.autocast(dtype):
-            loss = model.loss(x, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        loss = train_step(model, opt, x, y, cpu_precision.autocast(dtype))
         step += 1
         tokens += x.numel()
         losses.append(loss.item())

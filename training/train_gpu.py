@@ -33,7 +33,7 @@ import torch
 from common import load_dev, token_bytes
 import model as model_mod
 from model import LM, Config, param_count
-from train import BOS, dev_bpb, lr_at
+from train import BOS, adamw, dev_bpb, lr_at, train_step
 
 
 def load_checkpoint(path):
@@ -166,12 +166,7 @@ def main():
         x = torch.cat([torch.full((a.batch, 1), BOS, dtype=torch.long, device=dev), y[:, :-1]], dim=1)
         return x, y
 
-    decay, no_decay = [], []
-    for _, p in model.named_parameters():
-        (decay if p.dim() >= 2 else no_decay).append(p)
-    fused = {"fused": True} if dev.type == "cuda" else {}
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.wd}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=a.lr, betas=(0.9, 0.95), eps=1e-8, **fused)
+    opt = adamw(model, a.lr, a.wd, **({"fused": True} if dev.type == "cuda" else {}))
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda")
     budget = a.minutes * 60
     t_start = time.time()
@@ -184,15 +179,9 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr
         x, y = draw()
-        with autocast:
-            loss = model.loss(x, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        losses.append(train_step(model, opt, x, y, autocast))
         step += 1
         tokens += x.numel()
-        losses.append(loss.detach())
         if step % 100 == 0 or time.time() - last > 30:
             now = time.time()
             emit({"step": step0 + step, "tokens": tokens, "loss": torch.stack(losses).mean().item(), "lr": lr,
