@@ -25,7 +25,6 @@ import lzma
 import os
 import sys
 import time
-from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -33,7 +32,7 @@ import torch
 from common import load_dev, token_bytes
 import model as model_mod
 from model import LM, Config, param_count
-from train import BOS, adamw, dev_bpb, lr_at, train_step
+from train import BOS, adamw, dev_bpb, train_step
 
 
 def load_checkpoint(path):
@@ -63,11 +62,11 @@ def load_tokens(data_dir):
 
 
 def schedule(frac, step, a):
-    """lr at `step`, `frac` of the budget gone: train.py's warmup-stable-decay with the decay placed by the clock."""
+    """lr at `step`, `frac` of the budget gone: train.py's warmup-stable-decay (to 10%) with the decay placed by the clock."""
+    if step < a.warmup:
+        return a.lr * (step + 1) / a.warmup
     decay_start = 1.0 - a.decay_frac
-    if step < a.warmup or frac < decay_start:
-        return lr_at(step, SimpleNamespace(lr=a.lr, warmup=a.warmup, steps=1 << 62, decay_steps=0))
-    return a.lr * (1 - 0.9 * min(1.0, (frac - decay_start) / a.decay_frac))
+    return a.lr * (1 - 0.9 * min(1.0, max(0.0, frac - decay_start) / a.decay_frac))
 
 
 def save_parts(state, out_dir, part_mb):
@@ -159,7 +158,7 @@ def main():
 
     def draw():
         starts = torch.randint(0, n - T, (a.batch,), device=dev, generator=gen)
-        if tail > 0 and a.tail_frac:
+        if tail > T and a.tail_frac:
             from_tail = torch.rand(a.batch, device=dev, generator=gen) < a.tail_frac
             starts = torch.where(from_tail, n - tail + torch.randint(0, tail - T, (a.batch,), device=dev, generator=gen), starts)
         y = data[starts[:, None] + offsets].long()
