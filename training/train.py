@@ -77,7 +77,7 @@ def adamw(model, lr, wd, **kw):
 
 
 def train_step(model, opt, x, y, precision):
-    """One optimizer step on a batch under `precision` (an autocast context or a null one); the loss, undetached from the device."""
+    """One optimizer step on a batch under `precision` (an autocast context or a null one); the loss, detached, still on its device."""
     with precision:
         loss = model.loss(x, y)
     opt.zero_grad(set_to_none=True)
