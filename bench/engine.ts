@@ -10,7 +10,10 @@
  * Every figure is the best of several timed runs: this project's machines are
  * shared and wander by ±30% from run to run.
  *
- *   npm run bench:engine [-- --quick] [--ts] [--against OTHER/kernels.wasm]
+ *   npm run bench:engine [-- --quick] [--ts] [--against OTHER/kernels.wasm] [--model NAME|PATH]
+ *
+ * `--model` measures another model's shapes (default: the shipped default
+ * model), e.g. a candidate's wider head against llmz-base's.
  *
  * `--against` loads a second build of the kernels (e.g. from a worktree of an
  * earlier commit) into the same process and measures both alternately, so
@@ -30,9 +33,9 @@ import { weightsOf } from '../src/model/exact/weights.js';
 import { WasmKernels } from '../src/model/exact/wasmKernels.js';
 import type { ModelConfig, ModelIdentity } from '../src/model/types.js';
 
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' }, ts: { type: 'boolean' }, against: { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' }, ts: { type: 'boolean' }, against: { type: 'string' }, model: { type: 'string' } } });
 const quick = flags.quick ?? false;
-const file = parseModelFile(new Uint8Array(readFileSync(resolveModelDir() + '/model.bin')));
+const file = parseModelFile(new Uint8Array(readFileSync(resolveModelDir(flags.model) + '/model.bin')));
 const cfg = file.header.config;
 const hd = cfg.dim / cfg.heads;
 const kvDim = cfg.kvHeads * hd;
