@@ -81,6 +81,7 @@ class Compression {
   private codedBytes = 0;
   /** Version 2 (mixing's chunk table) or not, decided when the first text chunk is appended. */
   private version2: boolean | null = null;
+  /** The input has ended (feedLast): everything left is coded, not only whole groups. */
   private final = false;
   private textChunks = 0;
   /** With `recordBits`: each appended chunk's costs (made at the first append, once the transform is known). */
@@ -192,7 +193,7 @@ class Compression {
 
   /** Segments of input into chunks (binary-looking segments go in whole, untokenized, to be stored), then coded: whole groups, or everything once the input has ended. */
   private async feed(segments: Uint8Array[]): Promise<void> {
-    if (this.lmDropped) return this.byteModelOnly(this.final);
+    if (this.lmDropped) return this.byteModelOnly();
     const { model, store, chunker } = this;
     for (const seg of segments) {
       if (store && looksBinary(seg)) {
@@ -201,7 +202,7 @@ class Compression {
         this.queue.push({ chunk: { ids: new Int32Array(0), bytes: seg }, binary: true });
       } else chunker.push(model.tokenizer.encodeSegment(seg), seg);
     }
-    await this.take(this.final);
+    await this.take();
   }
 
   /** A chunk into the queue; text chunks join the token log, which mixing's histories come from. */
@@ -212,8 +213,8 @@ class Compression {
   }
 
   /** Once the LM is dropped: the byte model codes what has come, and progress follows it. */
-  private byteModelOnly(final = false): void {
-    this.byteRoute!.pump(final);
+  private byteModelOnly(): void {
+    this.byteRoute!.pump(this.final);
     this.meter.report(Math.min(this.bytesIn, this.byteRoute!.textBytes), this.byteRoute!.payloadBytes * 8);
   }
 
@@ -252,24 +253,24 @@ class Compression {
     }
   }
 
-  /** Finished chunks into the queue, then code what fills whole groups (everything when `final`). */
-  private async take(final: boolean): Promise<void> {
-    if (this.lmDropped) return this.byteModelOnly(final);
-    for (const chunk of this.chunker.take(Infinity, final)) this.enqueue(chunk, this.store && looksBinary(chunk.bytes));
-    await this.codeQueue(final);
+  /** Finished chunks into the queue, then code what fills whole groups (everything once the input has ended). */
+  private async take(): Promise<void> {
+    if (this.lmDropped) return this.byteModelOnly();
+    for (const chunk of this.chunker.take(Infinity, this.final)) this.enqueue(chunk, this.store && looksBinary(chunk.bytes));
+    await this.codeQueue();
   }
 
-  /** Codes whole groups of waiting model chunks (all of them when `final`), then drains. */
-  private async codeQueue(final: boolean): Promise<void> {
+  /** Codes whole groups of waiting model chunks (all of them once the input has ended), then drains. */
+  private async codeQueue(): Promise<void> {
     for (;;) {
       const waiting = this.queue.filter((p) => !p.binary && !p.coded);
-      let n = final ? waiting.length : waiting.length - (waiting.length % this.group);
+      let n = this.final ? waiting.length : waiting.length - (waiting.length % this.group);
       // while the codings are weighed, one group at a time: the LM stops soon after the byte model proves far better
       if (this.weighing) n = Math.min(n, this.group);
       if (n > 0) await this.codeRequest(waiting, n);
       await this.drain();
       this.weighRoutes();
-      if (this.lmDropped) return this.byteModelOnly(final);
+      if (this.lmDropped) return this.byteModelOnly();
       if (n === 0) return;
     }
   }
