@@ -58,9 +58,12 @@ def dev_bpb(model, dev, tbytes, T, chunks_per_file=24, device="cpu"):
     return res
 
 
-def lr_at(step, a):
-    if step < a.warmup:
-        return a.lr * (step + 1) / a.warmup
+def lr_at(step, a, warm_from=0):
+    """`warm_from`: the step a run resumed at without optimizer state (a snapshot,
+    a pooled or pruned start): a fresh AdamW's first updates are as large as the
+    learning rate allows, so it warms up again from there."""
+    if step - warm_from < a.warmup:
+        return a.lr * (step - warm_from + 1) / a.warmup
     decay_start = a.steps - a.decay_steps
     if a.decay_steps and step >= decay_start:
         return a.lr * (1 - 0.9 * (step - decay_start) / a.decay_steps)
@@ -135,15 +138,17 @@ def main():
     torch.manual_seed(0)
     model = LM(cfg)
     opt = adamw(model, a.lr, a.wd)
-    step, tokens = 0, 0
+    step, tokens, warm_from = 0, 0, 0
     rng = np.random.default_rng(1234)
     if ck:
         model.load_state_dict(ck["model"])
-        if ck.get("opt"):  # absent in checkpoints made by prune.py: fresh optimizer state
-            opt.load_state_dict(ck["opt"])
         step, tokens = ck["step"], ck["tokens"]
+        if ck.get("opt"):
+            opt.load_state_dict(ck["opt"])
+        else:  # prune.py, mqa.py, snapshot.py: fresh optimizer state, so warm up again
+            warm_from = step
         rng.bit_generator.state = ck["rng"]
-        print(f"resumed at step {step}", flush=True)
+        print(f"resumed at step {step}" + (" without optimizer state: warming up again" if warm_from else ""), flush=True)
     print(f"params {param_count(model)} config {cfg.to_dict()}", flush=True)
     qat = ck.get("qat") if ck else None
     if a.qat and (not qat or qat["bits"] != a.qat):  # starting QAT, or moving it to other weight bits: calibrate afresh
@@ -171,7 +176,7 @@ def main():
     t0, tok0, losses = time.time(), tokens, []
     while step < a.steps and not stop["now"]:
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, a)
+            g["lr"] = lr_at(step, a, warm_from)
         x, y = batch(data, rng, a.batch, a.seq, a.tail_tokens, a.tail_frac)
         loss = train_step(model, opt, x, y, cpu_precision.autocast(dtype))
         step += 1
@@ -181,7 +186,7 @@ def main():
         evaluate = step % a.eval_every == 0 or step == a.steps
         if step % 50 == 0 or evaluate:
             dt = time.time() - t0
-            rec = {"step": step, "tokens": tokens, "loss": sum(losses) / len(losses), "lr": lr_at(step, a),
+            rec = {"step": step, "tokens": tokens, "loss": sum(losses) / len(losses), "lr": lr_at(step, a, warm_from),
                    "tok_s": (tokens - tok0) / dt, "time": time.time()}
             losses = []
             t0, tok0 = time.time(), tokens
