@@ -114,6 +114,20 @@ function kernelMeasures(K: Kernels): Measure[] {
     unit: 'MAC',
   });
 
+  // a decoding step of a grouped model: the query heads that share one K/V head, together
+  const group = cfg.heads / cfg.kvHeads;
+  if (group > 1) {
+    const gq = fill(K, group * hd, int8s);
+    const gScratch = K.alloc(attendRowsScratchBytes(ctx, hd));
+    const gOut = K.alloc(group * hd);
+    out.push({
+      name: `attention, ${group} heads sharing K/V, one position x ${ctx} keys`,
+      time: () => best(() => K.attendHeads(gq, hd, k, v, group, ctx, hd, kvDim, attM, attS, 1 << 14, 26, exp2, gScratch, gOut, hd), 100),
+      work: 2 * ctx * hd * group,
+      unit: 'MAC',
+    });
+  }
+
   // a prefill's attention: 64 consecutive queries of one head, the last seeing `ctx` keys
   const block = 64;
   const qs = fill(K, block * cfg.dim, int8s);

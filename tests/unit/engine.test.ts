@@ -19,6 +19,7 @@ const SHAPES: RandomModelOptions[] = [
   { seed: 2, dim: 64, heads: 4, kvHeads: 2, layers: 1, ffn: 96 }, // grouped KV heads
   { seed: 3, dim: 48, heads: 6, kvHeads: 1, layers: 3, ffn: 40 }, // one KV head
   { seed: 4, dim: 32, heads: 4, kvHeads: 2, layers: 2, ffn: 56, weightBits: 4 }, // packed int4 weights
+  { seed: 5, dim: 128, heads: 8, kvHeads: 2, layers: 2, ffn: 64 }, // four query heads per KV head on the 16-lane grid: decoding's head tiles
 ];
 
 function engineFor(bytes: Uint8Array) {

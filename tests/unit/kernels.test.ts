@@ -100,6 +100,55 @@ describe('wasm kernels = TS kernels', () => {
     expect(allOnOneKey, 'the peaked case has rows where one key takes all the weight').toBeGreaterThan(0);
   });
 
+  it('attention of query heads sharing one K/V head (a grouped model decoding) = one head at a time: tiles of four, leftover heads, a key holding all the weight', async () => {
+    const r = rng(26);
+    // [heads, keys, head dim, spread of q and k, att_m, att_s]
+    const cases = [
+      [1, 9, 64, 127, 22258, 18],
+      [4, 1, 64, 127, 22258, 18],
+      [4, 1027, 64, 127, 22258, 18],
+      [3, 17, 64, 127, 17045, 17], // fewer heads than a tile: head by head
+      [6, 33, 32, 127, 29673, 16], // a tile and two left over
+      [8, 60, 64, 127, 1 << 21, 20], // peaked: for some heads one key takes all the weight (2^15)
+      [4, 12, 24, 127, 22258, 18], // a head dim off the 16-lane grid: head by head
+    ] as const;
+    let allOnOneKey = 0;
+    for (const [heads, n, hd, spread, attM, attS] of cases) {
+      const qStride = hd + 8;
+      const stride = hd;
+      const q = Array.from({ length: heads * qStride }, () => Math.floor(r() * 2 * spread) - spread);
+      const k = Array.from({ length: n * stride }, () => Math.floor(r() * 2 * spread) - spread);
+      const v = Array.from({ length: ((n + 1) & ~1) * stride }, () => Math.floor(r() * 255) - 127);
+      const run = (K: Kernels, oneByOne: boolean) => {
+        const exp2 = uploadExp2(K);
+        const qp = put(K, Int8Array, q.length, (i) => q[i]!);
+        const kp = put(K, Int8Array, k.length, (i) => k[i]!);
+        const vp = put(K, Int8Array, v.length, (i) => v[i]!);
+        const scratch = K.alloc(attendRowsScratchBytes(n, hd));
+        const outStride = hd + 3;
+        const out = K.alloc(heads * outStride);
+        if (!oneByOne) K.attendHeads(qp, qStride, kp, vp, heads, n, hd, stride, attM, attS, 1 << 22, 31, exp2, scratch, out, outStride);
+        else {
+          for (let h = 0; h < heads; h++) {
+            K.attend(qp + h * qStride, kp, vp, n, hd, stride, attM, attS, 1 << 22, 31, exp2, scratch, out + h * outStride);
+            if (n > 1 && new Int32Array(K.buffer(), scratch, n).includes(32768)) allOnOneKey++;
+          }
+        }
+        const all = new Int8Array(K.buffer(), out, heads * outStride);
+        return Array.from({ length: heads }, (_, h) => Array.from(all.subarray(h * outStride, h * outStride + hd)));
+      };
+      const want = run(new TsKernels(), true);
+      const wasm = await WasmKernels.create(readFileSync(WASM_KERNELS));
+      const label = `heads ${heads}, n ${n}, hd ${hd}`;
+      expect(run(wasm, false), label).toEqual(want);
+      expect(run(new TsKernels(), false), label).toEqual(want);
+      expect(want.flat().some((x) => x !== 0), `${label}: something attended`).toBe(true);
+      // (with one key every head's output is that key's value)
+      if (n > 1 && heads > 1) expect(new Set(want.map((h) => h.join())).size, `${label}: heads differ`).toBeGreaterThan(1);
+    }
+    expect(allOnOneKey, 'the peaked case has heads where one key takes all the weight').toBeGreaterThan(0);
+  });
+
   it("attention's division as the wasm kernel does it, floor(w0 * fl(2^15 / P) + 2^-33), is floor(w0 * 2^15 / P), whole quotients included", () => {
     // The same IEEE double operations as the kernel's f64x2 lanes. Whole quotients are the hard
     // case (a product rounded just below one would floor one too low): P = u * 2^15 with u odd,

@@ -238,10 +238,20 @@ export class FastEngine implements Engine {
         destinations((r) => r.stream.v[li]! + (r.pos & ~1) * hd + (r.pos & 1));
         this.perStream(rows, (at, n, slots) => K.storeRowsI8(accPtr + at * kvDim * 4, n, kvDim, dstPtr + at * 4, hd, slots * hd, 2));
         // attention: each row sees its own stream's cache up to its position; a run of
-        // consecutive positions of one stream (a prefill) goes to the kernel in one call
+        // consecutive positions of one stream (a prefill) goes to the kernel in one call,
+        // and a lone position (a decoding step) of a grouped model hands each K/V head its
+        // query heads together, so that the cache is read once for all of them
         for (const [i, count] of positionRuns(rows)) {
           const r = rows[i]!;
           const run = r.stream.slots * hd;
+          if (count === 1 && group > 1) {
+            for (let g = 0; g < c.kvHeads; g++) {
+              const at = i * d + g * group * hd;
+              K.attendHeads(qPtr + at, hd, r.stream.k[li]! + g * run, r.stream.v[li]! + g * run, group, r.pos + 1, hd, hd,
+                L.attM, L.attS, L.aoM, L.aoS, this.exp2, scratchPtr, aoPtr + at, hd);
+            }
+            continue;
+          }
           for (let hh = 0; hh < c.heads; hh++) {
             const kvOff = Math.floor(hh / group) * run;
             K.attendRows(qPtr + i * d + hh * hd, d, r.stream.k[li]! + kvOff, r.stream.v[li]! + kvOff, count, r.pos + 1, hd, hd,

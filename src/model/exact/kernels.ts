@@ -36,6 +36,14 @@ export interface Kernels {
    * `scratch` holds attendRowsScratchBytes(n0 + rows - 1, hd) bytes.
    */
   attendRows(q: number, qStride: number, k: number, v: number, rows: number, n0: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number, outStride: number): void;
+  /**
+   * `attend` for `heads` query heads of one position that share one K/V head
+   * (grouped or multi-query attention): head h's query at q + h * qStride sees
+   * the same n keys and writes hd int8 at out + h * outStride. The same
+   * results as `attend` head by head; `scratch` holds
+   * attendRowsScratchBytes(n, hd) bytes.
+   */
+  attendHeads(q: number, qStride: number, k: number, v: number, heads: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number, outStride: number): void;
   /** The spec's RMSNorm of `rows` rows of d int32 at h into int8 at out (gains g: d int32; B = normBits(d)). */
   rmsNormRows(h: number, rows: number, d: number, g: number, gs: number, B: number, out: number): void;
   /** h[i] = clamp(h[i] + delta[i], lo, hi) for n int32. */
@@ -210,6 +218,10 @@ export class TsKernels implements Kernels {
     for (let r = 0; r < rows; r++) this.attend(q + r * qStride, k, v, n0 + r, hd, stride, attM, attS, aoM, aoS, exp2, scratch, out + r * outStride);
   }
 
+  attendHeads(q: number, qStride: number, k: number, v: number, heads: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number, outStride: number): void {
+    for (let h = 0; h < heads; h++) this.attend(q + h * qStride, k, v, n, hd, stride, attM, attS, aoM, aoS, exp2, scratch, out + h * outStride);
+  }
+
   rmsNormRows(h: number, rows: number, d: number, g: number, gs: number, _B: number, out: number): void {
     const norm = { g: new Int32Array(this.buf, g, d), gs };
     for (let r = 0; r < rows; r++) rmsNorm(new Int32Array(this.buf, h + r * d * 4, d), norm, new Int8Array(this.buf, out + r * d, d));
@@ -251,7 +263,8 @@ export function checkMatrix(w: Int8Array, outN: number, inN: number): void {
 }
 
 /**
- * Scratch bytes of `attendRows` whose last query sees `keys` keys: the wasm
+ * Scratch bytes of `attendRows` whose last query sees `keys` keys (and of
+ * `attendHeads` over `keys` keys): the wasm
  * kernel's four rows of scores (each rounded up to 8 keys), their weights
  * packed in pairs, four widened queries and four rows of sums; or what
  * `attend` needs for one row.

@@ -17,6 +17,7 @@ interface KernelExports {
   packedMatrixBytes?(outN: number, inN: number): number;
   /** (absent from builds before it) */
   attendRows?(q: number, qStride: number, k: number, v: number, rows: number, n0: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number, outStride: number): void;
+  attendHeads?(q: number, qStride: number, k: number, v: number, heads: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number, outStride: number): void;
 }
 
 export class WasmKernels implements Kernels {
@@ -96,6 +97,14 @@ export class WasmKernels implements Kernels {
       return;
     }
     this.ex.attendRows(q, qStride, k, v, rows, n0, hd, stride, attM, attS, aoM, aoS, exp2, scratch, out, outStride);
+  }
+  attendHeads(q: number, qStride: number, k: number, v: number, heads: number, n: number, hd: number, stride: number, attM: number, attS: number, aoM: number, aoS: number, exp2: number, scratch: number, out: number, outStride: number): void {
+    if (!this.ex.attendHeads) {
+      // a build from before attendHeads (bench:engine --against): head by head, as it did
+      for (let h = 0; h < heads; h++) this.ex.attend(q + h * qStride, k, v, n, hd, stride, attM, attS, aoM, aoS, exp2, scratch, out + h * outStride);
+      return;
+    }
+    this.ex.attendHeads(q, qStride, k, v, heads, n, hd, stride, attM, attS, aoM, aoS, exp2, scratch, out, outStride);
   }
   cumulativeFrequencies(logits: number, n: number, exp2: number, e: number, cum: number): void {
     this.ex.cumulativeFrequencies(logits, n, exp2, e, cum);

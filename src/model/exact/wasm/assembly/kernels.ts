@@ -755,6 +755,47 @@ export function attendRows(q: usize, qStride: i32, k: usize, v: usize, rows: i32
   for (; r < rows; r++) attend(q + <usize>(r * qStride), k, v, n0 + r, hd, stride, attM, attS, aoM, aoS, exp2, scratch, out + <usize>(r * outStride));
 }
 
+/**
+ * Attention of `heads` query heads that share one K/V head (grouped or
+ * multi-query attention), one position: head h's query at q + h * qStride
+ * sees the same n keys and writes hd int8 at out + h * outStride, exactly as
+ * `attend` would head by head (the same integer sums, in another order).
+ * Four heads at a time as attendRows' tiles, so each cached key and value is
+ * loaded and widened once for four heads instead of four times: a decoding
+ * step of a multi-query model reads its cache once per layer. Scratch: as
+ * attendRows whose last query sees n keys (kernels.ts: attendRowsScratchBytes).
+ */
+export function attendHeads(q: usize, qStride: i32, k: usize, v: usize, heads: i32, n: i32, hd: i32, stride: i32, attM: i32, attS: i32, aoM: i32, aoS: i32, exp2: usize, scratch: usize, out: usize, outStride: i32): void {
+  let h = 0;
+  if ((hd & 15) == 0) {
+    const len = rowLength(n);
+    const rowBytes = <usize>len << 2;
+    const packed = scratch + 4 * rowBytes;
+    const qw = packed + (<usize>len << 3);
+    const sums = qw + (<usize>(4 * hd) << 1);
+    for (; h + 4 <= heads; h += 4) {
+      for (let t = 0; t < 4; t++) widenQuery(q + <usize>((h + t) * qStride), hd, qw + (<usize>(t * hd) << 1));
+      scoresTile4(qw, hd, k, n, stride, scratch, rowBytes);
+      let pairable = true;
+      for (let t = 0; t < 4; t++) {
+        const sr = scratch + <usize>t * rowBytes;
+        pairable = attentionWeights(sr, n, maxOf(sr, n), attM, attS, exp2) && pairable;
+        for (let j = n; j < len; j++) store<i32>(sr + (<usize>j << 2), 0);
+      }
+      if (pairable) {
+        pack4Rows(scratch, rowBytes, len, packed);
+        mixTile4(packed, v, n, hd, stride, sums);
+      }
+      else {
+        // one key holds all of some head's weight (2^15, too big for an int16 pair): head by head
+        for (let t = 0; t < 4; t++) attnMix(scratch + <usize>t * rowBytes, v, n, hd, stride, sums + (<usize>(t * hd) << 2));
+      }
+      for (let t = 0; t < 4; t++) attnOut(sums + (<usize>(t * hd) << 2), hd, aoM, aoS, out + <usize>((h + t) * outStride));
+    }
+  }
+  for (; h < heads; h++) attend(q + <usize>(h * qStride), k, v, n, hd, stride, attM, attS, aoM, aoS, exp2, scratch, out + <usize>(h * outStride));
+}
+
 @inline function roundShift64(a: i64, s: i32): i64 {
   return s == 0 ? a : (a + (<i64>1 << <i64>(s - 1))) >> <i64>s;
 }
