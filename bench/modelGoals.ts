@@ -1,0 +1,141 @@
+/**
+ * npm run bench:goals — a candidate default model against issue #16's "done
+ * when", measured as the issue asks: real archives of the LM alone (`llmz
+ * compress --mixing off`, the CLI in a child process, so exactly what a user
+ * gets), beside llmz-base (or --base) and xz -9e. A benchmark: it prints a
+ * Markdown table and, per goal, the figure and whether it is met.
+ *
+ *   npm run bench:goals -- --model DIR|NAME [--base DIR|NAME] [--threads N] [--speed ROUNDS] [--only realworld,dev,messages]
+ *
+ * Archive sizes are kept in .cache/goals/ by model file, input file and
+ * flags (sha-256 of each), so a second candidate re-measures only itself.
+ * --speed N: N rounds of `llmz bench dev/wiki.txt --limit 65536` (default
+ * flags: mixing on), base and candidate alternating; the decompress ratio of
+ * the mean times (this machine moves 20-30% from run to run: compare only
+ * figures of one sitting).
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MODELS_DIR, PACKAGE_ROOT } from '../src/platform/node/nodeModelSource.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    base: { type: 'string', default: 'llmz-base' },
+    threads: { type: 'string', default: '2' },
+    speed: { type: 'string', default: '0' },
+    only: { type: 'string', default: 'realworld,dev,messages' },
+  },
+});
+if (!flags.model) throw new Error('usage: npm run bench:goals -- --model DIR|NAME [--base DIR|NAME] [--speed ROUNDS]');
+
+const DEV = resolve(PACKAGE_ROOT, '../shared/corpus/dev');
+const CLI = join(PACKAGE_ROOT, 'bin/llmz.mjs');
+const CACHE = join(PACKAGE_ROOT, '.cache/goals');
+const FLAGS = ['--mixing', 'off', '--threads', flags.threads!];
+const parts = new Set(flags.only!.split(','));
+
+/** A model's file (a released name or a folder holding model.bin). */
+const modelFile = (m: string) => (existsSync(join(m, 'model.bin')) ? join(m, 'model.bin') : join(MODELS_DIR, m, 'model.bin'));
+const sha = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
+const modelSha = (m: string) => sha(readFileSync(modelFile(m)));
+
+const work = mkdtempSync(join(tmpdir(), 'llmz-goals-'));
+/** The archive's size for `file` under model `m`, from the cache or by compressing it. */
+function archiveBytes(m: string, file: string): number {
+  const key = sha([modelSha(m), sha(readFileSync(file)), FLAGS.join(' ')].join('\n'));
+  const cached = join(CACHE, key);
+  if (existsSync(cached)) return Number(readFileSync(cached, 'utf8'));
+  const out = join(work, 'a.llmz');
+  execFileSync(process.execPath, [CLI, 'compress', file, '-o', out, '--force', '--model', m, ...FLAGS], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const size = statSync(out).size;
+  mkdirSync(CACHE, { recursive: true });
+  writeFileSync(cached, String(size));
+  return size;
+}
+const xzBytes = (file: string) => execFileSync('xz', ['-9e', '-c', file], { maxBuffer: 1 << 28 }).length;
+
+interface Goal {
+  what: string;
+  value: number;
+  goal: string;
+  met: boolean;
+}
+const goals: Goal[] = [];
+const fmt = (x: number, d = 3) => x.toFixed(d);
+const M = flags.model;
+const B = flags.base!;
+console.log(`candidate ${M} (${modelSha(M).slice(0, 12)}), base ${B} (${modelSha(B).slice(0, 12)}); llmz compress ${FLAGS.join(' ')}\n`);
+
+try {
+  if (parts.has('realworld')) {
+    const dir = join(DEV, 'realworld');
+    const files = readdirSync(dir).filter((f) => !/^(README|SOURCES)/.test(f)).sort();
+    console.log('| realworld | bytes | base | candidate | ÷ base | xz -9e | candidate ÷ xz |\n|---|---|---|---|---|---|---|');
+    let sumBase = 0;
+    let sumCand = 0;
+    for (const f of files) {
+      const path = join(dir, f);
+      const [b, c, x] = [archiveBytes(B, path), archiveBytes(M, path), xzBytes(path)];
+      sumBase += b;
+      sumCand += c;
+      console.log(`| ${f} | ${statSync(path).size} | ${b} | ${c} | ${fmt(c / b)} | ${x} | ${fmt(c / x)} |`);
+      if (/^(ru|es|zh)\.txt$/.test(f)) goals.push({ what: `${f} ÷ xz -9e`, value: c / x, goal: '≤ 0.8', met: c / x <= 0.8 });
+    }
+    console.log(`| **all ${files.length}** | | ${sumBase} | ${sumCand} | **${fmt(sumCand / sumBase)}** | | |\n`);
+    goals.unshift({ what: 'realworld total ÷ base', value: sumCand / sumBase, goal: '≤ 0.85', met: sumCand / sumBase <= 0.85 });
+  }
+  if (parts.has('dev')) {
+    console.log('| dev | bytes | base | candidate | ÷ base |\n|---|---|---|---|---|');
+    for (const f of ['code', 'markup', 'wiki', 'prose']) {
+      const path = join(DEV, f + '.txt');
+      const [b, c] = [archiveBytes(B, path), archiveBytes(M, path)];
+      console.log(`| ${f}.txt | ${statSync(path).size} | ${b} | ${c} | ${fmt(c / b)} |`);
+      goals.push({ what: `${f}.txt ÷ base`, value: c / b, goal: '≤ 1.03', met: c / b <= 1.03 });
+    }
+    console.log('');
+  }
+  if (parts.has('messages')) {
+    const dir = join(DEV, 'messages');
+    const files = readdirSync(dir).sort();
+    let raw = 0;
+    let base = 0;
+    let cand = 0;
+    for (const f of files) {
+      const path = join(dir, f);
+      raw += statSync(path).size;
+      base += archiveBytes(B, path);
+      cand += archiveBytes(M, path);
+    }
+    console.log(`${files.length} messages, each alone: base ${fmt((8 * base) / raw)} bpb, candidate ${fmt((8 * cand) / raw)} bpb (whole archives)\n`);
+    goals.push({ what: `${files.length} messages, bpb`, value: (8 * cand) / raw, goal: '≤ 1.85', met: (8 * cand) / raw <= 1.85 });
+  }
+  const size = statSync(modelFile(M)).size;
+  goals.push({ what: 'model file, bytes', value: size, goal: '≤ 8,000,000', met: size <= 8_000_000 });
+
+  const rounds = Number(flags.speed);
+  if (rounds > 0) {
+    const seconds = { [B]: [] as number[], [M]: [] as number[] };
+    for (let r = 0; r < rounds; r++) {
+      for (const m of [B, M]) {
+        const out = execFileSync(process.execPath, [CLI, 'bench', join(DEV, 'wiki.txt'), '--limit', '65536', '--threads', flags.threads!, '--model', m, '--json'], { encoding: 'utf8' });
+        const row = JSON.parse(out).rows[0];
+        seconds[m]!.push(row.bytes / 1024 / row.decompressKBps);
+        console.log(`speed round ${r + 1}, ${basename(m)}: decompress ${fmt(row.decompressKBps, 2)} KB/s, compress ${fmt(row.compressKBps, 2)} KB/s`);
+      }
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const ratio = mean(seconds[B]!) / mean(seconds[M]!);
+    goals.push({ what: `decompress speed ÷ base (${rounds} rounds)`, value: ratio, goal: '≥ 1.3', met: ratio >= 1.3 });
+    console.log('');
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+console.log('| goal (issue #16) | measured | wanted | |\n|---|---|---|---|');
+for (const g of goals) console.log(`| ${g.what} | ${g.value >= 1000 ? g.value.toLocaleString('en') : fmt(g.value)} | ${g.goal} | ${g.met ? 'met' : 'not yet'} |`);
