@@ -708,48 +708,58 @@ function pack4Rows(w: usize, rowBytes: usize, len: i32, dst: usize): void {
 }
 
 /**
+ * Four queries of one head against one run of cached keys, as small matrix
+ * products: query t (int8 at q + t * qStride) sees keys 0..nFirst+t*nStep-1
+ * (nStep 1: consecutive positions of a prefill; 0: query heads sharing one
+ * K/V head) and writes hd int8 at out + t * outStride; hd a multiple of 16.
+ * Their scores and weighted sums as 4-row tiles (each key's int8 loaded and
+ * widened once for four queries), their softmax row by row: the same integer
+ * sums as `attend` query by query. Scratch laid out for rows of `longest`
+ * keys (kernels.ts: attendRowsScratchBytes): four rows of scores, the packed
+ * pairs, four widened queries, four rows of sums.
+ */
+function attendFour(q: usize, qStride: i32, k: usize, v: usize, nFirst: i32, nStep: i32, hd: i32, stride: i32, attM: i32, attS: i32, aoM: i32, aoS: i32, exp2: usize, scratch: usize, longest: i32, out: usize, outStride: i32): void {
+  const rowBytes = <usize>longest << 2;
+  const packed = scratch + 4 * rowBytes;
+  const qw = packed + (<usize>longest << 3);
+  const sums = qw + (<usize>(4 * hd) << 1);
+  const n = nFirst + 3 * nStep; // keys the last query sees
+  const len = rowLength(n);
+  for (let t = 0; t < 4; t++) widenQuery(q + <usize>(t * qStride), hd, qw + (<usize>(t * hd) << 1));
+  scoresTile4(qw, hd, k, n, stride, scratch, rowBytes);
+  let pairable = true;
+  for (let t = 0; t < 4; t++) {
+    const sr = scratch + <usize>t * rowBytes;
+    const nr = nFirst + t * nStep;
+    pairable = attentionWeights(sr, nr, maxOf(sr, nr), attM, attS, exp2) && pairable;
+    for (let j = nr; j < len; j++) store<i32>(sr + (<usize>j << 2), 0);
+  }
+  if (pairable) {
+    pack4Rows(scratch, rowBytes, len, packed);
+    mixTile4(packed, v, n, hd, stride, sums);
+  }
+  else {
+    // one key holds all of some row's weight (2^15, too big for an int16 pair): row by row
+    for (let t = 0; t < 4; t++) attnMix(scratch + <usize>t * rowBytes, v, nFirst + t * nStep, hd, stride, sums + (<usize>(t * hd) << 2));
+  }
+  for (let t = 0; t < 4; t++) attnOut(sums + (<usize>(t * hd) << 2), hd, aoM, aoS, out + <usize>(t * outStride));
+}
+
+/**
  * Attention of `rows` consecutive queries of one stream, one head: row r
  * (query at q + r * qStride, hd int8) sees keys 0..n0+r-1 and writes hd int8
  * at out + r * outStride, exactly as `attend` would row by row (the same
- * integer sums, in another order). Four queries at a time: their scores and
- * weighted sums as small matrix products (each key's int8 loaded and widened
- * once for four queries), their softmax row by row. Scratch (kernels.ts sizes
- * it): four rows of L = rowLength(n0 + rows - 1) int32 for the scores, L / 2
- * packed pairs of 16 bytes, 4 * hd int16 and 4 * hd int32; or n + hd int32 for
- * the rows `attend` takes.
+ * integer sums, in another order). Four queries at a time (attendFour).
+ * Scratch (kernels.ts sizes it): four rows of L = rowLength(n0 + rows - 1)
+ * int32 for the scores, L / 2 packed pairs of 16 bytes, 4 * hd int16 and
+ * 4 * hd int32; or n + hd int32 for the rows `attend` takes.
  */
 export function attendRows(q: usize, qStride: i32, k: usize, v: usize, rows: i32, n0: i32, hd: i32, stride: i32, attM: i32, attS: i32, aoM: i32, aoS: i32, exp2: usize, scratch: usize, out: usize, outStride: i32): void {
   let r = 0;
   if ((hd & 15) == 0) {
     const longest = rowLength(n0 + rows - 1);
-    const rowBytes = <usize>longest << 2;
-    const packed = scratch + 4 * rowBytes;
-    const qw = packed + (<usize>longest << 3);
-    const sums = qw + (<usize>(4 * hd) << 1);
     for (; r + 4 <= rows; r += 4) {
-      const n = n0 + r + 3; // keys the tile's last query sees
-      const len = rowLength(n0 + r + 3);
-      for (let t = 0; t < 4; t++) {
-        const qr = q + <usize>((r + t) * qStride);
-        widenQuery(qr, hd, qw + (<usize>(t * hd) << 1));
-      }
-      scoresTile4(qw, hd, k, n, stride, scratch, rowBytes);
-      let pairable = true;
-      for (let t = 0; t < 4; t++) {
-        const sr = scratch + <usize>t * rowBytes;
-        const nr = n0 + r + t;
-        pairable = attentionWeights(sr, nr, maxOf(sr, nr), attM, attS, exp2) && pairable;
-        for (let j = nr; j < len; j++) store<i32>(sr + (<usize>j << 2), 0);
-      }
-      if (pairable) {
-        pack4Rows(scratch, rowBytes, len, packed);
-        mixTile4(packed, v, n, hd, stride, sums);
-      }
-      else {
-        // one key holds all of some row's weight (2^15, too big for an int16 pair): row by row
-        for (let t = 0; t < 4; t++) attnMix(scratch + <usize>t * rowBytes, v, n0 + r + t, hd, stride, sums + (<usize>(t * hd) << 2));
-      }
-      for (let t = 0; t < 4; t++) attnOut(sums + (<usize>(t * hd) << 2), hd, aoM, aoS, out + <usize>((r + t) * outStride));
+      attendFour(q + <usize>(r * qStride), qStride, k, v, n0 + r, 1, hd, stride, attM, attS, aoM, aoS, exp2, scratch, longest, out + <usize>(r * outStride), outStride);
     }
   }
   for (; r < rows; r++) attend(q + <usize>(r * qStride), k, v, n0 + r, hd, stride, attM, attS, aoM, aoS, exp2, scratch, out + <usize>(r * outStride));
@@ -760,37 +770,16 @@ export function attendRows(q: usize, qStride: i32, k: usize, v: usize, rows: i32
  * multi-query attention), one position: head h's query at q + h * qStride
  * sees the same n keys and writes hd int8 at out + h * outStride, exactly as
  * `attend` would head by head (the same integer sums, in another order).
- * Four heads at a time as attendRows' tiles, so each cached key and value is
- * loaded and widened once for four heads instead of four times: a decoding
- * step of a multi-query model reads its cache once per layer. Scratch: as
+ * Four heads at a time (attendFour), so each cached key and value is loaded
+ * and widened once for four heads instead of four times: a decoding step of
+ * a multi-query model reads its cache once per layer. Scratch: as
  * attendRows whose last query sees n keys (kernels.ts: attendRowsScratchBytes).
  */
 export function attendHeads(q: usize, qStride: i32, k: usize, v: usize, heads: i32, n: i32, hd: i32, stride: i32, attM: i32, attS: i32, aoM: i32, aoS: i32, exp2: usize, scratch: usize, out: usize, outStride: i32): void {
   let h = 0;
   if ((hd & 15) == 0) {
-    const len = rowLength(n);
-    const rowBytes = <usize>len << 2;
-    const packed = scratch + 4 * rowBytes;
-    const qw = packed + (<usize>len << 3);
-    const sums = qw + (<usize>(4 * hd) << 1);
     for (; h + 4 <= heads; h += 4) {
-      for (let t = 0; t < 4; t++) widenQuery(q + <usize>((h + t) * qStride), hd, qw + (<usize>(t * hd) << 1));
-      scoresTile4(qw, hd, k, n, stride, scratch, rowBytes);
-      let pairable = true;
-      for (let t = 0; t < 4; t++) {
-        const sr = scratch + <usize>t * rowBytes;
-        pairable = attentionWeights(sr, n, maxOf(sr, n), attM, attS, exp2) && pairable;
-        for (let j = n; j < len; j++) store<i32>(sr + (<usize>j << 2), 0);
-      }
-      if (pairable) {
-        pack4Rows(scratch, rowBytes, len, packed);
-        mixTile4(packed, v, n, hd, stride, sums);
-      }
-      else {
-        // one key holds all of some head's weight (2^15, too big for an int16 pair): head by head
-        for (let t = 0; t < 4; t++) attnMix(scratch + <usize>t * rowBytes, v, n, hd, stride, sums + (<usize>(t * hd) << 2));
-      }
-      for (let t = 0; t < 4; t++) attnOut(sums + (<usize>(t * hd) << 2), hd, aoM, aoS, out + <usize>((h + t) * outStride));
+      attendFour(q + <usize>(h * qStride), qStride, k, v, n, 0, hd, stride, attM, attS, aoM, aoS, exp2, scratch, rowLength(n), out + <usize>(h * outStride), outStride);
     }
   }
   for (; h < heads; h++) attend(q + <usize>(h * qStride), k, v, n, hd, stride, attM, attS, aoM, aoS, exp2, scratch, out + <usize>(h * outStride));
