@@ -100,6 +100,25 @@ def apply_rope(x, cos, sin):
     return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
 
 
+def causal_attention(q, k, v, block=256):
+    """softmax(q k^T / sqrt(hd), causal) v, a block of queries at a time: each
+    block sees only the keys up to its own last position, so the scores above
+    the diagonal blocks are never made. On the CPU the [T, T] scores' masking,
+    softmax and their gradients were half a training step at T = 1,024; in
+    blocks of 256 they are 62.5% as many. The same attention (the masked
+    scores weigh exactly zero either way)."""
+    T, hd = q.shape[-2], q.shape[-1]
+    out = []
+    for s in range(0, T, block):
+        e = min(s + block, T)
+        att = (q[..., s:e, :] @ k[..., :e, :].transpose(-1, -2)) / math.sqrt(hd)
+        mask = torch.ones(e - s, e, dtype=torch.bool, device=q.device).triu(s + 1)
+        att = att.masked_fill(mask, float("-inf"))
+        att = torch.softmax(att.float(), dim=-1).type_as(v)
+        out.append(att @ v[..., :e, :])
+    return out[0] if len(out) == 1 else torch.cat(out, dim=-2)
+
+
 class Attention(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
@@ -127,11 +146,7 @@ class Attention(nn.Module):
             # a GPU run (train_gpu.py): the fused kernel, same softmax attention without the [T, T] scores in memory
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         else:
-            att = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
-            mask = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
-            att = att.masked_fill(mask, float("-inf"))
-            att = torch.softmax(att.float(), dim=-1).type_as(v)
-            y = att @ v
+            y = causal_attention(q, k, v)
         y = y.transpose(1, 2).reshape(B, T, c.heads * hd)
         return fq_linear(fq, self.o, fq_act(fq, p + ".ao", y))
 

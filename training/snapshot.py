@@ -12,8 +12,11 @@ when it resumes without them (`--warmup` steps from the resumed step).
   /usr/bin/python3 training/snapshot.py save STATE/ckpt.pt training/snapshots/NAME.snap
   /usr/bin/python3 training/snapshot.py load training/snapshots/NAME.snap STATE/ckpt.pt
 
-Rounding to int8 rows costs a little (the `save` line prints the largest
-relative error of any row); a few steps of training take it back.
+Rounding to int8 rows costs little: the multi-query run's snapshot at step
+355 (largest relative row error 3.1%, printed by `save`) measured within
+0.2% bpb of the checkpoint on every dev and realworld file (`dev_eval.py
+--chunks 4`: zh +0.19%, the rest -0.07 to +0.10%), and training goes on
+from it.
 """
 import io
 import lzma
