@@ -42,7 +42,9 @@ const parts = new Set(flags.only!.split(','));
 /** A model's file (a released name or a folder holding model.bin). */
 const modelFile = (m: string) => (existsSync(join(m, 'model.bin')) ? join(m, 'model.bin') : join(MODELS_DIR, m, 'model.bin'));
 const sha = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
-const modelSha = (m: string) => sha(readFileSync(modelFile(m)));
+const modelShas = new Map<string, string>();
+/** The model file's hash, read once per model (it keys every cached size). */
+const modelSha = (m: string) => modelShas.get(m) ?? modelShas.set(m, sha(readFileSync(modelFile(m)))).get(m)!;
 
 const work = mkdtempSync(join(tmpdir(), 'llmz-goals-'));
 /** The archive's size for `file` under model `m`, from the cache or by compressing it. */
