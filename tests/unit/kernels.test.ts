@@ -23,6 +23,24 @@ function put(K: Kernels, ctor: Int8ArrayConstructor | Int16ArrayConstructor | In
   return p;
 }
 
+/** Queries, keys and values (the cache's layout) in kernel memory, with EXP2_Q23, scratch for `keys` keys and `rows` outputs outStride apart. */
+function attentionInputs(K: Kernels, q: number[], k: number[], v: number[], keys: number, hd: number, rows: number, outStride: number) {
+  return {
+    exp2: uploadExp2(K),
+    qp: put(K, Int8Array, q.length, (i) => q[i]!),
+    kp: put(K, Int8Array, k.length, (i) => k[i]!),
+    vp: put(K, Int8Array, v.length, (i) => v[i]!),
+    scratch: K.alloc(attendRowsScratchBytes(keys, hd)),
+    out: K.alloc(rows * outStride),
+  };
+}
+
+/** The hd int8 outputs of `rows` rows written outStride apart. */
+function outputRows(K: Kernels, out: number, rows: number, outStride: number, hd: number): number[][] {
+  const all = new Int8Array(K.buffer(), out, rows * outStride);
+  return Array.from({ length: rows }, (_, i) => Array.from(all.subarray(i * outStride, i * outStride + hd)));
+}
+
 async function both<T>(run: (K: Kernels) => T): Promise<[T, T]> {
   return [run(new TsKernels()), run(await WasmKernels.create(readFileSync(WASM_KERNELS)))];
 }
@@ -73,13 +91,8 @@ describe('wasm kernels = TS kernels', () => {
       const k = Array.from({ length: keys * stride }, () => Math.floor(r() * 2 * spread) - spread);
       const v = Array.from({ length: ((keys + 1) & ~1) * stride }, () => Math.floor(r() * 255) - 127);
       const run = (K: Kernels, oneByOne: boolean) => {
-        const exp2 = uploadExp2(K);
-        const qp = put(K, Int8Array, q.length, (i) => q[i]!);
-        const kp = put(K, Int8Array, k.length, (i) => k[i]!);
-        const vp = put(K, Int8Array, v.length, (i) => v[i]!);
-        const scratch = K.alloc(attendRowsScratchBytes(keys, hd));
         const outStride = hd + 5;
-        const out = K.alloc(rows * outStride);
+        const { exp2, qp, kp, vp, scratch, out } = attentionInputs(K, q, k, v, keys, hd, rows, outStride);
         if (!oneByOne) K.attendRows(qp, qStride, kp, vp, rows, n0, hd, stride, attM, attS, 1 << 22, 31, exp2, scratch, out, outStride);
         else {
           for (let i = 0; i < rows; i++) {
@@ -87,8 +100,7 @@ describe('wasm kernels = TS kernels', () => {
             if (new Int32Array(K.buffer(), scratch, n0 + i).includes(32768)) allOnOneKey++;
           }
         }
-        const all = new Int8Array(K.buffer(), out, rows * outStride);
-        return Array.from({ length: rows }, (_, i) => Array.from(all.subarray(i * outStride, i * outStride + hd)));
+        return outputRows(K, out, rows, outStride, hd);
       };
       const want = run(new TsKernels(), true);
       const wasm = await WasmKernels.create(readFileSync(WASM_KERNELS));
@@ -120,13 +132,8 @@ describe('wasm kernels = TS kernels', () => {
       const k = Array.from({ length: n * stride }, () => Math.floor(r() * 2 * spread) - spread);
       const v = Array.from({ length: ((n + 1) & ~1) * stride }, () => Math.floor(r() * 255) - 127);
       const run = (K: Kernels, oneByOne: boolean) => {
-        const exp2 = uploadExp2(K);
-        const qp = put(K, Int8Array, q.length, (i) => q[i]!);
-        const kp = put(K, Int8Array, k.length, (i) => k[i]!);
-        const vp = put(K, Int8Array, v.length, (i) => v[i]!);
-        const scratch = K.alloc(attendRowsScratchBytes(n, hd));
         const outStride = hd + 3;
-        const out = K.alloc(heads * outStride);
+        const { exp2, qp, kp, vp, scratch, out } = attentionInputs(K, q, k, v, n, hd, heads, outStride);
         if (!oneByOne) K.attendHeads(qp, qStride, kp, vp, heads, n, hd, stride, attM, attS, 1 << 22, 31, exp2, scratch, out, outStride);
         else {
           for (let h = 0; h < heads; h++) {
@@ -134,8 +141,7 @@ describe('wasm kernels = TS kernels', () => {
             if (n > 1 && new Int32Array(K.buffer(), scratch, n).includes(32768)) allOnOneKey++;
           }
         }
-        const all = new Int8Array(K.buffer(), out, heads * outStride);
-        return Array.from({ length: heads }, (_, h) => Array.from(all.subarray(h * outStride, h * outStride + hd)));
+        return outputRows(K, out, heads, outStride, hd);
       };
       const want = run(new TsKernels(), true);
       const wasm = await WasmKernels.create(readFileSync(WASM_KERNELS));
