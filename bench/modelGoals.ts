@@ -5,14 +5,18 @@
  * gets), beside llmz-base (or --base) and xz -9e. A benchmark: it prints a
  * Markdown table and, per goal, the figure and whether it is met.
  *
- *   npm run bench:goals -- --model DIR|NAME [--base DIR|NAME] [--threads N] [--speed ROUNDS] [--only realworld,dev,messages]
+ *   npm run bench:goals -- --model DIR|NAME [--base DIR|NAME] [--threads N] [--speed ROUNDS] [--speed-limit BYTES] [--only realworld,dev,messages]
  *
  * Archive sizes are kept in .cache/goals/ by model file, input file and
  * flags (sha-256 of each), so a second candidate re-measures only itself.
- * --speed N: N rounds of `llmz bench dev/wiki.txt --limit 65536` (default
- * flags: mixing on), base and candidate alternating; the decompress ratio of
- * the mean times (this machine moves 20-30% from run to run: compare only
- * figures of one sitting).
+ * --speed N: N rounds of `llmz bench --limit BYTES` (default 32768) over
+ * `npm run bench`'s own files (dev, realworld, messages; default flags:
+ * mixing on), base and candidate alternating. Decompression speed is the
+ * set's bytes over its total decoding time, so every file counts by its
+ * size, as in the issue's `npm run bench`; the ratio is of the mean times
+ * (this machine moves 20-30% from run to run: compare only figures of one
+ * sitting). A vocabulary's bytes per token differ by kind and language
+ * (Russian 1.01 against 4.04), so wiki.txt alone would not say it.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -28,6 +32,7 @@ const { values: flags } = parseArgs({
     base: { type: 'string', default: 'llmz-base' },
     threads: { type: 'string', default: '2' },
     speed: { type: 'string', default: '0' },
+    'speed-limit': { type: 'string', default: '32768' },
     only: { type: 'string', default: 'realworld,dev,messages' },
   },
 });
@@ -121,18 +126,25 @@ try {
 
   const rounds = Number(flags.speed);
   if (rounds > 0) {
+    /** One `llmz bench` over its default files: total bytes and seconds of each direction. */
+    const benchSet = (m: string) => {
+      const out = execFileSync(process.execPath, [CLI, 'bench', '--limit', flags['speed-limit']!, '--threads', flags.threads!, '--model', m, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const rows = (JSON.parse(out).rows as { file: string; bytes: number; compressKBps: number; decompressKBps: number }[]).filter((r) => !r.file.endsWith(')')); // not the messages' summary row
+      const total = (k: 'compressKBps' | 'decompressKBps') => rows.reduce((s, r) => s + r.bytes / 1024 / r[k], 0);
+      return { files: rows.length, bytes: rows.reduce((s, r) => s + r.bytes, 0), compress: total('compressKBps'), decompress: total('decompressKBps') };
+    };
     const seconds = { [B]: [] as number[], [M]: [] as number[] };
     for (let r = 0; r < rounds; r++) {
       for (const m of [B, M]) {
-        const out = execFileSync(process.execPath, [CLI, 'bench', join(DEV, 'wiki.txt'), '--limit', '65536', '--threads', flags.threads!, '--model', m, '--json'], { encoding: 'utf8' });
-        const row = JSON.parse(out).rows[0];
-        seconds[m]!.push(row.bytes / 1024 / row.decompressKBps);
-        console.log(`speed round ${r + 1}, ${basename(m)}: decompress ${fmt(row.decompressKBps, 2)} KB/s, compress ${fmt(row.compressKBps, 2)} KB/s`);
+        const run = benchSet(m);
+        seconds[m]!.push(run.decompress);
+        const kbps = (s: number) => fmt(run.bytes / 1024 / s, 2);
+        console.log(`speed round ${r + 1}, ${basename(m)}: ${run.files} files, ${run.bytes.toLocaleString('en')} B: decompress ${kbps(run.decompress)} KB/s (${fmt(run.decompress, 1)} s), compress ${kbps(run.compress)} KB/s (${fmt(run.compress, 1)} s)`);
       }
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const ratio = mean(seconds[B]!) / mean(seconds[M]!);
-    goals.push({ what: `decompress speed ÷ base (${rounds} rounds)`, value: ratio, goal: '≥ 1.3', met: ratio >= 1.3 });
+    goals.push({ what: `decompress speed ÷ base (${rounds} rounds, bench's files)`, value: ratio, goal: '≥ 1.3', met: ratio >= 1.3 });
     console.log('');
   }
 } finally {
