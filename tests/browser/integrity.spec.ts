@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { defaultModel } from '../helpers/registry.js';
 import { expect, test } from './cspGuard.js';
 
 test('a damaged cached model gives ModelIntegrityError, and "Download the model again" recovers', async ({ page }) => {
@@ -30,7 +31,7 @@ test('a damaged cached model gives ModelIntegrityError, and "Download the model 
   });
   expect(flipped).toBeGreaterThan(0);
   await page.reload();
-  await expect(page.getByTestId('error-message')).toContainText('The file of model "llmz-base@4" is damaged', { timeout: 60_000 });
+  await expect(page.getByTestId('error-message')).toContainText(`The file of model "${defaultModel.name}@${defaultModel.version}" is damaged`, { timeout: 60_000 });
   await expect(page.getByTestId('error-message')).toContainText('Download the model again');
   await page.getByRole('button', { name: 'Download the model again' }).click();
   await expect(page.getByTestId('model-info')).toContainText('llmz-base · wasm engine', { timeout: 60_000 });
