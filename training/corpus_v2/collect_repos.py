@@ -19,9 +19,11 @@ licence allows research use only.
 """
 import functools
 import os
+import re
 import subprocess
 import sys
 
+from opencc_t2s import T2S
 from sources import Sources
 
 MIRRORS, OUT = sys.argv[1], sys.argv[2]
@@ -33,6 +35,10 @@ REPOS = {
     "fivethirtyeight/data": "fcf572c4fba05a42f1f34f415bd5e6dc389efd68",  # CC-BY-4.0
     "kubernetes/examples": "279e8e4fe314f6cb7bc55fa3fbc21bbeaa48c0ea",  # Apache-2.0
     "PaddlePaddle/docs": "46ceb37d54c1e4e994933424702031a073ec9100",  # Apache-2.0 (LICENSE); session 15
+    # session 20: Project Gutenberg's Chinese books (public domain in the US; the repository, a
+    # scrape of 410 of them, states no licence of its own) and OpenCC's conversion tables
+    "TzuYuJih/BDSE37_-_Project_Gutenberg": "4bb70455ee1af9f6f840e94019803e75c0c8f0de",
+    "BYVoid/OpenCC": "5249273a3e5606852f088c9a8b23522145d94f78",  # Apache-2.0 (LICENSE)
 }
 
 
@@ -91,7 +97,60 @@ def main():
     write("paddle_docs_zh", "prose-zh", "Apache-2.0 (github.com/PaddlePaddle/docs " + REPOS[r][:7] + ")",
           [text(r, p) for p in paths(r) if p.endswith(("_cn.rst", "_cn.md"))], 6, 200)
 
+    gutenberg_zh()
     sources.save_tsv(append=True)
+
+
+# Fiction and essays in (early) modern vernacular Chinese, nearest to realworld/zh.txt's
+# kind of text: late-Qing and Republican novels, stories and essays first, then the Ming-Qing
+# vernacular classics. Not taken: every work of Lu Xun (zh.txt is his; 吶喊, 阿Ｑ正傳 and 狂人日記
+# are in the scrape), classical-language texts, and 紅樓夢 and 瞎騙奇聞, whose scrape lost most
+# full stops (under 18 per 1,000 characters; the others have 23-40).
+ZH_MODERN = ("二十年目睹之怪現狀 官場現形記 文明小史 孽海花 老殘遊記 老殘遊記續集 冷眼观 九尾狐 海上花列傳 黃繡球 "
+             "胡涂世界 負曝閒談 商界現形記 恨海 情變 九命奇冤 癡人說夢記 轟天雷 鄰女語 玉梨魂 斷鴻零雁記 沉沦 "
+             "公墓 豐收 歐遊雜記").split()
+ZH_CLASSIC = "兒女英雄傳 儒林外史 水滸傳 西遊記 鏡花緣 三俠五義 醒世姻緣 花月痕 風月夢".split()
+HELD_OUT_ZH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/corpus/dev/realworld/zh.txt")
+
+
+def paragraphs(book, title):
+    """The scrape kept no line breaks: drop the title it repeats at the top, start chapters on
+    their own line, and end a line at the first sentence end past 100 characters."""
+    book = re.sub("^(?:" + re.escape(title) + ")+", "", book.strip())
+    book = re.sub(r"(?<=[。！？」”])(第[一二三四五六七八九十百零〇]+[回章])", r"\n\n\1", book)
+    return re.sub(r"([^\n]{100,}?[。！？][」』”’]?)", "\\1\n", book).replace("\n\n\n", "\n\n")
+
+
+def overlap(text, grams):
+    """Share of text's 16-character windows (every 8th) that occur in the held-out file."""
+    hits = [text[i:i + 16] in grams for i in range(0, max(len(text) - 16, 0), 8)]
+    return sum(hits) / max(len(hits), 1)
+
+
+def gutenberg_zh():
+    oc = "BYVoid/OpenCC"
+    t2s = T2S(text(oc, "data/dictionary/TSPhrases.txt"), text(oc, "data/dictionary/TSCharacters.txt"))
+    grams = set()
+    if os.path.exists(HELD_OUT_ZH):  # a guard beside the list above: refuse any book that shares text with zh.txt
+        held = open(HELD_OUT_ZH, encoding="utf-8").read()
+        held = re.sub(r"\s+", "", held)
+        grams = {held[i:i + 16] for i in range(len(held) - 16)}
+    else:
+        print("warning: no", HELD_OUT_ZH, "- the overlap guard is off", file=sys.stderr)
+    r = "TzuYuJih/BDSE37_-_Project_Gutenberg"
+    lic = ("public domain (Project Gutenberg's Chinese books via github.com/" + r + " " + REPOS[r][:7]
+           + "; simplified with OpenCC's tables, Apache-2.0, " + REPOS[oc][:7] + ")")
+    for source, titles, limit_mb, doc_kb in (("gutenberg_zh_modern", ZH_MODERN, 10, 900),
+                                             ("gutenberg_zh_classic", ZH_CLASSIC, 4, 600)):
+        docs = []
+        for title in titles:
+            book = t2s(paragraphs(text(r, "Project_Gutenberg/" + title + ".txt"), title))
+            share = overlap(re.sub(r"\s+", "", book), grams)
+            if share > 0.001:
+                print("not taken (shares text with zh.txt):", title, f"{share:.2%}", file=sys.stderr)
+                continue
+            docs.append(book)
+        write(source, "prose-zh", lic, docs, limit_mb, doc_kb)
 
 
 if __name__ == "__main__":
