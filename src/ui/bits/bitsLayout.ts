@@ -142,7 +142,7 @@ export const STORED_PREVIEW = 256;
  */
 const MAX_CHAR_TOKENS = 16;
 /** Spans read past a page's end, so a character split over tokens at the boundary stays whole. */
-const PAGE_SLACK = MAX_CHAR_TOKENS;
+export const PAGE_SLACK = MAX_CHAR_TOKENS;
 
 export interface Piece {
   /** First span and how many: tokens whose bytes make whole characters together (usually one). */
