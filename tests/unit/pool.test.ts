@@ -27,19 +27,19 @@ describe('worker pool (worker_threads)', () => {
     expect(await decompress(pooled, model, { runner: pool.runner })).toEqual(new Uint8Array(TEXT));
   });
 
-  // Not a timing test (a busy machine may take any time): the cancel lands while groups are in
-  // flight, and no group finishes after it beyond those already running, nor does a new one start.
+  // Not a timing test (a busy machine may take any time): the cancel lands while the pool's groups
+  // are in flight; no chunks finish after it beyond those groups, and no new request reaches the pool.
   it('stops at once when cancelled: no more than the groups in flight finish after the abort', async () => {
     const own = await createNodePool({ threads: 2, batch: 2 });
     const controller = new AbortController();
     const big = new Uint8Array(Buffer.concat(Array.from({ length: 20 }, () => TEXT)));
     let aborted = false;
-    let groupsStartedAfter = 0;
+    let requestsStartedAfter = 0;
     let chunksFinishedAfter = 0;
     const counting: ChunkRunner = {
       capacity: own.runner.capacity,
       encode: async (signal, request, onTokens) => {
-        if (aborted) groupsStartedAfter++;
+        if (aborted) requestsStartedAfter++;
         const out = await own.runner.encode(signal, request, onTokens);
         if (aborted) chunksFinishedAfter += out.length;
         return out;
@@ -60,7 +60,7 @@ describe('worker pool (worker_threads)', () => {
     });
     await expect(job).rejects.toThrow(CancelledError);
     expect(aborted).toBe(true);
-    expect(groupsStartedAfter).toBe(0);
+    expect(requestsStartedAfter).toBe(0);
     expect(chunksFinishedAfter).toBeLessThanOrEqual(own.runner.capacity!);
     console.log(`cancelled after the first progress: rejected in ${Math.round(performance.now() - started)} ms, ${chunksFinishedAfter} chunks finished after the abort (a figure)`);
     // and the pool still works afterwards
