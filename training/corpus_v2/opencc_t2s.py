@@ -41,10 +41,22 @@ class T2S:
         return "".join(out)
 
 
+# Mainland punctuation (GB/T 15834): quotation marks are “ ” and ‘ ’, where Taiwan and
+# Hong Kong texts, and the traditional-character e-texts we convert, use 「 」 and 『 』.
+# OpenCC's t2s leaves punctuation alone; simplified text as people write it (realworld/zh.txt
+# among it) has the curly quotes, so converted training text should too.
+_MAINLAND_QUOTES = str.maketrans({"「": "“", "」": "”", "『": "‘", "』": "’"})
+
+
+def mainland_punctuation(s):
+    return s.translate(_MAINLAND_QUOTES)
+
+
 def _selftest():
     t = T2S("# comment\n乾隆\t乾隆\n", "乾\t干 乾\n龍\t龙\n學\t学\n")
     assert t("乾隆學龍") == "乾隆学龙", t("乾隆學龍")
     assert t("乾") == "干" and t("abc") == "abc"
+    assert mainland_punctuation("「好『是』」") == "“好‘是’”"
 
 
 if __name__ == "__main__":
