@@ -8,7 +8,7 @@
 #
 #   bash training/probe.sh CKPT OUT [DECAY]     (DECAY: default 60)
 #
-# Env: DATA (default /work/data-v2c, the run's data since session 20), WORK (default /work/llmz-state/probe),
+# Env: DATA (default /work/data-v2d, the run's data since session 21), WORK (default /work/llmz-state/probe),
 # THREADS (default 1: the run keeps the other core; 2 with the run paused).
 # Writes WORK/ckpt.pt, WORK/eval1024.json (dev_eval.py --seq 1024 --chunks 12,
 # comparable with llmz-base's base-float.eval1024.json) and OUT/.
@@ -17,7 +17,7 @@ cd "$(dirname "$0")"
 CKPT=$(realpath "${1:?checkpoint of the run}")
 OUT=$(realpath -m "${2:?output folder}")
 DECAY=${3:-60}
-DATA=${DATA:-/work/data-v2c}
+DATA=${DATA:-/work/data-v2d}
 WORK=${WORK:-/work/llmz-state/probe}
 THREADS=${THREADS:-1}
 export OPENBLAS_NUM_THREADS=$THREADS
@@ -26,6 +26,7 @@ STEP=$(/usr/bin/python3 -c "import torch; print(torch.load('$WORK/ckpt.pt', weig
 echo "probe from step $STEP: $DECAY decay steps, then 5 QAT steps"
 COMMON=(--data "$DATA" --tokenizer tokenizer-v2/tokenizer.json --state "$WORK" --seq 1024 --batch 8
   --eval-seq 512 --lr 8e-4 --warmup 200 --tail-tokens 880000 --tail-frac 0.1 --eval-every 100000
+  --oversample 35170334:0.15 --line-start-frac 0.25
   --ckpt-minutes 600 --threads "$THREADS")
 # the decay ends 5 steps after the float part, so the QAT steps finish it
 /usr/bin/python3 train.py "${COMMON[@]}" --steps $((STEP + DECAY)) --decay-steps $((DECAY + 5)) | tail -2

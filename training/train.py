@@ -12,6 +12,7 @@ import json
 import math
 import os
 import signal
+import sys
 import time
 
 import numpy as np
@@ -26,20 +27,82 @@ from model import LM, Config, FakeQuant, param_count
 BOS = 0
 
 
-def batch(data, rng, bsz, T, tail_tokens=0, tail_frac=0.0):
-    """Random windows; a `tail_frac` share of them from the last `tail_tokens`
-    tokens (the corpus ends with its only Wikipedia slice, 2.3% of the tokens,
-    which the uniform mix starves)."""
+def batch(data, rng, bsz, T, regions=(), line_starts=None, line_frac=0.0):
+    """Random windows of T tokens after a BOS.
+
+    regions: (tokens, frac) pairs: a `frac` share of the windows come from the last `tokens`
+    tokens (the shares are disjoint; the rest from anywhere). The data ends with the first
+    corpus, llmz-base's English (35.2 M tokens), and that ends with its only Wikipedia slice
+    (2.3% of it), which the uniform mix starves. With one region this draws exactly what the
+    old --tail-tokens/--tail-frac sampler did, so a run resumed across this change is the same.
+
+    line_starts, line_frac: a `line_frac` share of the windows are moved forward to the next
+    line start (sorted positions just after a token that ends in a newline). A short message
+    is coded from BOS at its first line, and the tokenizer splits a text's start as it splits
+    a line's start, so these windows are what a message looks like to the model; windows at
+    random positions start mid-word instead."""
     starts = rng.integers(0, len(data) - T, size=bsz)
-    if tail_tokens and tail_frac:
-        tail = rng.random(bsz) < tail_frac
-        starts[tail] = rng.integers(len(data) - tail_tokens, len(data) - T, size=int(tail.sum()))
+    if regions:
+        u, lo = rng.random(bsz), 0.0
+        for tokens, frac in regions:
+            pick = (u >= lo) & (u < lo + frac)
+            lo += frac
+            starts[pick] = rng.integers(len(data) - tokens, len(data) - T, size=int(pick.sum()))
+    if line_frac:
+        pick = np.flatnonzero(rng.random(bsz) < line_frac)
+        nxt = np.searchsorted(line_starts, starts[pick])
+        ok = nxt < len(line_starts)
+        moved = line_starts[np.minimum(nxt, len(line_starts) - 1)].astype(np.int64)
+        ok &= moved <= len(data) - T
+        starts[pick[ok]] = moved[ok]
     y = np.stack([data[s:s + T] for s in starts]).astype(np.int64)
     x = np.concatenate([np.full((bsz, 1), BOS, dtype=np.int64), y[:, :-1]], axis=1)
     return torch.from_numpy(x), torch.from_numpy(y)
 
 
-@torch.no_grad()
+def line_start_positions(data, tbytes):
+    """Sorted positions just after every token whose bytes end in a newline (uint32)."""
+    ends_line = np.array([b.endswith(b"\n") for b in tbytes], dtype=bool)
+    out, step = [], 1 << 24
+    for i in range(0, len(data), step):  # in slices: a bool per token of an 80 M-token memmap at once is 80 MB
+        out.append((np.flatnonzero(ends_line[data[i:i + step]]) + i + 1).astype(np.uint32))
+    return np.concatenate(out)
+
+
+def parse_regions(tail_tokens, tail_frac, oversample):
+    """--tail-tokens/--tail-frac first (its draws unchanged), then each --oversample TOKENS:FRAC."""
+    regions = [(tail_tokens, tail_frac)] if tail_tokens and tail_frac else []
+    for spec in oversample:
+        tokens, frac = spec.split(":")
+        regions.append((int(tokens), float(frac)))
+    if sum(f for _, f in regions) > 1:
+        raise SystemExit("the oversampled shares add up to more than 1")
+    return regions
+
+
+def _selftest():
+    """python3 train.py --selftest: the sampler's promises, on toy corpora (no torch work)."""
+    n, T = 60000, 8
+    ramp = np.arange(n, dtype=np.uint16)  # a window's first target is its start
+    _, y = batch(ramp, np.random.default_rng(0), 20000, T, regions=[(100, 0.3), (400, 0.2)])
+    s = y[:, 0].numpy()
+    assert 0.48 < (s >= n - 400).mean() < 0.52 and 0.29 < (s >= n - 100).mean() < 0.36, "region shares"
+    old, new = np.random.default_rng(5), np.random.default_rng(5)  # one region: the old tail sampler's draws
+    s_old = old.integers(0, n - T, size=64)
+    tail = old.random(64) < 0.3
+    s_old[tail] = old.integers(n - 100, n - T, size=int(tail.sum()))
+    x, y = batch(ramp, new, 64, T, regions=[(100, 0.3)])
+    assert (y[:, 0].numpy() == s_old).all() and (x[:, 0] == BOS).all(), "old draws"
+    lines = np.arange(n, dtype=np.uint16) % 7  # token 6 ends a line
+    ls = line_start_positions(lines, [b"a"] * 6 + [b"\n"])
+    assert ls[0] == 7 and (np.diff(ls) == 7).all(), "line starts"
+    _, y = batch(lines, np.random.default_rng(1), 256, T, line_starts=ls, line_frac=1.0)
+    assert (y[:, 0] == 0).all(), "every window at a line start"
+    _, y = batch(lines, np.random.default_rng(1), 256, T)
+    assert (y[:, 0] != 0).any()
+    print("ok")
+
+
 def dev_bpb(model, dev, tbytes, T, chunks_per_file=24, device="cpu"):
     """bits per byte on the first chunks of each dev file, chunked as the compressor does."""
     model.eval()
@@ -111,6 +174,10 @@ def main():
     ap.add_argument("--ckpt-minutes", type=float, default=10)
     ap.add_argument("--tail-tokens", type=int, default=0, help="oversampled region at the end of the data")
     ap.add_argument("--tail-frac", type=float, default=0.0, help="share of windows drawn from that region")
+    ap.add_argument("--oversample", action="append", default=[], metavar="TOKENS:FRAC",
+                    help="a FRAC share of windows from the last TOKENS tokens, besides the tail's (repeatable)")
+    ap.add_argument("--line-start-frac", type=float, default=0.0,
+                    help="share of windows moved to the next line start, as a short text starts")
     ap.add_argument("--config", default="{}", help="JSON overrides of model.Config")
     ap.add_argument("--qat", type=int, default=0, choices=[0, 8, 4],
                     help="quantization-aware training with int8 (8) or int4 (4) weights; activation scales are "
@@ -128,6 +195,8 @@ def main():
     data = np.memmap(os.path.join(a.data, "train.u16"), dtype=np.uint16, mode="r")
     dev = load_dev(a.data)
     tbytes = token_bytes(a.tokenizer)
+    regions = parse_regions(a.tail_tokens, a.tail_frac, a.oversample)
+    line_starts = line_start_positions(data, tbytes) if a.line_start_frac else None
 
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
@@ -177,7 +246,7 @@ def main():
     while step < a.steps and not stop["now"]:
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a, warm_from)
-        x, y = batch(data, rng, a.batch, a.seq, a.tail_tokens, a.tail_frac)
+        x, y = batch(data, rng, a.batch, a.seq, regions, line_starts, a.line_start_frac)
         loss = train_step(model, opt, x, y, cpu_precision.autocast(dtype))
         step += 1
         tokens += x.numel()
@@ -203,4 +272,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    _selftest() if sys.argv[1:] == ["--selftest"] else main()
