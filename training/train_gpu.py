@@ -32,7 +32,7 @@ import torch
 from common import load_dev, token_bytes
 import model as model_mod
 from model import LM, Config, param_count
-from train import BOS, adamw, dev_bpb, train_step
+from train import BOS, adamw, dev_bpb, parse_regions, train_step
 
 
 def load_checkpoint(path):
@@ -116,6 +116,8 @@ def main():
     ap.add_argument("--wd", type=float, default=0.1)
     ap.add_argument("--tail-tokens", type=int, default=880000, help="oversampled region at the end of the data (train.py's)")
     ap.add_argument("--tail-frac", type=float, default=0.1)
+    ap.add_argument("--oversample", action="append", default=[], metavar="TOKENS:FRAC", help="as train.py's")
+    ap.add_argument("--line-start-frac", type=float, default=0.0, help="as train.py's")
     ap.add_argument("--part-mb", type=float, default=15.0)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
@@ -151,16 +153,30 @@ def main():
 
     data = torch.from_numpy(load_tokens(a.data).astype(np.int32)).to(dev)
     n, T = len(data), a.seq
-    tail = min(a.tail_tokens, n - T - 1)
+    # train.py's sampler on the device: disjoint shares of windows from regions at the data's end
+    # (the Wikipedia tail first), then a share moved to the next line start
+    regions = [(min(tokens, n - T - 1), frac) for tokens, frac in parse_regions(a.tail_tokens, a.tail_frac, a.oversample)]
+    if a.line_start_frac:
+        ends_line = torch.tensor([b.endswith(b"\n") for b in token_bytes(a.tokenizer)], device=dev)
+        line_starts = torch.nonzero(ends_line[data.long()]).flatten() + 1
     gen = torch.Generator(device=dev)
     gen.manual_seed(a.seed)
     offsets = torch.arange(T, device=dev)
 
     def draw():
         starts = torch.randint(0, n - T, (a.batch,), device=dev, generator=gen)
-        if tail > T and a.tail_frac:
-            from_tail = torch.rand(a.batch, device=dev, generator=gen) < a.tail_frac
-            starts = torch.where(from_tail, n - tail + torch.randint(0, tail - T, (a.batch,), device=dev, generator=gen), starts)
+        if regions:
+            u, lo = torch.rand(a.batch, device=dev, generator=gen), 0.0
+            for tokens, frac in regions:
+                pick = (u >= lo) & (u < lo + frac)
+                lo += frac
+                if tokens > T:
+                    starts = torch.where(pick, n - tokens + torch.randint(0, tokens - T, (a.batch,), device=dev, generator=gen), starts)
+        if a.line_start_frac:
+            nxt = torch.searchsorted(line_starts, starts).clamp(max=len(line_starts) - 1)
+            moved = line_starts[nxt]
+            ok = (torch.rand(a.batch, device=dev, generator=gen) < a.line_start_frac) & (moved >= starts) & (moved <= n - T)
+            starts = torch.where(ok, moved, starts)
         y = data[starts[:, None] + offsets].long()
         x = torch.cat([torch.full((a.batch, 1), BOS, dtype=torch.long, device=dev), y[:, :-1]], dim=1)
         return x, y
