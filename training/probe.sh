@@ -20,7 +20,7 @@ DECAY=${3:-60}
 DATA=${DATA:-/work/data-v2d}
 WORK=${WORK:-/work/llmz-state/probe}
 THREADS=${THREADS:-1}
-export OPENBLAS_NUM_THREADS=$THREADS
+export OPENBLAS_NUM_THREADS=$THREADS OMP_WAIT_POLICY=PASSIVE  # an idle OpenMP worker must not spin (DEVELOPERS.md)
 rm -rf "$WORK" && mkdir -p "$WORK" "$OUT" && cp "$CKPT" "$WORK/ckpt.pt"
 STEP=$(/usr/bin/python3 -c "import torch; print(torch.load('$WORK/ckpt.pt', weights_only=False)['step'])")
 echo "probe from step $STEP: $DECAY decay steps, then 5 QAT steps"
