@@ -13,12 +13,11 @@ import collections
 import os
 import sys
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import token_bytes  # noqa: E402
-from model import LM, Config  # noqa: E402
+from token_bits import load_eval_model, token_bits  # noqa: E402
 
 
 def kind(b):
@@ -49,19 +48,11 @@ def main():
     a = ap.parse_args()
     from tokenizers import Tokenizer
     torch.set_num_threads(1)
-    ck = torch.load(a.ckpt, weights_only=False)
-    m = LM(Config(**ck["config"]))
-    m.load_state_dict(ck["model"])
-    m.eval()
+    m, _ = load_eval_model(a.ckpt)
     tb = token_bytes(a.tokenizer)
     text = open(a.file, encoding="utf-8").read().replace("\r\n", "\n")
     ids = Tokenizer.from_file(a.tokenizer).encode(text).ids[: a.tokens]
-    bits = []
-    for i in range(0, len(ids), 1024):
-        c = ids[i:i + 1024]
-        with torch.no_grad():
-            lp = torch.log_softmax(m(torch.tensor([[0] + c[:-1]]))[0].float(), -1)
-        bits += (-lp[torch.arange(len(c)), torch.tensor(c)] / np.log(2)).tolist()
+    bits = token_bits(m, ids)
     cost, size = collections.Counter(), collections.Counter()
     for i, b in zip(ids, bits):
         cost[kind(tb[i])] += b

@@ -18,7 +18,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from model import LM, Config  # noqa: E402
+from token_bits import load_eval_model, token_bits  # noqa: E402
 
 SPANS = [(0, 1), (1, 2), (2, 4), (4, 8), (8, 32), (32, None)]
 
@@ -31,19 +31,14 @@ def main():
     a = ap.parse_args()
     from tokenizers import Tokenizer
     torch.set_num_threads(1)
-    ck = torch.load(a.ckpt, weights_only=False)
-    m = LM(Config(**ck["config"]))
-    m.load_state_dict(ck["model"])
-    m.eval()
+    m, ck = load_eval_model(a.ckpt)
     tok = Tokenizer.from_file(a.tokenizer)
     spans, nbytes, total = np.zeros(len(SPANS)), 0, 0.0
     files = sorted(glob.glob(os.path.join(a.messages, "*.txt")))
     for f in files:
         raw = open(f, "rb").read()
         ids = tok.encode(raw.decode("utf-8").replace("\r\n", "\n")).ids
-        with torch.no_grad():
-            lp = torch.log_softmax(m(torch.tensor([[0] + ids[:-1]]))[0].float(), -1)
-        bits = (-lp[torch.arange(len(ids)), torch.tensor(ids)] / np.log(2)).numpy()
+        bits = token_bits(m, ids, chunk=len(ids))  # a message is one chunk
         for k, (lo, hi) in enumerate(SPANS):
             spans[k] += bits[lo:hi].sum()
         nbytes += len(raw)
