@@ -103,6 +103,7 @@ def _selftest():
     print("ok")
 
 
+@torch.no_grad()
 def dev_bpb(model, dev, tbytes, T, chunks_per_file=24, device="cpu"):
     """bits per byte on the first chunks of each dev file, chunked as the compressor does."""
     model.eval()
