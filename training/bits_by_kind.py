@@ -55,8 +55,9 @@ def main():
     bits = token_bits(m, ids)
     cost, size = collections.Counter(), collections.Counter()
     for i, b in zip(ids, bits):
-        cost[kind(tb[i])] += b
-        size[kind(tb[i])] += len(tb[i])
+        k = kind(tb[i])
+        cost[k] += b
+        size[k] += len(tb[i])
     total, nbytes = sum(cost.values()), sum(size.values())
     print(f"{len(ids)} tokens, {nbytes} bytes, {total / nbytes:.3f} bits/byte")
     for k, v in cost.most_common():

@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from token_bits import load_eval_model, token_bits  # noqa: E402
 
-SPANS = [(0, 1), (1, 2), (2, 4), (4, 8), (8, 32), (32, None)]
+SPANS = [("0", 0, 1), ("1", 1, 2), ("2-3", 2, 4), ("4-7", 4, 8), ("8-31", 8, 32), ("32+", 32, None)]
 
 
 def main():
@@ -39,13 +39,12 @@ def main():
         raw = open(f, "rb").read()
         ids = tok.encode(raw.decode("utf-8").replace("\r\n", "\n")).ids
         bits = token_bits(m, ids, chunk=len(ids))  # a message is one chunk
-        for k, (lo, hi) in enumerate(SPANS):
+        for k, (_, lo, hi) in enumerate(SPANS):
             spans[k] += bits[lo:hi].sum()
         nbytes += len(raw)
         total += bits.sum()
     print(f"step {ck.get('step')}: {len(files)} messages, {nbytes} bytes, payload {total / nbytes:.3f} bits/byte")
-    print("bits at positions " + ", ".join(f"{lo}{'' if hi == lo + 1 else '-' + str(hi - 1) if hi else '+'}: {s:.0f}"
-                                           for (lo, hi), s in zip(SPANS, spans)))
+    print("bits at positions " + ", ".join(f"{label}: {s:.0f}" for (label, _, _), s in zip(SPANS, spans)))
 
 
 if __name__ == "__main__":

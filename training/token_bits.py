@@ -4,8 +4,7 @@ import numpy as np
 import torch
 
 from model import LM, Config
-
-BOS = 0
+from train import BOS
 
 
 def load_eval_model(path):

@@ -163,8 +163,9 @@ def gutenberg_zh():
             if share > 0.001:
                 print("not taken (shares text with zh.txt):", title, f"{share:.2%}", file=sys.stderr)
                 continue
-            if stops_per_1000(bare) < 20:
-                print("not taken (the scrape lost its full stops):", title, f"{stops_per_1000(bare):.1f}", file=sys.stderr)
+            stops = stops_per_1000(bare)
+            if stops < 20:
+                print("not taken (the scrape lost its full stops):", title, f"{stops:.1f}", file=sys.stderr)
                 continue
             docs.append(book)
         write(source, "prose-zh", lic, docs, limit_mb, doc_kb)
