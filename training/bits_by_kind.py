@@ -17,7 +17,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import token_bytes  # noqa: E402
-from token_bits import load_eval_model, token_bits  # noqa: E402
+from model import load_checkpoint  # noqa: E402
+from token_bits import token_bits  # noqa: E402
 
 
 def kind(b):
@@ -48,7 +49,7 @@ def main():
     a = ap.parse_args()
     from tokenizers import Tokenizer
     torch.set_num_threads(1)
-    m, _ = load_eval_model(a.ckpt)
+    m, _ = load_checkpoint(a.ckpt)
     tb = token_bytes(a.tokenizer)
     text = open(a.file, encoding="utf-8").read().replace("\r\n", "\n")
     ids = Tokenizer.from_file(a.tokenizer).encode(text).ids[: a.tokens]

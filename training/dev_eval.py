@@ -11,7 +11,7 @@ import json
 import torch
 
 from common import load_dev, token_bytes
-from model import LM, Config
+from model import load_checkpoint
 from train import dev_bpb
 
 
@@ -25,9 +25,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    ck = torch.load(a.ckpt)
-    model = LM(Config(**ck["config"]))
-    model.load_state_dict(ck["model"])
+    model, _ = load_checkpoint(a.ckpt)
     with torch.no_grad():
         res = dev_bpb(model, load_dev(a.data), token_bytes(a.tokenizer), a.seq, a.chunks)
     print(json.dumps({k: round(v, 4) for k, v in res.items()}))

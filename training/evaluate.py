@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from common import load_dev, token_bytes
 from intsim import EXP2_Q23, IntModel
-from model import LM, Config, FakeQuant
+from model import load_checkpoint
 
 FREQ_TOTAL = 1 << 24
 
@@ -45,13 +45,10 @@ def main():
     ap.add_argument("--chunks", type=int, default=4)
     ap.add_argument("--context", type=int, default=256)
     a = ap.parse_args()
-    ck = torch.load(a.ckpt, map_location="cpu")
-    fm = LM(Config(**ck["config"]))
-    fm.load_state_dict(ck["model"])
-    if ck.get("qat"):  # a QAT checkpoint: the float side is then the simulation of the integer engine it trained with
-        fm.fq = FakeQuant(ck["qat"]["scales"], ck["qat"]["bits"])
+    # a QAT checkpoint: the float side is then the simulation of the integer engine it trained with
+    fm, ck = load_checkpoint(a.ckpt, qat_simulation=True)
+    if fm.fq:
         print(f"float column: QAT simulation (int{ck['qat']['bits']} weights)")
-    fm.eval()
     im = IntModel(a.model)
     tb = token_bytes(a.tokenizer)
     T = a.context

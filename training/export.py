@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 import modelfile
-from model import LM, Config, apply_rope
+from model import apply_rope, load_checkpoint
 
 RES_SCALE = 2.0 ** -16  # residual stream: real = int * 2^-16
 LOG2E = 1.0 / math.log(2.0)
@@ -173,9 +173,7 @@ def main():
     ap.add_argument("--weight-bits", type=int, default=8, choices=[8, 4], help="4: packed int4 weights (half the download)")
     ap.add_argument("--prompts", help="npz from train_prompts.py: domain soft prompts to ship in the model file")
     a = ap.parse_args()
-    ck = torch.load(a.ckpt, map_location="cpu")
-    model = LM(Config(**ck["config"]))
-    model.load_state_dict(ck["model"])
+    model, ck = load_checkpoint(a.ckpt)
     data = np.memmap(f"{a.data}/train.u16", dtype=np.uint16, mode="r")
     rng = np.random.default_rng(99)
     T = a.context

@@ -18,7 +18,8 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from token_bits import load_eval_model, token_bits  # noqa: E402
+from model import load_checkpoint  # noqa: E402
+from token_bits import token_bits  # noqa: E402
 
 SPANS = [("0", 0, 1), ("1", 1, 2), ("2-3", 2, 4), ("4-7", 4, 8), ("8-31", 8, 32), ("32+", 32, None)]
 
@@ -31,7 +32,7 @@ def main():
     a = ap.parse_args()
     from tokenizers import Tokenizer
     torch.set_num_threads(1)
-    m, ck = load_eval_model(a.ckpt)
+    m, ck = load_checkpoint(a.ckpt)
     tok = Tokenizer.from_file(a.tokenizer)
     spans, nbytes, total = np.zeros(len(SPANS)), 0, 0.0
     files = sorted(glob.glob(os.path.join(a.messages, "*.txt")))

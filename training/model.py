@@ -271,3 +271,17 @@ class HeadCrossEntropy(torch.autograd.Function):
 
 def param_count(model):
     return sum(p.numel() for p in model.parameters())
+
+
+def load_checkpoint(path, qat_simulation=False):
+    """A saved run's model, in eval mode, and the checkpoint (config, step, QAT scales).
+
+    qat_simulation: a QAT checkpoint then computes as the integer engine it trained against
+    (its FakeQuant), which is what evaluating or steering a QAT model must see."""
+    ck = torch.load(path, map_location="cpu")
+    model = LM(Config(**ck["config"]))
+    model.load_state_dict(ck["model"])
+    if qat_simulation and ck.get("qat"):
+        model.fq = FakeQuant(ck["qat"]["scales"], ck["qat"]["bits"])
+    model.eval()
+    return model, ck

@@ -3,16 +3,7 @@ after BOS. Shared by the diagnostics (bits_by_kind.py, messages_by_position.py).
 import numpy as np
 import torch
 
-from model import LM, Config
 from train import BOS
-
-
-def load_eval_model(path):
-    ck = torch.load(path, weights_only=False)
-    model = LM(Config(**ck["config"]))
-    model.load_state_dict(ck["model"])
-    model.eval()
-    return model, ck
 
 
 @torch.no_grad()

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 import cpu_precision
 from common import load_dev, token_bytes
-from model import LM, Config, FakeQuant
+from model import load_checkpoint
 
 BOS = 0
 DOMAINS = ["prose", "wiki", "code", "markup"]
@@ -112,12 +112,8 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     dtype, _ = cpu_precision.choose()
-    ck = torch.load(a.ckpt, map_location="cpu")
-    model = LM(Config(**ck["config"]))
-    model.load_state_dict(ck["model"])
-    if ck.get("qat"):  # train the prompts against the numbers the engine computes
-        model.fq = FakeQuant(ck["qat"]["scales"], ck["qat"]["bits"])
-    model.eval()
+    # a QAT checkpoint: train the prompts against the numbers the engine computes
+    model, ck = load_checkpoint(a.ckpt, qat_simulation=True)
     for p in model.parameters():
         p.requires_grad_(False)
     data = np.memmap(f"{a.data}/train.u16", dtype=np.uint16, mode="r")
