@@ -8,7 +8,7 @@
 #
 #   bash training/probe.sh CKPT OUT [DECAY]     (DECAY: default 60)
 #
-# Env: DATA (default /work/data-v2d, the run's data since session 21), WORK (default /work/llmz-state/probe),
+# Env: DATA (default /work/data-v2e, the run's data since session 22), WORK (default /work/llmz-state/probe),
 # THREADS (default 1: the run keeps the other core; 2 with the run paused).
 # Writes WORK/ckpt.pt, WORK/eval1024.json (dev_eval.py --seq 1024 --chunks 12,
 # comparable with llmz-base's base-float.eval1024.json) and OUT/.
@@ -17,7 +17,7 @@ cd "$(dirname "$0")"
 CKPT=$(realpath "${1:?checkpoint of the run}")
 OUT=$(realpath -m "${2:?output folder}")
 DECAY=${3:-60}
-DATA=${DATA:-/work/data-v2d}
+DATA=${DATA:-/work/data-v2e}
 WORK=${WORK:-/work/llmz-state/probe}
 THREADS=${THREADS:-1}
 export OPENBLAS_NUM_THREADS=$THREADS OMP_WAIT_POLICY=PASSIVE  # an idle OpenMP worker must not spin (DEVELOPERS.md)

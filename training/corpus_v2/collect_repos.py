@@ -23,6 +23,7 @@ import re
 import subprocess
 import sys
 
+import zh_layout
 from opencc_t2s import T2S, mainland_punctuation
 from sources import Sources
 
@@ -107,6 +108,8 @@ def main():
 # are in the scrape), classical-language texts, and 紅樓夢 and 瞎騙奇聞, whose scrape lost most
 # full stops (under 18 per 1,000 characters; the others have 23-40; since session 21 a guard
 # below refuses such a book too). Quotation marks become the mainland “ ” ‘ ’ (opencc_t2s.py).
+# Since session 22 each book is laid out as a plain-text e-book (indented paragraphs, some
+# hard-wrapped; zh_layout.py).
 ZH_MODERN = ("二十年目睹之怪現狀 官場現形記 文明小史 孽海花 老殘遊記 老殘遊記續集 冷眼观 九尾狐 海上花列傳 黃繡球 "
              "胡涂世界 負曝閒談 商界現形記 恨海 情變 九命奇冤 癡人說夢記 轟天雷 鄰女語 玉梨魂 斷鴻零雁記 沉沦 "
              "公墓 豐收 歐遊雜記").split()
@@ -167,7 +170,7 @@ def gutenberg_zh():
             if stops < 20:
                 print("not taken (the scrape lost its full stops):", title, f"{stops:.1f}", file=sys.stderr)
                 continue
-            docs.append(book)
+            docs.append(zh_layout.layout(book, title))
         write(source, "prose-zh", lic, docs, limit_mb, doc_kb)
 
 
