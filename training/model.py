@@ -143,8 +143,9 @@ class Attention(nn.Module):
             k = k.repeat_interleave(rep, dim=1)
             v = v.repeat_interleave(rep, dim=1)
         if x.is_cuda and fq is None:
-            # a GPU run (train_gpu.py): the fused kernel, same softmax attention without the [T, T] scores in memory
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            # a GPU run (train_gpu.py): the fused kernel, same softmax attention without the [T, T] scores in memory.
+            # RoPE's float32 tables lift q and k out of autocast's bf16; the flash kernel wants one dtype throughout.
+            y = F.scaled_dot_product_attention(q.to(v.dtype), k.to(v.dtype), v, is_causal=True)
         else:
             y = causal_attention(q, k, v)
         y = y.transpose(1, 2).reshape(B, T, c.heads * hd)

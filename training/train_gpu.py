@@ -3,7 +3,7 @@ the one prepared run of a session that is lent a GPU machine (DEVELOPERS.md,
 "A GPU run"). Tried on the CPU first with `--device cpu` and a tiny config.
 
 The learning rate follows the clock, not a step count: linear warmup over
-`--warmup` steps, constant, then a linear decay to 10% over the last
+`--warmup` steps, constant, then a linear decay to --min-lr-frac (default 10%) over the last
 `--decay-frac` of the budget, and the run ends when the budget is spent. So
 it ends cooled down inside the device's command limit however fast the GPU
 turns out to be. bf16 autocast, fused attention (model.py), the training
@@ -25,6 +25,7 @@ import lzma
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -52,21 +53,23 @@ def load_tokens(data_dir):
         parts = [os.path.join(data_dir, "train.u16")]
     if not parts:
         sys.exit(f"no training tokens in {data_dir} (train-*.u16.xz from gpu_pack.py, or train.u16)")
-    arrays = []
-    for p in parts:
+    def read(p):
         raw = lzma.open(p).read() if p.endswith(".xz") else open(p, "rb").read()
-        arrays.append(np.frombuffer(raw, dtype=np.uint16))
+        return np.frombuffer(raw, dtype=np.uint16)
+
+    with ThreadPoolExecutor(os.cpu_count()) as ex:  # lzma lets go of the GIL: the device's cores unpack in parallel
+        arrays = list(ex.map(read, parts))
     names = [os.path.basename(p) for p in parts]
     print(f"data: {len(parts)} pieces ({names[0]} ... {names[-1]}): {sum(len(a) for a in arrays):,} tokens", flush=True)
     return np.concatenate(arrays)
 
 
 def schedule(frac, step, a):
-    """lr at `step`, `frac` of the budget gone: train.py's warmup-stable-decay (to 10%) with the decay placed by the clock."""
+    """lr at `step`, `frac` of the budget gone: train.py's warmup-stable-decay (to --min-lr-frac) with the decay placed by the clock."""
     if step < a.warmup:
         return a.lr * (step + 1) / a.warmup
     decay_start = 1.0 - a.decay_frac
-    return a.lr * (1 - 0.9 * min(1.0, max(0.0, frac - decay_start) / a.decay_frac))
+    return a.lr * (1 - (1 - a.min_lr_frac) * min(1.0, max(0.0, frac - decay_start) / a.decay_frac))
 
 
 def save_parts(state, out_dir, part_mb):
@@ -113,6 +116,7 @@ def main():
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--warmup", type=int, default=300)
     ap.add_argument("--decay-frac", type=float, default=0.25)
+    ap.add_argument("--min-lr-frac", type=float, default=0.1, help="the decay ends at this fraction of --lr (train.py's: 0.1)")
     ap.add_argument("--wd", type=float, default=0.1)
     ap.add_argument("--tail-tokens", type=int, default=880000, help="oversampled region at the end of the data (train.py's)")
     ap.add_argument("--tail-frac", type=float, default=0.1)
