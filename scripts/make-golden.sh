@@ -35,5 +35,5 @@ cli compress "$inputs/multichunk.txt" -o "$out/multichunk.llmz" --model "$model"
 cli compress "$inputs/random.bin" -o "$out/random.llmz" --model "$model" "${threads[@]}" -f 2>/dev/null || cli compress "$inputs/random.bin" -o "$out/random.llmz" --model "$model"
 [ -n "$steering" ] && cli compress "$inputs/multichunk.txt" -o "$out/steering.llmz" --model "$model" --chunk 32 --steering auto "${threads[@]}" -f
 node -e "const fs=require('fs');fs.writeFileSync(process.argv[2],'https://llmz.example/#z='+fs.readFileSync(process.argv[1]).toString('base64url')+'\n')" "$out/message.llmz" "$out/message.link"
-echo "$commit $model" > "$out/MADE-BY"
+echo "$(git rev-parse --short "$commit") $model" > "$out/MADE-BY"  # the commit itself, also when named HEAD
 ls -l "$out"
