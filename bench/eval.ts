@@ -111,8 +111,10 @@ interface Variant {
 }
 
 function variants(): Variant[] {
-  const index = JSON.parse(readFileSync(join(MODELS_DIR, 'index.json'), 'utf8')) as { name: string; description: string; bytes: number }[];
-  const out: Variant[] = index.map((m) => ({ name: m.name, kind: m.description, spec: m.name, downloadBytes: statSync(join(MODELS_DIR, m.name, 'model.bin')).size }));
+  const index = JSON.parse(readFileSync(join(MODELS_DIR, 'index.json'), 'utf8')) as { name: string; description: string; status: string; path: string }[];
+  // the models a user is offered; retired versions share their name with the current one and live in other folders
+  const offered = index.filter((m) => m.status !== 'retired');
+  const out: Variant[] = offered.map((m) => ({ name: m.name, kind: m.description, spec: m.name, downloadBytes: statSync(join(MODELS_DIR, m.path, 'model.bin')).size }));
   for (const dir of EXTRA) {
     const { header } = parseModelFile(new Uint8Array(readFileSync(join(dir, 'model.bin'))));
     const kind = `${header.config.layers} blocks, MLP ${header.config.ffn}, ${(header.config.dim / 1).toFixed(0)} wide (pruned + recovered; not shipped)`;
