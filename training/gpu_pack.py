@@ -7,8 +7,11 @@ more than one call: train.u16 is cut into pieces of --piece-tokens tokens,
 each xz-compressed (/work/data-v2b: 72.1 M tokens in 41.7 MiB, 4.9 bits a token), and the
 pieces are grouped in order into folders OUT/c0, OUT/c1, ... of at most
 --carry-mib MiB each. Each call carries one folder and copies it to the same
-place on the device (DEVELOPERS.md, "A GPU run"). The dev files (4 MiB) stay
-here unless --dev: dev_eval.py measures the checkpoint once it is back.
+place on the device. Session 23 took the model files out of the working tree
+for its call (3.8 MiB left) and carried everything, dev files too, in one
+folder: `--carry-mib 58 --dev` (DEVELOPERS.md, "A GPU run"). The dev files
+(4 MiB) stay here unless --dev: dev_eval.py measures the checkpoint once it
+is back.
 
   python3 training/gpu_pack.py /work/data-v2b .gpu
 """
