@@ -27,6 +27,7 @@ import { compress } from '../src/pipeline/compressor.js';
 import { decompress } from '../src/pipeline/decompressor.js';
 import { barChartSvg } from './evalChart.js';
 import { parseModelFile } from '../src/model/exact/modelFile.js';
+import { offeredModels, type ModelListing } from '../src/model/modelSource.js';
 
 const { values: flags } = parseArgs({
   options: { limit: { type: 'string', default: '32768' }, 'speed-bytes': { type: 'string', default: '8192' }, float: { type: 'string' }, variant: { type: 'string', multiple: true, default: [] } },
@@ -111,10 +112,9 @@ interface Variant {
 }
 
 function variants(): Variant[] {
-  const index = JSON.parse(readFileSync(join(MODELS_DIR, 'index.json'), 'utf8')) as { name: string; description: string; status: string; path: string }[];
+  const index = JSON.parse(readFileSync(join(MODELS_DIR, 'index.json'), 'utf8')) as ModelListing[];
   // the models a user is offered; retired versions share their name with the current one and live in other folders
-  const offered = index.filter((m) => m.status !== 'retired');
-  const out: Variant[] = offered.map((m) => ({ name: m.name, kind: m.description, spec: m.name, downloadBytes: statSync(join(MODELS_DIR, m.path, 'model.bin')).size }));
+  const out: Variant[] = offeredModels(index).map((m) => ({ name: m.name, kind: m.description, spec: m.name, downloadBytes: statSync(join(MODELS_DIR, m.path, 'model.bin')).size }));
   for (const dir of EXTRA) {
     const { header } = parseModelFile(new Uint8Array(readFileSync(join(dir, 'model.bin'))));
     const kind = `${header.config.layers} blocks, MLP ${header.config.ffn}, ${(header.config.dim / 1).toFixed(0)} wide (pruned + recovered; not shipped)`;
