@@ -12,7 +12,9 @@ tokens held on the GPU, windows drawn there.
 Its checkpoint is train.py's format (float weights, no optimizer state:
 train.py then starts a fresh AdamW, as after prune.py), written in parts of at
 most `--part-mb` MB because the device returns files of at most 16 MiB;
-`--join DIR OUT` puts them back together here:
+`--join DIR OUT` puts them back together here. The weights at the start of
+the decay go to OUT/stable/ in the same parts: a later lease continues the
+run from those (`--join OUT/stable`, then `--init`), not from the cooled end.
 
   python3 training/train_gpu.py --data /tmp/llmz --tokenizer training/tokenizer-v2/tokenizer.json \\
       --out $OUT --minutes 8 --config '{"vocab": 12288, "kv_heads": 1}'
@@ -190,10 +192,14 @@ def main():
     budget = a.minutes * 60
     t_start = time.time()
     step, losses, last, tokens0 = 0, [], t_start, tokens
+    stable = None  # the weights when the decay begins: a later run continues from them (--init), not from the cooled end
     while True:
         frac = (time.time() - t_start) / budget
         if frac >= 1.0:
             break
+        if stable is None and frac >= 1.0 - a.decay_frac:
+            stable = {"model": {k: v.detach().float().cpu().clone() for k, v in model.state_dict().items()},
+                      "step": step0 + step, "tokens": tokens}
         lr = schedule(frac, step, a)
         for g in opt.param_groups:
             g["lr"] = lr
@@ -215,6 +221,12 @@ def main():
                             "lr": a.lr, "init": a.init}}
     parts = save_parts(state, a.out, a.part_mb)
     rec = {"done": True, "steps": step, "tokens": tokens, "train_s": round(train_s, 1), "parts": parts}
+    if stable is not None:
+        # in stable/ beside the final parts, the same format: `--join OUT/stable` gives a checkpoint to --init a longer run from
+        os.makedirs(os.path.join(a.out, "stable"), exist_ok=True)
+        pre = {**state, **stable, "trained_on": {**state["trained_on"], "pre_decay": True}}
+        rec["stable"] = {"step": stable["step"], "tokens": stable["tokens"],
+                         "parts": save_parts(pre, os.path.join(a.out, "stable"), a.part_mb)}
     dev_data = load_dev(a.data)
     if dev_data:
         with torch.no_grad(), autocast:
