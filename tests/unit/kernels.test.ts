@@ -262,7 +262,11 @@ describe('wasm kernels = TS kernels', () => {
   it('matmul on ragged shapes and extreme values', async () => {
     const r = rng(11);
     // odd output counts (a lone last output), inputs off the 8-input step (padding), rows off the 4-row tile
-    for (const [outN, inN, rows] of [[1, 1, 1], [3, 17, 5], [7, 33, 4], [64, 48, 9], [33, 256, 13], [5, 25, 4], [2, 15, 8], [9, 8, 3], [4, 64, 2]] as const) {
+    // (one to three rows after the last whole tile, alone or after tiles: tiles of 3 x 2, 2 x 4, 1 x 4 outputs)
+    // (two output pairs at a time, or one for a lone row of a matrix over 1 MiB: 301 x 4,100), odd pairs left
+    const cases = [[1, 1, 1], [3, 17, 5], [7, 33, 4], [64, 48, 9], [33, 256, 13], [5, 25, 4], [2, 15, 8], [9, 8, 3], [4, 64, 2],
+      [131, 256, 7], [130, 260, 6], [200, 256, 11], [67, 2048, 3], [14, 4100, 2], [11, 4100, 1], [70, 40, 10], [301, 4100, 1]] as const;
+    for (const [outN, inN, rows] of cases) {
       const extreme = outN === 2;
       const w = Array.from({ length: outN * inN }, () => (extreme ? -128 : Math.floor(r() * 255) - 127));
       const x = Array.from({ length: rows * inN }, () => (extreme ? -128 : Math.floor(r() * 255) - 127));

@@ -32,24 +32,26 @@ export function packedMatrixBytes(outN: i32, inN: i32): i32 {
 /**
  * The activations (rows x in int8) widened to int16 once per call, in the order the
  * matmul reads them: rows in tiles of four, each tile eight inputs at a time with its
- * four rows side by side (64 bytes a step); the rows after the last whole tile one
- * after another; every row zero-padded to a multiple of 8 inputs.
+ * four rows side by side (64 bytes a step); the rows after the last whole tile (one to
+ * three) likewise side by side, 16 bytes per row a step; every row zero-padded to a
+ * multiple of 8 inputs.
  */
 function widenRows(x: usize, rows: i32, inN: i32, xw: usize): void {
   const groups = (inN + 7) >> 3;
   const whole = inN >> 3; // groups with all eight inputs (the last may be partial: padded with zeros)
   const tiles = rows >> 2;
+  const rem = rows & 3;
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>(r * inN);
-    // where group g of this row goes, and the distance between groups
+    // where group 0 of this row goes, and the distance between groups
     let at: usize, step: usize;
     if (r < tiles << 2) {
       at = xw + (<usize>((r >> 2) * groups * 4 + (r & 3)) << 4);
       step = 64;
     }
     else {
-      at = xw + (<usize>(tiles * groups * 4 + (r - (tiles << 2)) * groups) << 4);
-      step = 16;
+      at = xw + (<usize>(tiles * groups * 4 + (r - (tiles << 2))) << 4);
+      step = <usize>rem << 4;
     }
     for (let g = 0; g < whole; g++, at += step) v128.store(at, v128.load8x8_s(xr + (<usize>g << 3)));
     if (whole < groups) {
@@ -59,53 +61,40 @@ function widenRows(x: usize, rows: i32, inN: i32, xw: usize): void {
   }
 }
 
+/** Packed weights above which one row goes one output pair at a time (see tile1x4). */
+const ONE_ROW_STREAM_BYTES: usize = 1 << 20;
+
 /**
  * acc[r][o] = sum_i w[o][i] * x[r][i]  (w: packed by packMatrix, x: rows x in int8,
  * acc: rows x out i32). `xw` is scratch for the widened rows (((rows + 3) & ~3) x
- * padded in int16). Tiles of 4 rows x 2 outputs: 8 accumulators, 2 weight vectors
- * (loaded and widened in one instruction, v128.load8x8_s) and 4 row vectors fit the
- * 15 SIMD registers V8 allocates; each widened vector serves two outputs or four rows.
+ * padded in int16). Tiles of 4 rows x 2 outputs (8 accumulators, 2 weight vectors
+ * loaded and widened in one instruction each, 4 row vectors: the 15 SIMD registers V8
+ * allocates); the one to three rows after the last whole tile as one tile too (3 x 2,
+ * 2 x 4, 1 x 4 outputs), so a batch of 6 streams (a 32 KB text on two threads) reads
+ * and widens each weight twice, not three times, and a lone row's weights serve two
+ * rows' worth of products per load. (Blocking the outputs so that the weights stay in
+ * L1 across tiles measured no faster: the weights stream from L3 fast enough.)
  */
 export function matmul(w: usize, outN: i32, inN: i32, x: usize, rows: i32, acc: usize, xw: usize): void {
   widenRows(x, rows, inN, xw);
   const groups = (inN + 7) >> 3;
   const tiles = rows >> 2;
+  const rem = rows & 3;
   const pairs = outN >> 1;
   const pairBytes = <usize>(groups << 4);
   const outBytes = <usize>outN << 2;
-  for (let t = 0; t < tiles; t++) {
-    const xt = xw + (<usize>(t * groups) << 6);
-    const rowAcc = acc + <usize>(t << 2) * outBytes;
-    for (let p = 0; p < pairs; p++) {
-      let wp = w + <usize>p * pairBytes;
-      let xp = xt;
-      let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-      let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
-      for (let g = 0; g < groups; g++, wp += 16, xp += 64) {
-        const wl = v128.load8x8_s(wp);
-        const wh = v128.load8x8_s(wp, 8);
-        const y0 = v128.load(xp), y1 = v128.load(xp, 16), y2 = v128.load(xp, 32), y3 = v128.load(xp, 48);
-        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(wl, y0));
-        b0 = i32x4.add(b0, i32x4.dot_i16x8_s(wh, y0));
-        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(wl, y1));
-        b1 = i32x4.add(b1, i32x4.dot_i16x8_s(wh, y1));
-        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(wl, y2));
-        b2 = i32x4.add(b2, i32x4.dot_i16x8_s(wh, y2));
-        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(wl, y3));
-        b3 = i32x4.add(b3, i32x4.dot_i16x8_s(wh, y3));
-      }
-      // [row 0: o, o + 1, row 1: o, o + 1] and the same for rows 2 and 3
-      const s01 = sumsOf4(a0, b0, a1, b1);
-      const s23 = sumsOf4(a2, b2, a3, b3);
-      const c = rowAcc + (<usize>p << 3);
-      v128.store64_lane(c, s01, 0);
-      v128.store64_lane(c + outBytes, s01, 1);
-      v128.store64_lane(c + 2 * outBytes, s23, 0);
-      v128.store64_lane(c + 3 * outBytes, s23, 1);
-    }
-    if (outN & 1) {
-      let wp = w + <usize>pairs * pairBytes;
-      let xp = xt;
+  const tailX = xw + (<usize>(tiles * groups) << 6);
+  const tailAcc = acc + <usize>(tiles << 2) * outBytes;
+  for (let t = 0; t < tiles; t++) tile4x2(w, pairs, groups, pairBytes, xw + (<usize>(t * groups) << 6), acc + <usize>(t << 2) * outBytes, outBytes);
+  if (rem == 3) tile3x2(w, pairs, groups, pairBytes, tailX, tailAcc, outBytes);
+  else if (rem == 2) tile2x4(w, pairs, groups, pairBytes, tailX, tailAcc, outBytes);
+  else if (rem == 1) tile1x4(w, pairs, groups, pairBytes, tailX, tailAcc, <usize>pairs * pairBytes <= ONE_ROW_STREAM_BYTES);
+  if (outN & 1) {
+    // an odd last output: its row alone, against every row
+    const wl0 = w + <usize>pairs * pairBytes;
+    for (let t = 0; t < tiles; t++) {
+      let wp = wl0;
+      let xp = xw + (<usize>(t * groups) << 6);
       let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
       for (let g = 0; g < groups; g++, wp += 8, xp += 64) {
         const wl = v128.load8x8_s(wp);
@@ -115,36 +104,159 @@ export function matmul(w: usize, outN: i32, inN: i32, x: usize, rows: i32, acc: 
         a3 = i32x4.add(a3, i32x4.dot_i16x8_s(wl, v128.load(xp, 48)));
       }
       const sums = sumsOf4(a0, a1, a2, a3);
-      const c = rowAcc + (<usize>(outN - 1) << 2);
+      const c = acc + <usize>(t << 2) * outBytes + (<usize>(outN - 1) << 2);
       store<i32>(c, i32x4.extract_lane(sums, 0));
       store<i32>(c + outBytes, i32x4.extract_lane(sums, 1));
       store<i32>(c + 2 * outBytes, i32x4.extract_lane(sums, 2));
       store<i32>(c + 3 * outBytes, i32x4.extract_lane(sums, 3));
     }
-  }
-  // the rows after the last whole tile (decoding one stream): one row against two outputs
-  for (let r = tiles << 2; r < rows; r++) {
-    const xr = xw + (<usize>(tiles * groups * 4 + (r - (tiles << 2)) * groups) << 4);
-    const rowAcc = acc + <usize>r * outBytes;
-    for (let p = 0; p < pairs; p++) {
-      let wp = w + <usize>p * pairBytes;
-      let xp = xr;
-      let a = i32x4.splat(0), b = i32x4.splat(0);
-      for (let g = 0; g < groups; g++, wp += 16, xp += 16) {
-        const y = v128.load(xp);
-        a = i32x4.add(a, i32x4.dot_i16x8_s(v128.load8x8_s(wp), y));
-        b = i32x4.add(b, i32x4.dot_i16x8_s(v128.load8x8_s(wp, 8), y));
-      }
-      const ab = sumsOf4(a, b, a, b);
-      v128.store64_lane(rowAcc + (<usize>p << 3), ab, 0);
-    }
-    if (outN & 1) {
-      let wp = w + <usize>pairs * pairBytes;
-      let xp = xr;
+    const step = <usize>rem << 4;
+    for (let r = 0; r < rem; r++) {
+      let wp = wl0;
+      let xp = tailX + (<usize>r << 4);
       let a = i32x4.splat(0);
-      for (let g = 0; g < groups; g++, wp += 8, xp += 16) a = i32x4.add(a, i32x4.dot_i16x8_s(v128.load8x8_s(wp), v128.load(xp)));
-      store<i32>(rowAcc + (<usize>(outN - 1) << 2), hsum(a));
+      for (let g = 0; g < groups; g++, wp += 8, xp += step) a = i32x4.add(a, i32x4.dot_i16x8_s(v128.load8x8_s(wp), v128.load(xp)));
+      store<i32>(tailAcc + <usize>r * outBytes + (<usize>(outN - 1) << 2), hsum(a));
     }
+  }
+}
+
+/** Four rows (widened, side by side at xt) against every output pair: the 4 x 2 tile. */
+function tile4x2(w: usize, pairs: i32, groups: i32, pairBytes: usize, xt: usize, rowAcc: usize, outBytes: usize): void {
+  for (let p = 0; p < pairs; p++) {
+    let wp = w + <usize>p * pairBytes;
+    let xp = xt;
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
+    for (let g = 0; g < groups; g++, wp += 16, xp += 64) {
+      const wl = v128.load8x8_s(wp);
+      const wh = v128.load8x8_s(wp, 8);
+      const y0 = v128.load(xp), y1 = v128.load(xp, 16), y2 = v128.load(xp, 32), y3 = v128.load(xp, 48);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(wl, y0));
+      b0 = i32x4.add(b0, i32x4.dot_i16x8_s(wh, y0));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(wl, y1));
+      b1 = i32x4.add(b1, i32x4.dot_i16x8_s(wh, y1));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(wl, y2));
+      b2 = i32x4.add(b2, i32x4.dot_i16x8_s(wh, y2));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(wl, y3));
+      b3 = i32x4.add(b3, i32x4.dot_i16x8_s(wh, y3));
+    }
+    // [row 0: o, o + 1, row 1: o, o + 1] and the same for rows 2 and 3
+    const s01 = sumsOf4(a0, b0, a1, b1);
+    const s23 = sumsOf4(a2, b2, a3, b3);
+    const c = rowAcc + (<usize>p << 3);
+    v128.store64_lane(c, s01, 0);
+    v128.store64_lane(c + outBytes, s01, 1);
+    v128.store64_lane(c + 2 * outBytes, s23, 0);
+    v128.store64_lane(c + 3 * outBytes, s23, 1);
+  }
+}
+
+/** Three rows (side by side, 48 bytes a step) against every output pair. */
+function tile3x2(w: usize, pairs: i32, groups: i32, pairBytes: usize, xt: usize, rowAcc: usize, outBytes: usize): void {
+  for (let p = 0; p < pairs; p++) {
+    let wp = w + <usize>p * pairBytes;
+    let xp = xt;
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0);
+    let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0);
+    for (let g = 0; g < groups; g++, wp += 16, xp += 48) {
+      const wl = v128.load8x8_s(wp);
+      const wh = v128.load8x8_s(wp, 8);
+      const y0 = v128.load(xp), y1 = v128.load(xp, 16), y2 = v128.load(xp, 32);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(wl, y0));
+      b0 = i32x4.add(b0, i32x4.dot_i16x8_s(wh, y0));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(wl, y1));
+      b1 = i32x4.add(b1, i32x4.dot_i16x8_s(wh, y1));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(wl, y2));
+      b2 = i32x4.add(b2, i32x4.dot_i16x8_s(wh, y2));
+    }
+    const s01 = sumsOf4(a0, b0, a1, b1);
+    const s2 = sumsOf4(a2, b2, a2, b2);
+    const c = rowAcc + (<usize>p << 3);
+    v128.store64_lane(c, s01, 0);
+    v128.store64_lane(c + outBytes, s01, 1);
+    v128.store64_lane(c + 2 * outBytes, s2, 0);
+  }
+}
+
+/** Two rows (side by side, 32 bytes a step) against every output pair, two pairs at a time. */
+function tile2x4(w: usize, pairs: i32, groups: i32, pairBytes: usize, xt: usize, rowAcc: usize, outBytes: usize): void {
+  let p = 0;
+  for (; p + 2 <= pairs; p += 2) {
+    let wp = w + <usize>p * pairBytes;
+    let xp = xt;
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), b0 = i32x4.splat(0), b1 = i32x4.splat(0);
+    let c0 = i32x4.splat(0), c1 = i32x4.splat(0), d0 = i32x4.splat(0), d1 = i32x4.splat(0);
+    for (let g = 0; g < groups; g++, wp += 16, xp += 32) {
+      const wa = v128.load8x8_s(wp);
+      const wb = v128.load8x8_s(wp, 8);
+      const wc = v128.load8x8_s(wp + pairBytes);
+      const wd = v128.load8x8_s(wp + pairBytes, 8);
+      const y0 = v128.load(xp), y1 = v128.load(xp, 16);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(wa, y0));
+      b0 = i32x4.add(b0, i32x4.dot_i16x8_s(wb, y0));
+      c0 = i32x4.add(c0, i32x4.dot_i16x8_s(wc, y0));
+      d0 = i32x4.add(d0, i32x4.dot_i16x8_s(wd, y0));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(wa, y1));
+      b1 = i32x4.add(b1, i32x4.dot_i16x8_s(wb, y1));
+      c1 = i32x4.add(c1, i32x4.dot_i16x8_s(wc, y1));
+      d1 = i32x4.add(d1, i32x4.dot_i16x8_s(wd, y1));
+    }
+    // row 0: outputs 2p .. 2p + 3, row 1 likewise
+    const c = rowAcc + (<usize>p << 3);
+    v128.store(c, sumsOf4(a0, b0, c0, d0));
+    v128.store(c + outBytes, sumsOf4(a1, b1, c1, d1));
+  }
+  if (p < pairs) {
+    let wp = w + <usize>p * pairBytes;
+    let xp = xt;
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), b0 = i32x4.splat(0), b1 = i32x4.splat(0);
+    for (let g = 0; g < groups; g++, wp += 16, xp += 32) {
+      const wl = v128.load8x8_s(wp);
+      const wh = v128.load8x8_s(wp, 8);
+      const y0 = v128.load(xp), y1 = v128.load(xp, 16);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(wl, y0));
+      b0 = i32x4.add(b0, i32x4.dot_i16x8_s(wh, y0));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(wl, y1));
+      b1 = i32x4.add(b1, i32x4.dot_i16x8_s(wh, y1));
+    }
+    const s = sumsOf4(a0, b0, a1, b1);
+    const c = rowAcc + (<usize>p << 3);
+    v128.store64_lane(c, s, 0);
+    v128.store64_lane(c + outBytes, s, 1);
+  }
+}
+
+/**
+ * One row (16 bytes a step) against every output pair, two pairs at a time when `twoPairs`
+ * (one pair at a time streams a matrix bigger than L2 faster: the head at batch 1 measured
+ * 18 against 20 GMAC/s two at a time, the layers' matrices 27 against 23).
+ */
+function tile1x4(w: usize, pairs: i32, groups: i32, pairBytes: usize, xr: usize, rowAcc: usize, twoPairs: bool): void {
+  let p = 0;
+  if (twoPairs) for (; p + 2 <= pairs; p += 2) {
+    let wp = w + <usize>p * pairBytes;
+    let xp = xr;
+    let a = i32x4.splat(0), b = i32x4.splat(0), c = i32x4.splat(0), d = i32x4.splat(0);
+    for (let g = 0; g < groups; g++, wp += 16, xp += 16) {
+      const y = v128.load(xp);
+      a = i32x4.add(a, i32x4.dot_i16x8_s(v128.load8x8_s(wp), y));
+      b = i32x4.add(b, i32x4.dot_i16x8_s(v128.load8x8_s(wp, 8), y));
+      c = i32x4.add(c, i32x4.dot_i16x8_s(v128.load8x8_s(wp + pairBytes), y));
+      d = i32x4.add(d, i32x4.dot_i16x8_s(v128.load8x8_s(wp + pairBytes, 8), y));
+    }
+    v128.store(rowAcc + (<usize>p << 3), sumsOf4(a, b, c, d));
+  }
+  for (; p < pairs; p++) {
+    let wp = w + <usize>p * pairBytes;
+    let xp = xr;
+    let a = i32x4.splat(0), b = i32x4.splat(0);
+    for (let g = 0; g < groups; g++, wp += 16, xp += 16) {
+      const y = v128.load(xp);
+      a = i32x4.add(a, i32x4.dot_i16x8_s(v128.load8x8_s(wp), y));
+      b = i32x4.add(b, i32x4.dot_i16x8_s(v128.load8x8_s(wp, 8), y));
+    }
+    v128.store64_lane(rowAcc + (<usize>p << 3), sumsOf4(a, b, a, b), 0);
   }
 }
 
