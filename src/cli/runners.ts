@@ -16,6 +16,15 @@ export function coordinatorModel(flags: Flags, modelName: string | undefined): P
   return loadModelFromDisk(modelName, inline(flags) ? backendFlag(flags) : 'reference');
 }
 
+/**
+ * The flags with --threads lowered to the chunks there are to code: each
+ * worker loads its own copy of the model (a second or so on two cores), and
+ * one past the chunk count would load it only to wait. One chunk: no pool.
+ */
+export function threadsForChunks(flags: Flags, chunks: number): Flags {
+  return { ...flags, threads: String(Math.max(1, Math.min(threadCount(flags), chunks))) };
+}
+
 /** Chunks coded on this thread: one thread asked for, or the GPU (one device serves every chunk; worker threads would each open it). */
 const inline = (flags: Flags) => threadCount(flags) <= 1 || backendFlag(flags) === 'webgpu';
 

@@ -4,6 +4,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { threadsForChunks } from '../../src/cli/runners.js';
 import { defaultModel } from '../helpers/registry.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
@@ -33,6 +34,16 @@ describe('llmz at its edges', () => {
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     expect(code).toBe(141);
     expect(stderr).toBe('');
+  });
+
+  it('decompression starts no more workers than the archive has model chunks, and none for one', () => {
+    expect(threadsForChunks({ threads: '4', force: true }, 11)).toEqual({ threads: '4', force: true });
+    expect(threadsForChunks({ threads: '4' }, 3).threads).toBe('3');
+    expect(threadsForChunks({ threads: '4' }, 1).threads).toBe('1');
+    expect(threadsForChunks({ threads: '2' }, 0).threads).toBe('1'); // stored chunks only: no model work at all
+    const unset = Number(threadsForChunks({}, 2).threads);
+    expect(unset >= 1 && unset <= 2).toBe(true);
+    expect(() => threadsForChunks({ threads: '0' }, 5)).toThrow(/threads/);
   });
 
   it('-o into a folder that does not exist names that folder, not an internal file', () => {

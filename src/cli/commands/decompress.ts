@@ -7,12 +7,13 @@ import { fileSource, outputFile } from '../../platform/node/files.js';
 import { nodeModels, resolveModel } from '../../platform/node/nodeModelSource.js';
 import { batchFlag, type Args } from '../flags.js';
 import { printWarning, progressPrinter } from '../progressPrinter.js';
-import { coordinatorModel, withRunner } from '../runners.js';
+import { coordinatorModel, threadsForChunks, withRunner } from '../runners.js';
 import { finishOrAbandon, singleInput } from './io.js';
 
-export async function decompressCommand({ positional, flags }: Args): Promise<void> {
-  const input = singleInput('decompress', positional, flags);
+export async function decompressCommand({ positional, flags: given }: Args): Promise<void> {
+  const input = singleInput('decompress', positional, given);
   const opened = await openArchive(fileSource(input).source);
+  const flags = threadsForChunks(given, opened.header.chunks.filter((c) => c.kind === 'model').length);
   const needs = modelForArchive(opened.header, await nodeModels.listModels(), DEFAULT_MODEL);
   if (needs.kind === 'hub' && !flags.model) throw new UsageError(`This archive was made with hub model "${needs.name}": pass --model hf:<folder of that model>.`);
   if (flags.model && needs.kind === 'exact' && needs.listed) {
