@@ -9,7 +9,7 @@ const MODELS = [
   // name, version, status, folder (under public/models/), released in, description
   ['llmz-base', 5, 'default', 'llmz-base/', 'c8e8e12', 'int8, multi-query, 12,288 tokens in many languages (825 M tokens), the default'],
   ['llmz-base', 4, 'retired', 'retired/llmz-base@4/', '0b8c2ea', 'int8, default from 0b8c2ea (29.9 M tokens, English)'],
-  ['llmz-lite', 4, 'available', 'llmz-lite/', 'RELEASE', 'int4 weights of llmz-base 5 (12,288 tokens in many languages), half the download'],
+  ['llmz-lite', 4, 'available', 'llmz-lite/', 'ac775bf', 'int4 weights of llmz-base 5 (12,288 tokens in many languages), half the download'],
   ['llmz-lite', 3, 'retired', 'retired/llmz-lite@3/', '0b8c2ea', 'int4 weights of llmz-base 4 (8,192 tokens, English), from 0b8c2ea'],
   ['llmz-base', 3, 'retired', 'retired/llmz-base@3/', '9fc7f76', 'int8, default from 9fc7f76 (25.0 M tokens)'],
   ['llmz-lite', 2, 'retired', 'retired/llmz-lite@2/', '9fc7f76', 'int4, from 9fc7f76'],
